@@ -1,0 +1,100 @@
+"""Command line of the data layer: ``python -m data COMMAND``.
+
+    build-reference [--force]     build the national référentiel (registries)
+    status [--json]               what the store holds
+    import KIND FILE              import an official file (see ``import --help``)
+    fetch [--base-url URL]        download official open-data files and import them
+    demo [--seed N]               demo territory: Yonne (89) + Seine-Saint-Denis (93)
+
+Errors are printed in French on stderr with a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _print_status(as_json: bool) -> int:
+    from .store import Store
+
+    status = Store().status()
+    if as_json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Magasin de données : {status['data_dir']}")
+    if not status["layers"]:
+        print("  (vide) — lancez `python -m data build-reference`")
+    for name, entry in status["layers"].items():
+        print(f"  {name:<22} {entry['rows']:>7} lignes  [{entry['nature']}]  {entry['vintage']}  — {entry['source']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m data", description="Données d'Atlas Petite Enfance")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("build-reference", help="construire le référentiel national depuis les paquets épinglés")
+    p.add_argument("--force", action="store_true", help="reconstruire même si tout est à jour")
+
+    p = sub.add_parser("status", help="contenu du magasin de données")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("import", help="importer un fichier officiel ou la liste des structures")
+    p.add_argument("kind", help="type de fichier (voir `python -m data kinds`)")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="rapport d'import en JSON")
+
+    sub.add_parser("kinds", help="types de fichiers importables")
+
+    p = sub.add_parser("fetch", help="télécharger les fichiers open data officiels et les importer")
+    p.add_argument("--base-url", default=None, help="racine alternative (miroir ou serveur de test)")
+    p.add_argument("--timeout", type=float, default=10.0)
+
+    p = sub.add_parser("demo", help="territoire de démonstration (89 et 93) avec structures fictives")
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--shared", default=None, help="dossier des fichiers QPV/FRR (défaut : ../shared/data s'il existe)")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd == "build-reference":
+            from .reference import build_reference
+
+            build_reference(force=args.force)
+            return 0
+        if args.cmd == "status":
+            return _print_status(args.json)
+        if args.cmd == "kinds":
+            from .importers import KINDS
+
+            for kind, spec in KINDS.items():
+                print(f"{kind:<22} {spec.label}")
+            return 0
+        if args.cmd == "import":
+            from .importers import run_import_cli
+
+            return run_import_cli(args.kind, args.file, as_json=args.json)
+        if args.cmd == "fetch":
+            from .fetch import run_fetch_cli
+
+            return run_fetch_cli(base_url=args.base_url, timeout=args.timeout)
+        if args.cmd == "demo":
+            from .demo import run_demo_cli
+
+            return run_demo_cli(seed=args.seed, shared=args.shared)
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: a French message, not a traceback
+        from .reference import ReferenceError
+
+        if isinstance(exc, ReferenceError):
+            print(f"Erreur : {exc}", file=sys.stderr)
+        else:
+            print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

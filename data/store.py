@@ -1,0 +1,209 @@
+"""The local data store: a folder of (Geo)Parquet layers plus a manifest.
+
+Layout (``ATLAS_DATA_DIR``, default ``<project>/data/store``)::
+
+    manifest.json              one entry per layer: rows, vintage, source, nature...
+    cache/                     downloaded registry packages (wheel, tarball)
+    layers/<name>.parquet      one file per layer (GeoParquet when it has geometry)
+
+Layers are replaced atomically: written to a temporary file in the same folder,
+then ``os.replace``-d, and the manifest is rewritten the same way.  A failed
+import therefore never leaves a half-written layer behind.
+
+This module imports no heavy library at import time so that ``python -m data
+status`` and an up-to-date ``build-reference`` stay fast.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Nature of a layer, shown on every screen that uses it.
+NATURE_REEL = "réel"            # reference data from pinned registry packages
+NATURE_IMPORTE = "importé"      # official file imported by the user
+NATURE_FICTIF = "fictif"        # demo data from the seeded generator
+NATURE_ESTIME = "estimé"        # computed estimate (e.g. children under 3 from population)
+
+DEMO_LABEL = "données fictives de démonstration"
+
+
+def data_dir() -> Path:
+    """Folder of the store (``ATLAS_DATA_DIR`` or ``<project>/data/store``)."""
+    env = os.environ.get("ATLAS_DATA_DIR")
+    return Path(env).expanduser().resolve() if env else PROJECT_ROOT / "data" / "store"
+
+
+@dataclass
+class LayerInfo:
+    name: str
+    rows: int
+    nature: str
+    vintage: str
+    source: str
+    version: str = ""
+    label: str = ""
+    updated_at: str = ""
+    extra: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "rows": self.rows,
+            "nature": self.nature,
+            "vintage": self.vintage,
+            "source": self.source,
+            "version": self.version,
+            "label": self.label,
+            "updated_at": self.updated_at,
+        }
+        if self.extra:
+            d["extra"] = self.extra
+        return d
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict[str, Any]) -> "LayerInfo":
+        return cls(
+            name=name,
+            rows=int(d.get("rows", 0)),
+            nature=d.get("nature", ""),
+            vintage=d.get("vintage", ""),
+            source=d.get("source", ""),
+            version=d.get("version", ""),
+            label=d.get("label", ""),
+            updated_at=d.get("updated_at", ""),
+            extra=d.get("extra"),
+        )
+
+
+class Store:
+    """Access to the layers of one data folder."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else data_dir()
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def layers_dir(self) -> Path:
+        return self.root / "layers"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def layer_path(self, name: str) -> Path:
+        return self.layers_dir / f"{name}.parquet"
+
+    # -- manifest ----------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"layers": {}}
+        with open(self.manifest_path, encoding="utf-8") as fh:
+            m = json.load(fh)
+        m.setdefault("layers", {})
+        return m
+
+    def layers(self) -> dict[str, LayerInfo]:
+        return {k: LayerInfo.from_dict(k, v) for k, v in self.manifest()["layers"].items()}
+
+    def info(self, name: str) -> LayerInfo | None:
+        return self.layers().get(name)
+
+    def has(self, name: str) -> bool:
+        return name in self.manifest()["layers"] and self.layer_path(name).exists()
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=self.root)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        os.replace(tmp, self.manifest_path)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        m = self.manifest()
+        m[key] = value
+        self._write_manifest(m)
+
+    # -- layers ------------------------------------------------------------
+    def read(self, name: str, columns: list[str] | None = None):
+        """Read a layer: a GeoDataFrame if it was written with geometry."""
+        path = self.layer_path(name)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"La couche « {name} » est absente du magasin de données ({self.root}). "
+                "Lancez `python -m data build-reference` (ou la commande d'installation du README)."
+            )
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+        if b"geo" in meta:
+            import geopandas as gpd
+
+            return gpd.read_parquet(path, columns=columns)
+        import pandas as pd
+
+        return pd.read_parquet(path, columns=columns)
+
+    def write_layers(self, layers: dict[str, tuple[Any, LayerInfo]]) -> None:
+        """Write several layers and their manifest entries as one step.
+
+        Every frame is written to a temporary file first; only when all are
+        written are they moved into place and the manifest updated.
+        """
+        self.layers_dir.mkdir(parents=True, exist_ok=True)
+        tmp_paths: dict[str, str] = {}
+        try:
+            for name, (frame, _info) in layers.items():
+                fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".parquet", dir=self.layers_dir)
+                os.close(fd)
+                tmp_paths[name] = tmp
+                frame.to_parquet(tmp, index=False)
+        except BaseException:
+            for tmp in tmp_paths.values():
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+            raise
+        manifest = self.manifest()
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        for name, (frame, info) in layers.items():
+            os.replace(tmp_paths[name], self.layer_path(name))
+            info.rows = int(len(frame))
+            info.updated_at = now
+            manifest["layers"][name] = info.to_dict()
+        self._write_manifest(manifest)
+
+    def write_layer(self, name: str, frame: Any, info: LayerInfo) -> None:
+        self.write_layers({name: (frame, info)})
+
+    def delete_layer(self, name: str) -> None:
+        manifest = self.manifest()
+        manifest["layers"].pop(name, None)
+        self._write_manifest(manifest)
+        try:
+            self.layer_path(name).unlink()
+        except FileNotFoundError:
+            pass
+
+    def status(self) -> dict[str, Any]:
+        """What the store holds, as printed by ``python -m data status --json``."""
+        m = self.manifest()
+        out: dict[str, Any] = {"data_dir": str(self.root), "layers": {}}
+        for k, v in sorted(m["layers"].items()):
+            entry = dict(v)
+            entry["present"] = self.layer_path(k).exists()
+            out["layers"][k] = entry
+        for key in ("reference", "facts"):
+            if key in m:
+                out[key] = m[key]
+        return out

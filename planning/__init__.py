@@ -1,0 +1,4 @@
+"""Pure computation: coverage, RPE target, PSU and bonuses, CTG trajectories.
+
+No Streamlit, no folium here (see docs/DEVELOPPEMENT.md).
+"""

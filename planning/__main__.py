@@ -1,0 +1,38 @@
+"""Command line of the planning layer: ``python -m planning COMMAND``.
+
+    simulate SCENARIO.json [--json]          run a CTG funding scenario
+    rpe-target [--departement DD | --region RR] [--json] [--annee YYYY]
+                                             COG-01-11: towns over 10 000 with an RPE
+
+Each sub-command lives in its own module; this file only dispatches, so that
+the page and the command share one function.
+"""
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    try:
+        if cmd == "simulate":
+            from .cli_simulate import main as run
+        elif cmd == "rpe-target":
+            from .rpe import main as run
+        else:
+            print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
+            return 2
+        return run(rest)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a French message, never a traceback
+        print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
