@@ -145,7 +145,8 @@ class Store:
         import pyarrow.parquet as pq
 
         meta = pq.read_schema(path).metadata or {}
-        if b"geo" in meta:
+        geo_cols = set(json.loads(meta[b"geo"]).get("columns", {})) if b"geo" in meta else set()
+        if geo_cols and (columns is None or geo_cols & set(columns)):
             import geopandas as gpd
 
             return gpd.read_parquet(path, columns=columns)

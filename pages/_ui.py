@@ -1,0 +1,214 @@
+"""Shared UI pieces for every page: cached store access, the territory picker
+kept in the URL, provenance badges, French formatting and error guard.
+
+Not a page itself (it is not listed in ``st.navigation``).
+"""
+from __future__ import annotations
+
+import html
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
+
+NATURE_BADGE = {
+    NATURE_REEL: "🟢 réel",
+    NATURE_IMPORTE: "🔵 importé",
+    NATURE_ESTIME: "🟠 estimation",
+    NATURE_FICTIF: "🟣 fictif",
+}
+
+
+def store() -> Store:
+    return Store()
+
+
+def manifest_token() -> str:
+    """Changes whenever the store changes: part of every cache key."""
+    s = store()
+    try:
+        return f"{s.root}:{s.manifest_path.stat().st_mtime_ns}"
+    except FileNotFoundError:
+        return f"{s.root}:absent"
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def communes_table(token: str) -> pd.DataFrame:
+    cols = ["code_insee", "nom", "dep", "dep_nom", "reg", "reg_nom", "population",
+            "epci_siren", "epci_nom", "epci_type", "ept_code", "ept_nom"]
+    return store().read("communes", columns=cols)
+
+
+def store_ready() -> bool:
+    s = store()
+    return s.has("communes") and s.has("epci") and s.has("departements")
+
+
+def require_store() -> None:
+    if not store_ready():
+        st.error(
+            "Le référentiel national n'est pas construit. Lancez la commande d'installation du README "
+            "(`bash scripts/lancer.sh`) ou `python -m data build-reference`."
+        )
+        st.stop()
+
+
+# -- territory picker ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Territoire:
+    niveau: str          # france | departement | epci | ept | commune
+    code: str
+    nom: str
+    departement: str | None = None
+
+    @property
+    def libelle(self) -> str:
+        prefix = {"france": "", "departement": "Département", "epci": "EPCI", "ept": "EPT",
+                  "commune": "Commune"}[self.niveau]
+        return f"{prefix} {self.nom}".strip()
+
+
+DEFAULT_DEP = "89"
+
+
+def _options_departements(com: pd.DataFrame) -> dict[str, str]:
+    deps = com.drop_duplicates("dep").sort_values("dep")
+    out = {"": "France entière"}
+    out.update({r.dep: f"{r.dep} – {r.dep_nom}" for r in deps.itertuples()})
+    return out
+
+
+def territory_picker() -> Territoire:
+    """Sidebar picker (département → EPCI/EPT → commune), mirrored in the URL.
+
+    The query parameters ``dep``, ``grp`` (EPCI SIREN or EPT code) and ``com``
+    make a view shareable by link; session state keeps the choice across pages.
+    """
+    com = communes_table(manifest_token())
+    qp = st.query_params
+    ss = st.session_state
+    if "terr_dep" not in ss:
+        dep = qp.get("dep", DEFAULT_DEP)
+        ss["terr_dep"] = dep if dep in set(com["dep"]) or dep == "" else DEFAULT_DEP
+        ss["terr_grp"] = qp.get("grp", "")
+        ss["terr_com"] = qp.get("com", "")
+
+    sb = st.sidebar
+    sb.markdown("### Territoire")
+    dep_opts = _options_departements(com)
+    dep = sb.selectbox("Département", list(dep_opts), format_func=dep_opts.get, key="terr_dep",
+                       help="Tapez pour rechercher un département par numéro ou par nom.")
+    grp, code_com = "", ""
+    if dep:
+        sub = com[com["dep"] == dep]
+        groups = {"": "Tout le département"}
+        epcis = sub.dropna(subset=["epci_siren"]).drop_duplicates("epci_siren").sort_values("epci_nom")
+        groups.update({r.epci_siren: f"EPCI – {r.epci_nom}" for r in epcis.itertuples()})
+        epts = sub.dropna(subset=["ept_code"]).drop_duplicates("ept_code").sort_values("ept_nom")
+        groups.update({r.ept_code: f"EPT – {r.ept_nom}" for r in epts.itertuples()})
+        if ss.get("terr_grp") not in groups:
+            ss["terr_grp"] = ""
+        grp = sb.selectbox("EPCI ou territoire (EPT)", list(groups), format_func=groups.get, key="terr_grp",
+                           help="Territoire d'une CTG : un EPCI, ou un EPT dans la Métropole du Grand Paris.")
+        if grp:
+            sub = sub[(sub["epci_siren"] == grp) | (sub["ept_code"] == grp)]
+        coms = {"": "Toutes les communes"}
+        coms.update({r.code_insee: f"{r.nom} ({r.code_insee})" for r in sub.sort_values("nom").itertuples()})
+        if ss.get("terr_com") not in coms:
+            ss["terr_com"] = ""
+        code_com = sb.selectbox("Commune", list(coms), format_func=coms.get, key="terr_com",
+                                help="Tapez le nom ou le code INSEE.")
+    # mirror in the URL
+    params = {"dep": dep}
+    if grp:
+        params["grp"] = grp
+    if code_com:
+        params["com"] = code_com
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+    if code_com:
+        row = com[com["code_insee"] == code_com].iloc[0]
+        return Territoire("commune", code_com, row["nom"], dep)
+    if grp:
+        sub = com[(com["epci_siren"] == grp) | (com["ept_code"] == grp)]
+        is_ept = (sub["ept_code"] == grp).any()
+        nom = sub["ept_nom" if is_ept else "epci_nom"].dropna().iloc[0]
+        return Territoire("ept" if is_ept else "epci", grp, nom, dep)
+    if dep:
+        return Territoire("departement", dep, dep_opts[dep].split(" – ", 1)[1], dep)
+    return Territoire("france", "", "France entière")
+
+
+# -- provenance ---------------------------------------------------------------
+
+def provenance_line(layer: str) -> str:
+    info = store().info(layer)
+    if info is None:
+        return f"{layer} : non chargé"
+    badge = NATURE_BADGE.get(info.nature, info.nature)
+    text = f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}"
+    if info.nature == NATURE_FICTIF:
+        text += f" — **{DEMO_LABEL}**"
+    return text
+
+
+def demo_banner(layers: tuple[str, ...] = ("structures",)) -> None:
+    """Show the fictitious-data mention when any of these layers is fictitious."""
+    s = store()
+    if any((i := s.info(name)) is not None and i.nature == NATURE_FICTIF for name in layers):
+        st.warning(f"Structures : **{DEMO_LABEL}** (crèches, MAM et RPE générés pour la démonstration).",
+                   icon="🟣")
+
+
+def children_estimate_note() -> None:
+    info = store().info("enfants_moins_3")
+    if info is not None and info.nature == NATURE_ESTIME:
+        st.caption("⚠️ Enfants de moins de 3 ans : **estimation** (population × 3,0 %) en attendant l'import "
+                   "du fichier INSEE (PYY_POP0002) depuis la page Import.")
+
+
+# -- formatting ---------------------------------------------------------------
+
+NBSP = "\u202f"
+
+
+def fr_num(x: float | int | None, decimals: int = 0) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "donnée non disponible"
+    s = f"{x:,.{decimals}f}"
+    return s.replace(",", NBSP).replace(".", ",")
+
+
+def fr_eur(x: float | None, decimals: int = 0) -> str:
+    return "donnée non disponible" if x is None or pd.isna(x) else f"{fr_num(x, decimals)}{NBSP}€"
+
+
+def fr_pct(x: float | None, decimals: int = 1) -> str:
+    """``x`` is a ratio (0.95 → « 95,0 % »)."""
+    return "donnée non disponible" if x is None or pd.isna(x) else f"{fr_num(100 * x, decimals)}{NBSP}%"
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# -- error guard --------------------------------------------------------------
+
+@contextmanager
+def guard(action: str) -> Iterator[None]:
+    """Turn any unexpected error into a French message (never a traceback on screen)."""
+    try:
+        yield
+    except ScriptControlException:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        st.error(f"Impossible de {action} : {exc}")
+        print(traceback.format_exc())  # server log only

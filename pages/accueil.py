@@ -1,0 +1,57 @@
+"""Home: what is loaded, its vintage and whether it is real, imported, estimated or fictitious."""
+import pandas as pd
+import streamlit as st
+
+from data.store import DEMO_LABEL
+from pages._ui import NATURE_BADGE, fr_num, guard, require_store, store, territory_picker
+
+st.title("Atlas Petite Enfance")
+st.markdown(
+    "Outil des conseillers territoriaux de la Caf pour **planifier l'offre d'accueil du jeune enfant** : "
+    "couverture en crèches (EAJE) et en relais petite enfance (RPE) par commune, EPCI et département, "
+    "objectif RPE de la COG 2023-2027, simulation du financement d'une trajectoire CTG, documents pour "
+    "le comité départemental (SDSF)."
+)
+require_store()
+terr = territory_picker()
+
+with guard("afficher l'état des données"):
+    s = store()
+    facts = s.manifest().get("facts", {})
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Communes (COG 2025)", fr_num(facts.get("communes")))
+    c2.metric("Communes de plus de 10 000 hab.", fr_num(facts.get("communes_plus_10000")))
+    c3.metric("EPCI", fr_num(facts.get("epci")))
+    c4.metric("Départements", fr_num(facts.get("departements")))
+
+    st.subheader("Données chargées")
+    rows = []
+    for name, info in sorted(s.layers().items()):
+        rows.append({
+            "Couche": info.label or name,
+            "Nature": NATURE_BADGE.get(info.nature, info.nature),
+            "Lignes": info.rows,
+            "Millésime": info.vintage,
+            "Source": info.source,
+            "Mise à jour": (info.updated_at or "")[:10],
+        })
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption(
+        "🟢 réel : référentiel national issu de paquets publics épinglés (sommes de contrôle vérifiées) · "
+        "🔵 importé : fichier officiel importé · 🟠 estimation : valeur calculée en attendant un fichier officiel · "
+        f"🟣 fictif : {DEMO_LABEL}."
+    )
+    missing = (s.info("communes").extra or {}).get("sans_contour", []) if s.info("communes") else []
+    if missing:
+        st.caption(f"{len(missing)} communes n'ont pas de contour dans le référentiel (absentes des cartes, "
+                   f"présentes dans les tableaux) : {', '.join(missing)}.")
+
+    st.subheader("Par où commencer")
+    st.markdown(
+        f"- Territoire choisi : **{terr.libelle}** (barre latérale ; le lien de la page garde ce choix).\n"
+        "- **Couverture** : carte et tableau des places pour 100 enfants de moins de 3 ans, QPV et FRR.\n"
+        "- **Objectif RPE** : communes de plus de 10 000 habitants avec un RPE (obligation au 1er janvier 2026).\n"
+        "- **Simulateur** : PSU et bonus d'une trajectoire CTG, reste à charge, scénarios enregistrés.\n"
+        "- **Documents** : dossier SDSF et fiche CTG (PowerPoint, PDF, Excel).\n"
+        "- **Import de données** : QPV, FRR, INSEE, data.caf.fr, DGCL, liste des structures de la Caf."
+    )

@@ -1,0 +1,8 @@
+import streamlit as st
+
+from pages._ui import require_store, territory_picker
+
+require_store()
+territory_picker()
+st.title("documents")
+st.info("Cette page arrive bientôt.")
