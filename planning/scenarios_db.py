@@ -1,0 +1,461 @@
+"""Persistence of simulator scenarios in a real database.
+
+SQLite by default (``<data dir>/scenarios.sqlite``), PostgreSQL when
+``DATABASE_URL`` is set (``postgresql://`` is read as ``postgresql+psycopg://``).
+The schema is migrated to the latest revision (Alembic, ``planning/migrations``)
+every time a :class:`ScenarioStore` is opened; this is idempotent.
+
+A scenario is an opaque JSON-able dict (the simulator's format) stored as JSON
+text, with metadata: name (unique per territoire), territoire, author, version.
+
+Every write runs in one transaction and uses optimistic concurrency: the caller
+passes the version it loaded; if someone saved in between, :class:`ConflitDeVersion`
+is raised and nothing is written.  Each saved version is also copied into
+``scenario_versions`` (kept even after a deletion), so nothing is ever lost.
+A crash in the middle of a save rolls the transaction back: the last saved
+version stays what :meth:`ScenarioStore.get` returns.
+
+Concurrency details: on PostgreSQL the scenario row is locked (``SELECT ... FOR
+UPDATE``) before the version check; on SQLite write transactions start with
+``BEGIN IMMEDIATE`` (WAL mode, 30 s busy timeout), so writers queue instead of
+failing with "database is locked".
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+NAME_MAX = 120
+TERRITOIRE_MAX = 64
+SQLITE_FILE = "scenarios.sqlite"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "atlas_scenarios_schema"  # Alembic's version table (own name: the database may be shared)
+_MIGRATION_LOCK = 727_001  # pg_advisory_xact_lock key serialising concurrent migrations
+
+# Tables as of the latest migration (the migrations create them; these are for queries).
+metadata = sa.MetaData()
+scenarios = sa.Table(
+    "scenarios",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(NAME_MAX), nullable=False),
+    sa.Column("territoire", sa.String(TERRITOIRE_MAX), nullable=False),
+    sa.Column("auteur", sa.String(NAME_MAX)),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("territoire", "name", name="uq_scenarios_territoire_name"),
+)
+scenario_versions = sa.Table(
+    "scenario_versions",
+    metadata,
+    sa.Column("scenario_id", sa.String(32), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(NAME_MAX), nullable=False),
+    sa.Column("territoire", sa.String(TERRITOIRE_MAX), nullable=False),
+    sa.Column("auteur", sa.String(NAME_MAX)),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- errors (French messages, shown as is in the UI) -------------------------------------
+
+class ScenarioErreur(Exception):
+    """Base class; ``str(e)`` is a French message for the user."""
+
+
+class ScenarioInvalide(ScenarioErreur, ValueError):
+    """Bad input (empty or too long name, data not JSON-serialisable...)."""
+
+
+class NomDejaUtilise(ScenarioInvalide):
+    """Another scenario of the same territoire already has this name."""
+
+
+class ScenarioIntrouvable(ScenarioErreur, LookupError):
+    """No scenario with this id (never created, or deleted)."""
+
+
+class ConflitDeVersion(ScenarioErreur):
+    """The scenario was saved by someone else since it was loaded."""
+
+    def __init__(self, nom: str, version_actuelle: int, version_attendue: int):
+        self.nom = nom
+        self.version_actuelle = version_actuelle
+        self.version_attendue = version_attendue
+        super().__init__(
+            f"Le scénario « {nom} » a été modifié par ailleurs (version {version_actuelle}, "
+            f"vous aviez la version {version_attendue}) : rechargez-le avant d'enregistrer."
+        )
+
+
+# --- values returned -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScenarioMeta:
+    id: str
+    name: str
+    territoire: str
+    version: int
+    auteur: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Scenario:
+    meta: ScenarioMeta
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def version(self) -> int:
+        return self.meta.version
+
+
+@dataclass(frozen=True)
+class ScenarioVersion:
+    """One saved state in the history (``action``: création, modification, renommage)."""
+
+    scenario_id: str
+    version: int
+    name: str
+    territoire: str
+    auteur: str | None
+    action: str
+    saved_at: datetime
+    data: dict[str, Any]
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def normaliser_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` → ``postgresql+psycopg://`` (psycopg 3)."""
+    return re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", url.strip())
+
+
+def default_url() -> str:
+    """``DATABASE_URL`` if set, else the SQLite file in the data folder."""
+    env = os.environ.get("DATABASE_URL", "").strip()
+    if env:
+        return normaliser_url(env)
+    from data.store import data_dir
+
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return sa.URL.create("sqlite", database=str(folder / SQLITE_FILE)).render_as_string()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(d: datetime) -> datetime:
+    return d if d.tzinfo else d.replace(tzinfo=timezone.utc)  # SQLite drops the offset
+
+
+def _clean_name(name: Any, what: str = "Le nom du scénario", limit: int = NAME_MAX) -> str:
+    if not isinstance(name, str) or not " ".join(name.split()):
+        raise ScenarioInvalide(f"{what} est vide : saisissez un nom.")
+    name = " ".join(name.split())
+    if len(name) > limit:
+        raise ScenarioInvalide(
+            f"{what} est trop long ({len(name)} caractères, {limit} au plus) : raccourcissez-le."
+        )
+    return name
+
+
+def _dump(data: Any) -> str:
+    if not isinstance(data, dict):
+        raise ScenarioInvalide(
+            f"Le contenu du scénario doit être un dictionnaire JSON, pas « {type(data).__name__} »."
+        )
+    try:
+        return json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ScenarioInvalide(
+            f"Le contenu du scénario n'est pas enregistrable en JSON ({e}) : "
+            "n'utilisez que des textes, nombres finis, booléens, listes et dictionnaires."
+        ) from None
+
+
+def _check_version(v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+        raise ScenarioInvalide(f"Numéro de version invalide : {v!r} (entier positif attendu).")
+    return v
+
+
+def _meta(row: Any) -> ScenarioMeta:
+    return ScenarioMeta(
+        id=row.id, name=row.name, territoire=row.territoire, version=row.version,
+        auteur=row.auteur, created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),
+    )
+
+
+def _nom_pris(name: str, territoire: str | None) -> NomDejaUtilise:
+    where = f"le territoire {territoire}" if territoire else "ce territoire"
+    return NomDejaUtilise(
+        f"Un scénario nommé « {name} » existe déjà pour {where} : choisissez un autre nom."
+    )
+
+
+def _apply_update(conn: Connection, scenario_id: str, from_version: int, values: dict) -> None:
+    """Move the scenario row from ``from_version`` to the new state (second step of a save)."""
+    res = conn.execute(
+        scenarios.update()
+        .where(scenarios.c.id == scenario_id, scenarios.c.version == from_version)
+        .values(**values)
+    )
+    if res.rowcount != 1:  # cannot happen with the row lock; kept as a safety net
+        raise ConflitDeVersion(values.get("name", scenario_id), -1, from_version)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get("atlas_write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# --- the store ------------------------------------------------------------------------------
+
+class ScenarioStore:
+    """Scenarios of every territoire; thread-safe (one engine, pooled connections).
+
+    In Streamlit, create it once per process (``st.cache_resource``).
+    """
+
+    def __init__(self, url: str | None = None):
+        raw = normaliser_url(url) if url else default_url()
+        try:
+            self._url = sa.make_url(raw)
+        except sa.exc.ArgumentError:
+            raise ScenarioErreur(
+                f"Adresse de base de données illisible : « {raw} ». Exemple attendu : "
+                "postgresql://utilisateur@hôte:5432/base (variable DATABASE_URL)."
+            ) from None
+        self.is_sqlite = self._url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            self._engine: Engine = sa.create_engine(
+                self._url, connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            event.listen(self._engine, "connect", _sqlite_pragmas)
+            event.listen(self._engine, "begin", _sqlite_begin)
+        else:
+            self._engine = sa.create_engine(self._url, pool_pre_ping=True)
+        self._migrate()
+
+    @property
+    def url(self) -> str:
+        """Database address, password hidden (to show in the UI)."""
+        return self._url.render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- plumbing
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[Connection]:
+        try:
+            with self._engine.connect() as conn:
+                conn.execution_options(atlas_write=write)
+                with conn.begin():
+                    yield conn
+        except sa.exc.OperationalError as e:
+            raise ScenarioErreur(
+                f"La base des scénarios ({self.url}) est indisponible : "
+                f"{str(e.orig).strip().splitlines()[0] if e.orig else e}. Réessayez dans un instant ; "
+                "si le problème persiste, vérifiez DATABASE_URL ou le serveur."
+            ) from None
+
+    def _migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("version_table", VERSION_TABLE)
+        with self._tx(write=True) as conn:
+            if not self.is_sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def _locked_row(self, conn: Connection, scenario_id: str, expected: int | None) -> Any:
+        q = sa.select(scenarios).where(scenarios.c.id == scenario_id)
+        if not self.is_sqlite:
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            raise ScenarioIntrouvable(
+                f"Le scénario {scenario_id} n'existe pas ou a été supprimé : rechargez la liste."
+            )
+        if expected is not None and row.version != expected:
+            raise ConflitDeVersion(row.name, row.version, expected)
+        return row
+
+    def _check_free(self, conn: Connection, territoire: str, name: str, own_id: str | None) -> None:
+        q = sa.select(scenarios.c.id).where(
+            scenarios.c.territoire == territoire, scenarios.c.name == name
+        )
+        found = conn.execute(q).scalar()
+        if found is not None and found != own_id:
+            raise _nom_pris(name, territoire)
+
+    def _save(self, conn: Connection, *, scenario_id: str, from_version: int, name: str,
+              territoire: str, data_text: str, auteur: str | None, action: str) -> None:
+        """Insert the new version into the history, then move the scenario row to it."""
+        now = _now()
+        conn.execute(scenario_versions.insert().values(
+            scenario_id=scenario_id, version=from_version + 1, name=name, territoire=territoire,
+            auteur=auteur, action=action, data=data_text, saved_at=now,
+        ))
+        _apply_update(conn, scenario_id, from_version,
+                      {"name": name, "data": data_text, "version": from_version + 1, "updated_at": now})
+
+    def _insert(self, conn: Connection, name: str, territoire: str, data_text: str,
+                auteur: str | None) -> str:
+        self._check_free(conn, territoire, name, None)
+        sid, now = uuid.uuid4().hex, _now()
+        conn.execute(scenarios.insert().values(
+            id=sid, name=name, territoire=territoire, auteur=auteur, version=1,
+            data=data_text, created_at=now, updated_at=now,
+        ))
+        conn.execute(scenario_versions.insert().values(
+            scenario_id=sid, version=1, name=name, territoire=territoire, auteur=auteur,
+            action="création", data=data_text, saved_at=now,
+        ))
+        return sid
+
+    @contextmanager
+    def _unique_names(self, name: str | None, territoire: str | None = None) -> Iterator[None]:
+        """A concurrent insert may still win the race: report it as a duplicate name."""
+        try:
+            yield
+        except sa.exc.IntegrityError:
+            raise _nom_pris(name or "", territoire) from None
+
+    # -- public API
+
+    def get(self, scenario_id: str) -> Scenario:
+        with self._tx(write=False) as conn:
+            row = conn.execute(sa.select(scenarios).where(scenarios.c.id == scenario_id)).first()
+        if row is None:
+            raise ScenarioIntrouvable(
+                f"Le scénario {scenario_id} n'existe pas ou a été supprimé : rechargez la liste."
+            )
+        return Scenario(_meta(row), json.loads(row.data))
+
+    def create(self, name: str, territoire: str, data: dict[str, Any],
+               auteur: str | None = None) -> Scenario:
+        name = _clean_name(name)
+        territoire = _clean_name(territoire, "Le territoire", TERRITOIRE_MAX)
+        auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
+        text = _dump(data)
+        with self._unique_names(name, territoire), self._tx(write=True) as conn:
+            sid = self._insert(conn, name, territoire, text, auteur)
+        return self.get(sid)
+
+    def update(self, scenario_id: str, data: dict[str, Any], expected_version: int,
+               name: str | None = None, auteur: str | None = None) -> Scenario:
+        """Save new data (and optionally a new name); returns the scenario at its new version."""
+        _check_version(expected_version)
+        text = _dump(data)
+        new_name = _clean_name(name) if name is not None else None
+        auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
+        with self._unique_names(new_name), self._tx(write=True) as conn:
+            row = self._locked_row(conn, scenario_id, expected_version)
+            if new_name and new_name != row.name:
+                self._check_free(conn, row.territoire, new_name, scenario_id)
+            self._save(conn, scenario_id=scenario_id, from_version=row.version,
+                       name=new_name or row.name, territoire=row.territoire, data_text=text,
+                       auteur=auteur, action="modification")
+        return self.get(scenario_id)
+
+    def rename(self, scenario_id: str, new_name: str, expected_version: int,
+               auteur: str | None = None) -> Scenario:
+        _check_version(expected_version)
+        new_name = _clean_name(new_name)
+        with self._unique_names(new_name), self._tx(write=True) as conn:
+            row = self._locked_row(conn, scenario_id, expected_version)
+            self._check_free(conn, row.territoire, new_name, scenario_id)
+            self._save(conn, scenario_id=scenario_id, from_version=row.version, name=new_name,
+                       territoire=row.territoire, data_text=row.data, auteur=auteur,
+                       action="renommage")
+        return self.get(scenario_id)
+
+    def duplicate(self, scenario_id: str, new_name: str | None = None,
+                  auteur: str | None = None) -> Scenario:
+        """Copy (same territoire, version 1). Default name « Copie de X », then « Copie de X (2) »…"""
+        wanted = _clean_name(new_name) if new_name is not None else None
+        auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
+        with self._unique_names(wanted), self._tx(write=True) as conn:
+            row = self._locked_row(conn, scenario_id, None)
+            name = wanted
+            if name is None:
+                base = f"Copie de {row.name}"[:NAME_MAX]
+                taken = set(conn.execute(sa.select(scenarios.c.name).where(
+                    scenarios.c.territoire == row.territoire)).scalars())
+                name, n = base, 2
+                while name in taken:
+                    suffix = f" ({n})"
+                    name, n = base[: NAME_MAX - len(suffix)] + suffix, n + 1
+            sid = self._insert(conn, name, row.territoire, row.data, auteur or row.auteur)
+        return self.get(sid)
+
+    def delete(self, scenario_id: str, expected_version: int | None = None) -> None:
+        """Remove the scenario from the list; its history stays in ``scenario_versions``."""
+        if expected_version is not None:
+            _check_version(expected_version)
+        with self._tx(write=True) as conn:
+            self._locked_row(conn, scenario_id, expected_version)
+            conn.execute(scenarios.delete().where(scenarios.c.id == scenario_id))
+
+    def history(self, scenario_id: str) -> list[ScenarioVersion]:
+        """Every saved version, oldest first (still available after a deletion)."""
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                sa.select(scenario_versions)
+                .where(scenario_versions.c.scenario_id == scenario_id)
+                .order_by(scenario_versions.c.version)
+            ).all()
+        return [
+            ScenarioVersion(
+                scenario_id=r.scenario_id, version=r.version, name=r.name, territoire=r.territoire,
+                auteur=r.auteur, action=r.action, saved_at=_aware(r.saved_at), data=json.loads(r.data),
+            )
+            for r in rows
+        ]
+
+    def list(self, territoire: str | None = None) -> list[ScenarioMeta]:
+        """Scenarios (metadata only), by territoire then name."""
+        q = sa.select(*[c for c in scenarios.c if c.name != "data"])
+        if territoire is not None:
+            q = q.where(scenarios.c.territoire == territoire)
+        with self._tx(write=False) as conn:
+            rows = conn.execute(q.order_by(scenarios.c.territoire, scenarios.c.name)).all()
+        return [_meta(r) for r in rows]
