@@ -6,24 +6,24 @@ import streamlit as st
 
 st.set_page_config(
     page_title="Atlas Petite Enfance",
-    page_icon="🧸",
+    page_icon="static/favicon.png",
     layout="wide",
     initial_sidebar_state="expanded",
 )
 
 PAGES = {
     "Atlas": [
-        st.Page("pages/accueil.py", title="Accueil", icon="🏠", default=True, url_path="accueil"),
-        st.Page("pages/couverture.py", title="Couverture", icon="🗺️", url_path="couverture"),
-        st.Page("pages/rpe.py", title="Objectif RPE", icon="🤝", url_path="rpe"),
+        st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True, url_path="accueil"),
+        st.Page("pages/couverture.py", title="Couverture", icon=":material/map:", url_path="couverture"),
+        st.Page("pages/rpe.py", title="Objectif RPE", icon=":material/diversity_3:", url_path="rpe"),
     ],
     "Financement CTG": [
-        st.Page("pages/simulateur.py", title="Simulateur", icon="💶", url_path="simulateur"),
-        st.Page("pages/scenarios.py", title="Comparer les scénarios", icon="⚖️", url_path="scenarios"),
+        st.Page("pages/simulateur.py", title="Simulateur", icon=":material/euro:", url_path="simulateur"),
+        st.Page("pages/scenarios.py", title="Comparer les scénarios", icon=":material/compare_arrows:", url_path="scenarios"),
     ],
     "Documents et données": [
-        st.Page("pages/documents.py", title="Documents", icon="📄", url_path="documents"),
-        st.Page("pages/import_donnees.py", title="Import de données", icon="📥", url_path="import"),
+        st.Page("pages/documents.py", title="Documents", icon=":material/description:", url_path="documents"),
+        st.Page("pages/import_donnees.py", title="Import de données", icon=":material/upload_file:", url_path="import"),
     ],
 }
 

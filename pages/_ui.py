@@ -18,10 +18,10 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
 
 NATURE_BADGE = {
-    NATURE_REEL: "🟢 réel",
-    NATURE_IMPORTE: "🔵 importé",
-    NATURE_ESTIME: "🟠 estimation",
-    NATURE_FICTIF: "🟣 fictif",
+    NATURE_REEL: "réel",
+    NATURE_IMPORTE: "importé",
+    NATURE_ESTIME: "estimation",
+    NATURE_FICTIF: "fictif (démonstration)",
 }
 
 
@@ -165,13 +165,13 @@ def demo_banner(layers: tuple[str, ...] = ("structures",)) -> None:
     s = store()
     if any((i := s.info(name)) is not None and i.nature == NATURE_FICTIF for name in layers):
         st.warning(f"Structures : **{DEMO_LABEL}** (crèches, MAM et RPE générés pour la démonstration).",
-                   icon="🟣")
+                   icon=":material/science:")
 
 
 def children_estimate_note() -> None:
     info = store().info("enfants_moins_3")
     if info is not None and info.nature == NATURE_ESTIME:
-        st.caption("⚠️ Enfants de moins de 3 ans : **estimation** (population × 3,0 %) en attendant l'import "
+        st.caption("Attention : enfants de moins de 3 ans : **estimation** (population × 3,0 %) en attendant l'import "
                    "du fichier INSEE (PYY_POP0002) depuis la page Import.")
 
 

@@ -37,9 +37,9 @@ with guard("afficher l'état des données"):
         })
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption(
-        "🟢 réel : référentiel national issu de paquets publics épinglés (sommes de contrôle vérifiées) · "
-        "🔵 importé : fichier officiel importé · 🟠 estimation : valeur calculée en attendant un fichier officiel · "
-        f"🟣 fictif : {DEMO_LABEL}."
+        "**réel** : référentiel national issu de paquets publics épinglés (sommes de contrôle vérifiées) · "
+        "**importé** : fichier officiel importé · **estimation** : valeur calculée en attendant un fichier officiel · "
+        f"**fictif** : {DEMO_LABEL}."
     )
     missing = (s.info("communes").extra or {}).get("sans_contour", []) if s.info("communes") else []
     if missing:

@@ -50,10 +50,10 @@ def test_home_lists_layers_and_their_nature(demo_store):
     df = at.dataframe[0].value
     assert "Communes (référentiel national)" in set(df["Couche"])
     natures = dict(zip(df["Couche"], df["Nature"]))
-    assert natures["Communes (référentiel national)"] == "🟢 réel"
+    assert natures["Communes (référentiel national)"] == "réel"
     # the estimate of children under 3 is said to be an estimate while no INSEE file is imported
     if demo_store.info("enfants_moins_3").nature == "estimé":
-        assert natures["Enfants de moins de 3 ans (estimation)"] == "🟠 estimation"
+        assert natures["Enfants de moins de 3 ans (estimation)"] == "estimation"
 
 
 def test_territory_is_read_from_and_written_to_the_url(demo_store):

@@ -1,0 +1,147 @@
+"""Browser tests: a real `streamlit run`, driven by Debian's headless Chromium through Playwright.
+
+Harness in the spirit of streamlit-folium's tests: wait for /_stcore/health, then, on each page,
+wait until the app is no longer running before asserting.  A screenshot of every page is saved in
+tests/_artifacts/screenshots/ (to look at).  No network: assets (Leaflet) are served locally.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from data.store import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+SHOTS = PROJECT_ROOT / "tests" / "_artifacts" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+PAGES = {
+    "accueil": "Atlas Petite Enfance",
+    "couverture": "Couverture",
+    "rpe": "Objectif RPE",
+    "simulateur": "Simulateur",
+    "scenarios": "Comparer",
+    "documents": "Documents",
+    "import": "Import",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    port = _free_port()
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+        pytest.fail(f"streamlit n'a pas démarré en 60 s :\n{out[-3000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium est absent : lancez scripts/installer.sh --tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    pg = ctx.new_page()
+    external: list[str] = []
+    pg.on("request", lambda req: external.append(req.url)
+          if not req.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None)
+    pg.external_requests = external  # type: ignore[attr-defined]
+    yield pg
+    ctx.close()
+
+
+def wait_idle(pg, timeout: float = 60.0) -> None:
+    """Wait until Streamlit has rendered and is no longer running the script."""
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout * 1000)
+    pg.wait_for_selector("h1", timeout=timeout * 1000)
+    deadline = time.time() + timeout
+    quiet_since = None
+    while time.time() < deadline:
+        running = pg.locator('[data-testid="stStatusWidget"]').count() > 0
+        skeleton = pg.locator('[data-testid="stSkeleton"]').count() > 0
+        if not running and not skeleton:
+            quiet_since = quiet_since or time.time()
+            if time.time() - quiet_since > 1.5:
+                return
+        else:
+            quiet_since = None
+        time.sleep(0.2)
+    raise AssertionError("l'application tourne encore après le délai")
+
+
+def goto(pg, url: str) -> None:
+    pg.goto(url, wait_until="domcontentloaded")
+    wait_idle(pg)
+
+
+def assert_no_exception(pg) -> None:
+    exc = pg.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()
+    assert "Traceback" not in pg.content()
+    assert "Page not found" not in pg.content(), "page introuvable"
+
+
+@pytest.mark.parametrize("slug,heading", list(PAGES.items()))
+def test_each_page_renders_offline_without_exception(app_url, page, slug, heading):
+    path = "" if slug == "accueil" else slug  # the default page lives at /
+    goto(page, f"{app_url}/{path}?dep=89")
+    assert_no_exception(page)
+    assert heading in page.locator("h1").first.inner_text()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
+    assert page.external_requests == [], f"requêtes hors de la machine : {page.external_requests[:5]}"
+
+
+def test_territory_link_is_shareable(app_url, page):
+    goto(page, f"{app_url}/?dep=93")
+    assert "dep=93" in page.url
+    assert "93 – Seine-Saint-Denis" in page.locator('[data-testid="stSidebar"]').inner_html()
