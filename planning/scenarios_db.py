@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ SQLITE_FILE = "scenarios.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "atlas_scenarios_schema"  # Alembic's version table (own name: the database may be shared)
 _MIGRATION_LOCK = 727_001  # pg_advisory_xact_lock key serialising concurrent migrations
+_ALEMBIC_LOCK = threading.Lock()  # alembic's `context` proxy is process-global: one migration at a time
 
 # Tables as of the latest migration (the migrations create them; these are for queries).
 metadata = sa.MetaData()
@@ -299,7 +301,7 @@ class ScenarioStore:
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
         cfg.set_main_option("version_table", VERSION_TABLE)
-        with self._tx(write=True) as conn:
+        with _ALEMBIC_LOCK, self._tx(write=True) as conn:
             if not self.is_sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
             cfg.attributes["connection"] = conn

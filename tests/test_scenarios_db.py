@@ -1,0 +1,317 @@
+"""Scenario store (planning/scenarios_db.py) against SQLite and, when available, PostgreSQL.
+
+PostgreSQL tests (marker ``postgres``) need ``ATLAS_TEST_POSTGRES_URL`` (start a server with
+``bash scripts/postgres.sh``); without it they are skipped, except in CI (``CI=true``) where
+they fail.  Each test gets a fresh SQLite file or a fresh PostgreSQL schema.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from data.store import PROJECT_ROOT
+from planning import scenarios_db
+from planning.scenarios_db import (
+    ConflitDeVersion,
+    NomDejaUtilise,
+    ScenarioErreur,
+    ScenarioIntrouvable,
+    ScenarioInvalide,
+    ScenarioStore,
+    normaliser_url,
+)
+
+PG_ENV = "ATLAS_TEST_POSTGRES_URL"
+
+
+def _pg_base_url() -> str:
+    url = os.environ.get(PG_ENV, "").strip()
+    if not url:
+        why = f"{PG_ENV} non défini : lancez `bash scripts/postgres.sh` et exportez l'URL affichée"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"En CI, le serveur PostgreSQL doit être disponible ({why}).")
+        pytest.skip(why)
+    return normaliser_url(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
+        return
+    base = _pg_base_url()
+    schema = f"test_{uuid.uuid4().hex[:12]}"  # fresh, private schema for this test
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(db_url):
+    s = ScenarioStore(db_url)
+    yield s
+    s.close()
+
+
+DATA = {"nom": "Crèche des Lilas", "places": 24, "taux": 0.66, "communes": ["75056"], "psu": True}
+
+
+# --- basic operations ---------------------------------------------------------------------
+
+def test_create_get_list_and_history(store):
+    a = store.create("Plan 2026", "75", DATA, auteur="Camille")
+    b = store.create("Plan 2026", "93", {"places": 10})  # same name, other territoire: allowed
+    assert a.version == 1 and a.meta.auteur == "Camille"
+    got = store.get(a.id)
+    assert got.data == DATA  # accents, floats, lists and booleans round-trip
+    assert got.meta == a.meta
+    assert [m.id for m in store.list("75")] == [a.id]
+    assert {m.id for m in store.list()} == {a.id, b.id}
+    assert [(h.version, h.action) for h in store.history(a.id)] == [(1, "création")]
+
+
+def test_update_increments_version_and_keeps_every_version(store):
+    a = store.create("Plan", "75", {"places": 10})
+    b = store.update(a.id, {"places": 12}, expected_version=1)
+    c = store.update(a.id, {"places": 15}, expected_version=2, name="Plan révisé", auteur="Léa")
+    assert (b.version, c.version) == (2, 3)
+    assert store.get(a.id).data == {"places": 15} and store.get(a.id).meta.name == "Plan révisé"
+    hist = store.history(a.id)
+    assert [(h.version, h.data["places"], h.name) for h in hist] == [
+        (1, 10, "Plan"), (2, 12, "Plan"), (3, 15, "Plan révisé")]
+    assert hist[2].auteur == "Léa"
+    assert c.meta.created_at == a.meta.created_at and c.meta.updated_at >= a.meta.updated_at
+
+
+def test_two_connections_same_version_exactly_one_wins(db_url, store):
+    other = ScenarioStore(db_url)  # a second user: its own engine and connections
+    try:
+        a = store.create("Plan", "75", {"places": 10})
+        mine, theirs = store.get(a.id), other.get(a.id)
+        assert mine.version == theirs.version == 1
+        other.update(a.id, {"places": 20}, theirs.version)
+        with pytest.raises(ConflitDeVersion) as exc:
+            store.update(a.id, {"places": 30}, mine.version)
+        assert str(exc.value) == (
+            "Le scénario « Plan » a été modifié par ailleurs (version 2, vous aviez la version 1) : "
+            "rechargez-le avant d'enregistrer.")
+        assert store.get(a.id).data == {"places": 20}  # the loser wrote nothing
+        assert [h.version for h in store.history(a.id)] == [1, 2]
+    finally:
+        other.close()
+
+
+def test_threaded_writers_lose_no_update(db_url, store):
+    # 4 writers, each makes 5 successful read-modify-write increments (retrying on conflict):
+    # 4 × 5 = 20 increments, so the counter ends at 20 and the version at 1 + 20 = 21.
+    a = store.create("Compteur", "75", {"n": 0})
+    writers, per_writer, errors = 4, 5, []
+
+    def work(k: int) -> None:
+        s = ScenarioStore(db_url)
+        try:
+            done = 0
+            while done < per_writer:
+                cur = s.get(a.id)
+                try:
+                    new = s.update(a.id, {"n": cur.data["n"] + 1, "par": k}, cur.version)
+                except ConflitDeVersion:
+                    continue
+                assert new.version == cur.version + 1
+                done += 1
+        except Exception as e:  # noqa: BLE001 - reported to the main thread
+            errors.append(e)
+        finally:
+            s.close()
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    final = store.get(a.id)
+    assert final.data["n"] == 20 and final.version == 21
+    hist = store.history(a.id)
+    assert [h.version for h in hist] == list(range(1, 22))
+    assert [h.data["n"] for h in hist] == list(range(0, 21))  # each version = previous + 1
+
+
+# --- rename, duplicate, delete ------------------------------------------------------------
+
+def test_rename_checks_version_and_unique_name(store):
+    a = store.create("A", "75", {"x": 1})
+    store.create("B", "75", {"x": 2})
+    store.create("C", "93", {"x": 3})
+    with pytest.raises(NomDejaUtilise, match="« B » existe déjà pour le territoire 75"):
+        store.rename(a.id, "B", 1)
+    with pytest.raises(ConflitDeVersion):
+        store.rename(a.id, "A bis", 7)
+    r = store.rename(a.id, "C", 1)  # « C » exists only in territoire 93
+    assert (r.meta.name, r.version, r.data) == ("C", 2, {"x": 1})
+    assert store.history(a.id)[-1].action == "renommage"
+
+
+def test_create_duplicate_name_is_refused_in_french(store):
+    store.create("Plan", "75", {})
+    with pytest.raises(NomDejaUtilise) as exc:
+        store.create("  Plan ", "75", {})  # spaces are trimmed before the check
+    assert str(exc.value) == (
+        "Un scénario nommé « Plan » existe déjà pour le territoire 75 : choisissez un autre nom.")
+    assert len(store.list("75")) == 1
+
+
+def test_duplicate_names_copies_and_is_independent(store):
+    a = store.create("Plan", "75", {"places": 10}, auteur="Camille")
+    store.update(a.id, {"places": 11}, 1)
+    c1 = store.duplicate(a.id)
+    c2 = store.duplicate(a.id)
+    c3 = store.duplicate(a.id, new_name="Variante")
+    assert [c1.meta.name, c2.meta.name, c3.meta.name] == ["Copie de Plan", "Copie de Plan (2)", "Variante"]
+    assert c1.data == {"places": 11} and c1.version == 1 and c1.meta.territoire == "75"
+    store.update(c1.id, {"places": 99}, 1)
+    assert store.get(a.id).data == {"places": 11} and store.get(a.id).version == 2
+    with pytest.raises(NomDejaUtilise):
+        store.duplicate(a.id, new_name="Plan")
+
+
+def test_delete_checks_version_and_keeps_history(store):
+    a = store.create("Plan", "75", {"places": 10})
+    store.update(a.id, {"places": 12}, 1)
+    with pytest.raises(ConflitDeVersion):
+        store.delete(a.id, expected_version=1)
+    store.delete(a.id, expected_version=2)
+    with pytest.raises(ScenarioIntrouvable, match="n'existe pas ou a été supprimé"):
+        store.get(a.id)
+    with pytest.raises(ScenarioIntrouvable):
+        store.update(a.id, {"places": 1}, 2)
+    assert store.list() == []
+    assert [h.data["places"] for h in store.history(a.id)] == [10, 12]  # nothing is lost
+    store.create("Plan", "75", {})  # the name is free again
+
+
+# --- validation ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, data, fragment", [
+    ("", {}, "est vide"),
+    ("   ", {}, "est vide"),
+    ("x" * 121, {}, "trop long (121 caractères, 120 au plus)"),
+    ("Plan", {"communes": {"75056"}}, "pas enregistrable en JSON"),
+    ("Plan", {"taux": float("nan")}, "pas enregistrable en JSON"),
+    ("Plan", ["pas", "un", "dict"], "doit être un dictionnaire JSON"),
+])
+def test_invalid_input_is_refused_and_nothing_written(store, name, data, fragment):
+    with pytest.raises(ScenarioInvalide, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        store.create(name, "75", data)
+    assert store.list() == []
+
+
+def test_invalid_update_leaves_scenario_untouched(store):
+    a = store.create("Plan", "75", {"x": 1})
+    with pytest.raises(ScenarioInvalide):
+        store.update(a.id, {"x": object()}, 1)
+    with pytest.raises(ScenarioInvalide, match="Numéro de version invalide"):
+        store.update(a.id, {"x": 2}, "1")
+    with pytest.raises(ScenarioInvalide):
+        store.rename(a.id, "", 1)
+    assert store.get(a.id).version == 1 and store.get(a.id).data == {"x": 1}
+
+
+# --- crash safety --------------------------------------------------------------------------------
+
+def test_failure_between_version_insert_and_update_keeps_last_version(store, monkeypatch):
+    a = store.create("Plan", "75", {"places": 10})
+
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("panne simulée")
+
+    monkeypatch.setattr(scenarios_db, "_apply_update", boom)
+    with pytest.raises(RuntimeError):
+        store.update(a.id, {"places": 99}, 1)
+    monkeypatch.undo()
+    got = store.get(a.id)
+    assert (got.version, got.data) == (1, {"places": 10})
+    assert [h.version for h in store.history(a.id)] == [1]  # the inserted version was rolled back
+    assert store.update(a.id, {"places": 11}, 1).version == 2
+
+
+CRASH_SCRIPT = """
+import os, sys
+from planning import scenarios_db
+store = scenarios_db.ScenarioStore(sys.argv[1])
+scenarios_db._apply_update = lambda *a, **k: os._exit(3)  # process dies mid-transaction
+store.update(sys.argv[2], {"places": 99}, 1)
+"""
+
+
+def test_process_killed_mid_save_keeps_last_version(db_url, store):
+    a = store.create("Plan", "75", {"places": 10})
+    proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, db_url, a.id],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    got = store.get(a.id)
+    assert (got.version, got.data) == (1, {"places": 10})
+    assert store.update(a.id, {"places": 11}, 1).version == 2
+
+
+# --- opening, migrations, URLs ---------------------------------------------------------------------
+
+def test_migrations_are_idempotent_and_match_the_tables(db_url, store):
+    a = store.create("Plan", "75", {"x": 1})
+    for _ in range(2):
+        ScenarioStore(db_url).close()  # reopening re-runs "upgrade head": a no-op
+    assert store.get(a.id).data == {"x": 1}
+    engine = sa.create_engine(normaliser_url(db_url))
+    try:
+        insp = sa.inspect(engine)
+        for table in scenarios_db.metadata.tables.values():
+            assert {c["name"] for c in insp.get_columns(table.name)} == set(table.columns.keys())
+        with engine.connect() as conn:
+            heads = conn.execute(sa.text(f"SELECT version_num FROM {scenarios_db.VERSION_TABLE}")).all()
+        assert heads == [("0001_scenarios",)]
+    finally:
+        engine.dispose()
+
+
+def test_default_is_sqlite_in_data_dir_with_wal(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "store"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    s = ScenarioStore()
+    try:
+        s.create("Plan", "75", {})
+        path = tmp_path / "store" / "scenarios.sqlite"
+        assert s.url.endswith("scenarios.sqlite") and path.exists()
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        s.close()
+
+
+def test_urls_are_normalised_for_psycopg(monkeypatch):
+    assert normaliser_url("postgresql://u@h:5432/db") == "postgresql+psycopg://u@h:5432/db"
+    assert normaliser_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normaliser_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normaliser_url("sqlite:////tmp/x.sqlite") == "sqlite:////tmp/x.sqlite"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://atlas@db.example:5432/atlas")
+    assert scenarios_db.default_url() == "postgresql+psycopg://atlas@db.example:5432/atlas"
+
+
+def test_unreachable_or_unreadable_database_gives_french_error():
+    with pytest.raises(ScenarioErreur, match="Adresse de base de données illisible"):
+        ScenarioStore("pas une url")
+    # Port 1 on loopback: connection refused at once.
+    with pytest.raises(ScenarioErreur, match="est indisponible") as exc:
+        ScenarioStore("postgresql://atlas:secret@127.0.0.1:1/atlas")
+    assert "secret" not in str(exc.value)  # the password is never shown
