@@ -1,0 +1,99 @@
+"""``python -m planning simulate SCENARIO.json [--json]``: run a CTG funding scenario.
+
+Exit codes: 0 success, 2 bad usage or bad scenario (French messages on stderr).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+USAGE = "Usage : python -m planning simulate SCENARIO.json [--json]"
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
+    p = Path(path)
+    if not p.is_file():
+        return None, [f"{path} : fichier introuvable. Indiquez le chemin d'un scénario JSON (voir docs/SCENARIOS.md)."]
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [f"{path} : le fichier n'est pas en UTF-8. Réenregistrez-le en UTF-8."]
+    try:
+        return json.loads(text), []
+    except json.JSONDecodeError as exc:
+        return None, [f"{path}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({exc.msg}). "
+                      "Corrigez la syntaxe (virgules, guillemets, accolades)."]
+
+
+def tableau(result) -> str:
+    """Readable French table of a SimulationResult."""
+    from .psu import fr_euros, fr_nombre, fr_pct
+
+    lines = [f"Scénario : {result.nom} — {result.territoire['nom']} ({result.debut}–{result.fin})"]
+    if result.outre_mer:
+        lines.append("Territoire d'outre-mer : seuil d'alerte de cofinancement à 90 %.")
+    head = ["Année", "Places", "PSU", "Bonus", "Total Caf", "Familles", "Reste à charge coll.", "Part Caf du coût"]
+    rows = []
+    for a in result.annees:
+        t = a.totaux
+        bonus = t["total_caf_territoire"] - t["psu"]
+        rows.append([str(a.annee), fr_nombre(a.trajectoire.places, 0), fr_euros(t["psu"], 0), fr_euros(bonus, 0),
+                     fr_euros(t["total_caf_territoire"], 0), fr_euros(t["participations_familiales"], 0),
+                     fr_euros(t["reste_a_charge_collectivite"], 0), fr_pct(a.part_caf)])
+    c = result.cumul
+    rows.append(["Cumul", "", fr_euros(c["psu"], 0), fr_euros(c["total_caf_territoire"] - c["psu"], 0),
+                 fr_euros(c["total_caf_territoire"], 0), fr_euros(c["participations_familiales"], 0),
+                 fr_euros(c["reste_a_charge_collectivite"], 0), ""])
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    fmt = lambda r: "  ".join(x.rjust(w) for x, w in zip(r, widths))  # noqa: E731
+    lines += ["", fmt(head), "  ".join("-" * w for w in widths), *map(fmt, rows), "", "Bonus trajectoire :"]
+    lines += [f"  {a.trajectoire.message}" for a in result.annees]
+    if result.alertes:
+        lines += ["", "Alertes :", *[f"  ⚠ {a}" for a in result.alertes]]
+    params = result.parametres_utilises()
+    av = sorted({p["parametre"] for p in params if p["a_verifier"]})
+    if av:
+        lines += ["", f"Paramètres à vérifier (valeurs par défaut modifiables) : {', '.join(av)}"]
+    lines.append("Détail du calcul de chaque montant : option --json.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    args = list(argv)
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
+    if any(a in ("-h", "--help") for a in args):
+        print(USAGE)
+        return 0
+    unknown = [a for a in args if a.startswith("-")]
+    if unknown or len(args) != 1:
+        _err(("Option inconnue : " + ", ".join(unknown) + ". ") if unknown else "Un seul fichier de scénario attendu. ")
+        _err(USAGE)
+        return 2
+    data, errs = lire_scenario(args[0])
+    if errs:
+        _err("\n".join(errs))
+        return 2
+    from .simulation import ScenarioInvalide, simulate, validate_scenario, _load_communes
+
+    communes = _load_communes()
+    errs = validate_scenario(data, communes=communes)
+    if errs:
+        _err(f"{args[0]} : scénario invalide ({len(errs)} erreur{'s' if len(errs) > 1 else ''}) :")
+        _err("\n".join(f"  - {e}" for e in errs))
+        return 2
+    try:
+        result = simulate(data, communes=communes)
+    except ScenarioInvalide as exc:
+        _err("\n".join(exc.erreurs))
+        return 2
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(tableau(result))
+    return 0
