@@ -1,0 +1,126 @@
+"""Importers of official open-data files and of the Caf's structure list.
+
+Public API::
+
+    import_file(kind, path, store=None, *, filename=None) -> ImportReport
+    write_structures(frame, store, nature, source, vintage, extra=None) -> ImportReport
+    KINDS                       kind -> KindSpec(label, publisher, extensions)
+    run_import_cli(kind, file, as_json=False) -> exit code
+    ImportValidationError(.problems), Problem, ImportReport
+
+Every file is validated as a whole before anything is written; the layers are
+then replaced in one atomic ``Store.write_layers`` call, so a rejected file
+leaves the store exactly as it was.  See docs/IMPORTS.md for the accepted
+columns of each kind.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..store import Store
+from .caf import build_caf_couverture, build_caf_places
+from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, ImportReport, ImportValidationError, Problem,
+                     Problems, check_size)
+from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
+                       build_qpv_polygones, build_zrr)
+from .structures import TYPES as STRUCTURE_TYPES
+from .structures import build_structures, write_structures
+
+__all__ = ["KINDS", "KindSpec", "import_file", "write_structures", "run_import_cli", "ImportReport",
+           "ImportValidationError", "Problem", "STRUCTURE_TYPES", "MAX_FILE_MB"]
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    label: str
+    publisher: str
+    layers: str                   # layer name(s) written, for the import page
+    build: Callable[..., Built]
+    extensions: tuple[str, ...] = (".csv", ".txt", ".xlsx")
+
+
+KINDS: dict[str, KindSpec] = {s.kind: s for s in [
+    KindSpec("qpv", "Liste des quartiers prioritaires (QPV) par commune — ANCT", "ANCT (data.gouv.fr)", "qpv",
+             build_qpv),
+    KindSpec("qpv_polygones", "Contours des QPV (GeoJSON) — ANCT", "ANCT (data.gouv.fr)", "qpv_polygones",
+             build_qpv_polygones, (".geojson", ".json", ".gpkg")),
+    KindSpec("frr", "Classement France Ruralités Revitalisation (codefrr) — Observatoire des territoires",
+             "ANCT — Observatoire des territoires", "frr", build_frr),
+    KindSpec("zrr", "Ancien zonage ZRR (historique, jusqu'au 30/06/2024)", "data.gouv.fr", "zrr", build_zrr),
+    KindSpec("enfants_moins_3", "Enfants de moins de 3 ans (INSEE base-cc-evol-struct-pop, PYY_POP0002)", "INSEE",
+             "enfants_moins_3", build_enfants),
+    KindSpec("populations", "Populations légales (INSEE donnees_communes.csv)", "INSEE", "populations",
+             build_populations),
+    KindSpec("caf_couverture", "Taux de couverture petite enfance (data.caf.fr txcouv_pe_com/epci/dep/nat)",
+             "Cnaf (data.caf.fr)", "caf_couverture_{com,epci,dep,nat}", build_caf_couverture),
+    KindSpec("caf_places", "Places d'accueil petite enfance (data.caf.fr nbpla_pe_com/epci/dep)",
+             "Cnaf (data.caf.fr)", "caf_places_{com,epci,dep}", build_caf_places),
+    KindSpec("dgcl_criteres", "Critères de répartition des dotations (DGCL criteres_repartition_AAAA.csv)",
+             "DGCL", "dgcl_criteres", build_dgcl),
+    KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",
+             build_grille),
+    KindSpec("structures", "Liste des structures de la Caf (EAJE, micro-crèches, MAM, RPE…)", "Caf (fichier interne)",
+             "structures", build_structures),
+]}
+
+
+def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
+                max_mb: float | None = None) -> ImportReport:
+    """Validate the whole file, then write its layer(s) atomically.
+
+    ``filename`` is the name shown in messages (an uploaded file saved under a
+    temporary name keeps its real name).  Raises ``ImportValidationError``.
+    """
+    path = Path(path)
+    fichier = filename or path.name
+    probs = Problems(fichier)
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise probs.fatal(f"type d'import « {kind} » inconnu — types possibles : {', '.join(KINDS)}.")
+    store = store or Store()
+    check_size(path, probs, max_mb)
+    try:
+        built = spec.build(path, fichier, store, probs, spec.publisher)
+    except ImportValidationError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a reader bug must still come out as a French message
+        raise probs.fatal(f"fichier illisible pour le type « {kind} » ({type(exc).__name__} : {exc}) — vérifiez "
+                          "que c'est le bon fichier et le bon type d'import.")
+    probs.raise_if_errors()
+    for name, (_frame, info) in built.layers.items():
+        info.name = name
+    store.write_layers(built.layers)
+    return ImportReport(kind=kind, fichier=fichier, layers=list(built.layers), rows=built.rows,
+                        warnings=probs.warnings, vintage=built.vintage,
+                        source=next(iter(built.layers.values()))[1].source, encoding=built.encoding,
+                        notes=built.notes)
+
+
+def run_import_cli(kind: str, file: str, as_json: bool = False) -> int:
+    """``python -m data import KIND FILE``: French report on stdout, errors on stderr."""
+    try:
+        report = import_file(kind, file)
+    except ImportValidationError as exc:
+        if as_json:
+            print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,
+                             indent=2))
+        errors = exc.errors
+        print(f"Import refusé : {len(errors)} erreur(s). Le magasin de données n'a pas été modifié.",
+              file=sys.stderr)
+        for p in errors[:50]:
+            print(f"  {p}", file=sys.stderr)
+        if len(errors) > 50:
+            print(f"  … et {len(errors) - 50} autres erreurs.", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps({"ok": True, **report.to_dict()}, ensure_ascii=False, indent=2))
+    else:
+        print(report.summary(max_warnings=50))
+    return 0

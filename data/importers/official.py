@@ -1,0 +1,498 @@
+"""Importers of official files keyed by commune: QPV, FRR, ZRR, INSEE, DGCL, density grid."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
+from ..store import NATURE_IMPORTE, LayerInfo, Store
+from .common import (Built, Col, Problems, Table, _short, base_frame, check_cells, check_size,
+                     commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
+                     parse_bool, read_table, report_duplicates, resolve_columns, text_column, year_in)
+
+CODE_COMMUNE = Col("code_insee", ("codgeo", "insee_com", "code_commune", "com", "codecommune", "code_insee_commune",
+                                  "insee", "depcom", "code_geo", "code"))
+
+
+def _info(label: str, vintage: str, source: str) -> LayerInfo:
+    return LayerInfo(name="", rows=0, nature=NATURE_IMPORTE, vintage=vintage, source=source, label=label)
+
+
+def _known_filter(df: pd.DataFrame, known: set[str], probs: Problems, colonne: str, what="code INSEE"):
+    keep = drop_unknown(df["code_insee"].tolist(), known, df["_ligne"].tolist(), probs, colonne, what)
+    return df[keep].reset_index(drop=True)
+
+
+def _vintage(fichier: str, table: Table | None, default: str) -> tuple[int | None, str]:
+    y = year_in(fichier, *(table.preamble if table else []))
+    return y, (str(y) if y else default)
+
+
+# ---------------------------------------------------------------------------
+# QPV list (ANCT)
+# ---------------------------------------------------------------------------
+QPV_COLS = [
+    Col("code_qp", ("code_quartier", "codeqp", "code_qpv", "qp", "code_du_quartier", "cod_qp")),
+    Col("lib_qp", ("nom_qp", "libelle_qp", "nom_quartier", "libelle_quartier", "nom_du_quartier", "lib_qpv"),
+        required=False),
+    Col("insee_com", ("code_insee", "codgeo", "insee_commune", "code_commune", "insee_com_qp", "commune_qp",
+                      "codes_insee", "com")),
+    Col("lib_com", ("nom_com", "nom_commune", "libelle_commune", "commune", "communes", "lib_commune"),
+        required=False),
+]
+_QP_RE = re.compile(r"^Q[A-Z][0-9A-Z]{4,8}$")
+
+
+def build_qpv(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, QPV_COLS, probs)
+    m = resolve_columns(table, QPV_COLS, probs)
+    check_cells(table, [m[c] for c in ("lib_qp", "lib_com") if c in m], probs)
+    ref = commune_reference(store)
+    names = dict(zip(ref["code_insee"], ref["nom"]))
+    rows = []
+    qp_label = table.label(m["code_qp"])
+    com_label = table.label(m["insee_com"])
+    libs_qp = text_column(table, m.get("lib_qp"))
+    libs_com = text_column(table, m.get("lib_com"))
+    for i, (qp, cell) in enumerate(zip(table.frame[m["code_qp"]].tolist(), table.frame[m["insee_com"]].tolist())):
+        line = table.lines[i]
+        code_qp = normalise_insee(qp)
+        if not _QP_RE.match(code_qp):
+            probs.error(f"code QPV « {_short(qp)} » invalide — il doit ressembler à QN08901I.", line, qp_label)
+            continue
+        parts = [p for p in re.split(r"[;,|/\n]", cell) if p.strip()]
+        if not parts:
+            probs.error("code INSEE de la commune manquant — renseignez-le.", line, com_label)
+            continue
+        codes = []
+        for p in parts:
+            s = p.strip()
+            if s.startswith("=") and not re.fullmatch(r'="[^"]*"', s):
+                probs.error(f"la cellule « {_short(s)} » ressemble à une formule de tableur — supprimez la formule.",
+                            line, com_label)
+                continue
+            c = normalise_insee(s)
+            if not is_valid_commune_code(c):
+                probs.error(f"code INSEE « {_short(s)} » invalide — corrigez-le (5 caractères, ex. 01004).",
+                            line, com_label)
+                continue
+            codes.append(c)
+        lib_parts = [p.strip() for p in re.split(r"[;\n]", libs_com[i]) if p.strip()]
+        for k, c in enumerate(codes):
+            lib = lib_parts[k] if len(lib_parts) == len(codes) else (libs_com[i] if len(codes) == 1 else "")
+            rows.append({"_ligne": line, "code_orig": c, "code_qp": code_qp, "lib_qp": libs_qp[i], "lib_com": lib})
+    probs.raise_if_errors()
+    df = pd.DataFrame(rows, columns=["_ligne", "code_orig", "code_qp", "lib_qp", "lib_com"])
+    df["code_insee"] = fold_codes(df["code_orig"].tolist(), df["_ligne"].tolist(), probs, com_label)
+    df = _known_filter(df, set(names), probs, com_label)
+    # one row per (commune, QPV); folded arrondissements collapse silently (already listed)
+    arm_dup = df.duplicated(["code_insee", "code_qp"]) & (df["code_orig"] != df["code_insee"])
+    df = df[~arm_dup]
+    df = report_duplicates(df, ["code_insee", "code_qp"], [], "_ligne", probs, com_label, "commune / QPV")
+    probs.raise_if_errors()
+    # lib_com: the commune's own name when the cell held several names or an arrondissement
+    multi = (df["lib_com"] == "") | (df["code_orig"] != df["code_insee"]) | df["lib_com"].str.contains("[;\n]")
+    df["lib_com"] = np.where(multi, df["code_insee"].map(names), df["lib_com"])
+    out = (df[["code_qp", "lib_qp", "code_insee", "lib_com"]].astype(str)
+           .sort_values(["code_insee", "code_qp"]).reset_index(drop=True))
+    y, vintage = _vintage(fichier, table, "QPV (date non précisée)")
+    vintage = f"QPV {y}" if y else vintage
+    info = _info("Quartiers prioritaires de la politique de la ville (QPV)", vintage, f"{fichier} — {publisher}")
+    notes = [f"{out['code_qp'].nunique()} QPV dans {out['code_insee'].nunique()} communes."]
+    return Built({"qpv": (out, info)}, vintage, len(out), table.encoding, notes)
+
+
+# ---------------------------------------------------------------------------
+# QPV polygons (GeoJSON)
+# ---------------------------------------------------------------------------
+def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    import geopandas as gpd
+
+    if path.suffix.lower() not in (".geojson", ".json", ".gpkg", ".shp", ".zip"):
+        raise probs.fatal("format non reconnu pour les contours QPV — fournissez le GeoJSON publié par l'ANCT.")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:
+        raise probs.fatal(f"fichier géographique illisible ({type(exc).__name__}) — vérifiez que c'est bien "
+                          "un GeoJSON valide.")
+    if gdf.empty:
+        raise probs.fatal("le fichier ne contient aucun contour.")
+    headers = {c: c for c in gdf.columns if c != gdf.geometry.name}
+    norm = {c: _norm(c) for c in headers}
+    def find(*names):
+        for c, n in norm.items():
+            if n in names:
+                return c
+        return None
+    c_code = find("code_qp", "code_qpv", "codeqp", "code_quartier")
+    c_nom = find("nom_qp", "lib_qp", "libelle_qp", "nom_quartier")
+    c_com = find("insee_com", "code_insee", "commune_qp", "insee_commune", "codgeo")
+    if c_code is None:
+        found = ", ".join(f"« {c} »" for c in headers) or "aucune"
+        raise probs.fatal(f"propriété « code_qp » absente. Propriétés trouvées : {found}. "
+                          "Vérifiez que c'est le fichier des contours QPV.", None, "code_qp")
+    notes = []
+    if gdf.crs is None:
+        probs.warn("aucun système de coordonnées déclaré : WGS 84 (EPSG:4326) supposé.")
+        gdf = gdf.set_crs(4326)
+    elif gdf.crs.to_epsg() != 4326:
+        notes.append(f"Contours reprojetés de {gdf.crs.to_string()} vers EPSG:4326.")
+        gdf = gdf.to_crs(4326)
+    ref = commune_reference(store)
+    by_dep_name = {(d, _norm(n)): c for c, n, d in zip(ref["code_insee"], ref["nom"], ref["dep"])}
+    known = set(ref["code_insee"])
+    codes, noms, communes = [], [], []
+    for i, row in enumerate(gdf.itertuples(index=False)):
+        feat = i + 1
+        d = row._asdict()
+        code_qp = normalise_insee(d[c_code])
+        if not _QP_RE.match(code_qp):
+            probs.error(f"code QPV « {_short(str(d[c_code]))} » invalide.", feat, c_code)
+        nom = "" if c_nom is None or d[c_nom] is None else str(d[c_nom]).strip()
+        from .common import unsafe_cell
+        reason = unsafe_cell(nom)
+        if reason:
+            probs.error(reason, feat, c_nom)
+        com = ""
+        if c_com is not None and d[c_com] is not None:
+            raw = str(d[c_com])
+            first = re.split(r"[;,|/]", raw)[0].strip()
+            cand = fold_arrondissement(normalise_insee(first))
+            if cand in known:
+                com = cand
+            else:  # a commune name: look it up in the QPV's département (QN + 3 characters)
+                dep = code_qp[2:5].lstrip("0") if len(code_qp) > 5 else ""
+                dep = dep.zfill(2) if dep.isdigit() and len(dep) < 3 else dep
+                com = by_dep_name.get((dep, _norm(first)), "")
+                if not com:
+                    probs.warn(f"commune « {_short(raw)} » non reconnue : contour gardé sans code commune.",
+                               feat, c_com)
+        codes.append(code_qp)
+        noms.append(nom)
+        communes.append(com)
+    if gdf.geometry.isna().any() or gdf.geometry.is_empty.any():
+        bad = [str(i + 1) for i, g in enumerate(gdf.geometry) if g is None or g.is_empty]
+        probs.error(f"objet(s) sans géométrie : n° {', '.join(bad[:20])} — vérifiez l'export.")
+    probs.raise_if_errors()
+    out = gpd.GeoDataFrame({"code_qp": codes, "nom_qp": noms, "code_insee": communes},
+                           geometry=list(gdf.geometry), crs=4326)
+    dup = out["code_qp"].duplicated()
+    if dup.any():
+        probs.warn(f"{int(dup.sum())} code(s) QPV en double : les contours sont fusionnés.")
+        geom = out.dissolve(by="code_qp", as_index=False, aggfunc="first")
+        out = geom[["code_qp", "nom_qp", "code_insee", "geometry"]]
+    out = out.astype({"code_qp": str, "nom_qp": str, "code_insee": str}).reset_index(drop=True)
+    y, vintage = _vintage(fichier, None, "QPV (date non précisée)")
+    vintage = f"QPV {y}" if y else vintage
+    info = _info("Contours des QPV", vintage, f"{fichier} — {publisher}")
+    return Built({"qpv_polygones": (out, info)}, vintage, len(out), None, notes)
+
+
+def _norm(s: object) -> str:
+    from .common import normalise_header
+
+    return normalise_header(s)
+
+
+# ---------------------------------------------------------------------------
+# FRR (Observatoire des territoires) and legacy ZRR
+# ---------------------------------------------------------------------------
+FRR_COLS = [CODE_COMMUNE, Col("codefrr", ("code_frr", "frr", "classement_frr", "cod_frr"), regex=r"codefrr_?\d*"),
+            Col("libgeo", ("lib_com", "nom_commune", "libelle", "nom"), required=False)]
+FRR_LABELS = {0: "Non classée", 1: "Ancienne ZRR en transition", 2: "Cas particulier", 3: "Cas particulier",
+              4: "FRR", 5: "FRR+"}
+
+
+def build_frr(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, FRR_COLS, probs)
+    m = resolve_columns(table, FRR_COLS, probs)
+    check_cells(table, [m["libgeo"]] if "libgeo" in m else [], probs)
+    df = base_frame(table, m["code_insee"], probs)
+    label = table.label(m["codefrr"])
+    values = []
+    for i, v in enumerate(table.frame[m["codefrr"]].tolist()):
+        s = v.strip()
+        if s in ("", "-9999", "-9999.0", "NA", "nd", "N/A"):
+            values.append(0)
+            continue
+        try:
+            x = float(s.replace(",", "."))
+        except ValueError:
+            x = -1
+        if not float(x).is_integer() or int(x) not in FRR_LABELS:
+            probs.error(f"code FRR « {_short(s)} » inconnu — valeurs attendues 0 à 5 (vide ou -9999 = non classée).",
+                        table.lines[i], label)
+            values.append(0)
+        else:
+            values.append(int(x))
+    df["codefrr"] = values
+    probs.raise_if_errors()
+    df = fold_frame(df, probs, table.label(m["code_insee"]), ["codefrr"], "same")
+    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, table.label(m["code_insee"]))
+    df = report_duplicates(df, ["code_insee"], ["codefrr"], "_ligne", probs, table.label(m["code_insee"]), "commune")
+    probs.raise_if_errors()
+    out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
+                        "codefrr": pd.array(df["codefrr"].astype(int), dtype="Int64")})
+    out["classement"] = out["codefrr"].map(FRR_LABELS).astype(str)
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    y = year_in(fichier, *table.preamble, table.label(m["codefrr"]))
+    vintage = f"FRR {y}" if y else "FRR (date non précisée)"
+    info = _info("France Ruralités Revitalisation (FRR)", vintage, f"{fichier} — {publisher}")
+    counts = out["classement"].value_counts()
+    notes = [f"FRR : {int(counts.get('FRR', 0))} ; FRR+ : {int(counts.get('FRR+', 0))} ; "
+             f"ancienne ZRR en transition : {int(counts.get('Ancienne ZRR en transition', 0))}."]
+    return Built({"frr": (out, info)}, vintage, len(out), table.encoding, notes)
+
+
+ZRR_COLS = [CODE_COMMUNE, Col("zrr_simp", ("zrr", "classement_zrr", "zrr_simplifie")),
+            Col("libgeo", ("lib_com", "nom_commune", "libelle"), required=False)]
+
+
+def build_zrr(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, ZRR_COLS, probs)
+    m = resolve_columns(table, ZRR_COLS, probs)
+    check_cells(table, [m["zrr_simp"]] + ([m["libgeo"]] if "libgeo" in m else []), probs)
+    df = base_frame(table, m["code_insee"], probs)
+    label = table.label(m["zrr_simp"])
+    zrr, lib = [], []
+    for i, v in enumerate(table.frame[m["zrr_simp"]].tolist()):
+        s = v.strip()
+        letter = s[:1].upper()
+        if letter not in ("C", "P", "N"):
+            probs.error(f"valeur ZRR « {_short(s)} » inconnue — elle doit commencer par C (classée), "
+                        "P (partiellement classée) ou N (non classée).", table.lines[i], label)
+        zrr.append(letter)
+        lib.append(s)
+    df["zrr"], df["libelle"] = zrr, lib
+    probs.raise_if_errors()
+    col = table.label(m["code_insee"])
+    df = fold_frame(df, probs, col, ["zrr"], "same")
+    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, col)
+    df = report_duplicates(df, ["code_insee"], ["zrr"], "_ligne", probs, col, "commune")
+    probs.raise_if_errors()
+    out = df[["code_insee", "zrr", "libelle"]].astype(str).sort_values("code_insee").reset_index(drop=True)
+    y = year_in(fichier, *table.preamble)
+    vintage = f"ZRR {y}" if y else "ZRR (classement historique, fin le 30 juin 2024)"
+    info = _info("Zones de revitalisation rurale (ZRR, historique)", vintage, f"{fichier} — {publisher}")
+    return Built({"zrr": (out, info)}, vintage, len(out), table.encoding)
+
+
+# ---------------------------------------------------------------------------
+# INSEE: children under 3, legal populations
+# ---------------------------------------------------------------------------
+ENFANTS_COLS = [CODE_COMMUNE, Col("pop0002", regex=r"p(\d{2})_pop0002")]
+
+
+def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, ENFANTS_COLS, probs)
+    m = resolve_columns(table, ENFANTS_COLS, probs)
+    # the most recent PYY_POP0002 column
+    candidates = sorted((c for c in table.frame.columns if re.fullmatch(r"p(\d{2})_pop0002", c)), reverse=True)
+    col = candidates[0]
+    yy = int(col[1:3])
+    year = 2000 + yy
+    df = base_frame(table, m["code_insee"], probs)
+    df["enfants"] = number_column(table, col, probs, minimum=0, maximum=100_000, what="nombre d'enfants")
+    pop_col = f"p{yy:02d}_pop"
+    if pop_col in table.frame.columns:
+        df["pop"] = number_column(table, pop_col, probs, minimum=0, what="population")
+        over = df["enfants"] > df["pop"]
+        for _, r in df[over].iterrows():
+            probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans pour une population de {_fmt(r['pop'])} — "
+                        "valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
+    probs.raise_if_errors()
+    ccol = table.label(m["code_insee"])
+    df = fold_frame(df, probs, ccol, ["enfants"], "sum")
+    ref = commune_reference(store)
+    df = _known_filter(df, set(ref["code_insee"]), probs, ccol)
+    df = report_duplicates(df, ["code_insee"], ["enfants"], "_ligne", probs, ccol, "commune")
+    if "pop" not in df.columns:  # fall back on the référentiel population (other year: only a gross check)
+        pop = df["code_insee"].map(dict(zip(ref["code_insee"], ref["population"])))
+        for _, r in df[df["enfants"] > pop * 1.5].iterrows():
+            probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans : plus que la population de la commune "
+                        "— valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
+    probs.raise_if_errors()
+    imported = pd.DataFrame({"code_insee": df["code_insee"].astype(str), "enfants_moins_3": df["enfants"].astype(float),
+                             "annee": year, "estimation": False})
+    imported = imported[imported["enfants_moins_3"].notna()]
+    notes = []
+    if store.has("enfants_moins_3"):
+        old = store.read("enfants_moins_3")
+        rest = old[~old["code_insee"].isin(imported["code_insee"])]
+        if len(rest):
+            notes.append(f"{len(rest)} commune(s) absente(s) du fichier gardent l'estimation précédente.")
+        out = pd.concat([imported, rest[imported.columns]], ignore_index=True)
+    else:
+        out = imported
+    out = out.astype({"code_insee": str, "enfants_moins_3": float, "annee": "int64", "estimation": bool})
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    vintage = f"recensement {year} (INSEE)"
+    info = _info("Enfants de moins de 3 ans (INSEE)", vintage,
+                 f"{fichier} — {publisher}, colonne {table.label(col)}")
+    notes.insert(0, f"{len(imported)} commune(s) : enfants de 0 à 2 ans du recensement {year} "
+                    f"(colonne {table.label(col)}).")
+    return Built({"enfants_moins_3": (out, info)}, vintage, len(imported), table.encoding, notes)
+
+
+def _fmt(x: float) -> str:
+    return (f"{x:,.1f}".replace(",", "\u202f").replace(".", ",")).removesuffix(",0")
+
+
+POP_COLS = [Col("code_insee", ("com", "codgeo", "code_commune", "depcom", "insee_com")),
+            Col("pmun", ("population_municipale", "pop_mun", "p_mun")),
+            Col("ptot", ("population_totale", "pop_tot", "p_tot"), required=False),
+            Col("commune", ("nom_commune", "libgeo", "lib_com", "nom"), required=False)]
+
+
+def build_populations(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, POP_COLS, probs)
+    m = resolve_columns(table, POP_COLS, probs)
+    check_cells(table, [m["commune"]] if "commune" in m else [], probs)
+    df = base_frame(table, m["code_insee"], probs)
+    df["pmun"] = number_column(table, m["pmun"], probs, minimum=0, maximum=3_000_000, integer=True,
+                               what="population municipale")
+    if "ptot" in m:
+        df["ptot"] = number_column(table, m["ptot"], probs, minimum=0, maximum=3_000_000, integer=True,
+                                   what="population totale")
+        for _, r in df[df["ptot"] < df["pmun"]].iterrows():
+            probs.error(f"population totale ({_fmt(r['ptot'])}) inférieure à la population municipale "
+                        f"({_fmt(r['pmun'])}) — impossible, vérifiez les colonnes.", int(r["_ligne"]),
+                        table.label(m["ptot"]))
+    else:
+        df["ptot"] = np.nan
+    missing = df["pmun"].isna()
+    for _, r in df[missing].iterrows():
+        probs.error("population municipale manquante — renseignez-la.", int(r["_ligne"]), table.label(m["pmun"]))
+    probs.raise_if_errors()
+    ccol = table.label(m["code_insee"])
+    df = fold_frame(df, probs, ccol, ["pmun", "ptot"], "sum")
+    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
+    df = report_duplicates(df, ["code_insee"], ["pmun", "ptot"], "_ligne", probs, ccol, "commune")
+    probs.raise_if_errors()
+    out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
+                        "pmun": pd.array(df["pmun"].round(), dtype="Int64"),
+                        "ptot": pd.array(df["ptot"].round(), dtype="Int64")})
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    y = year_in(fichier, *table.preamble)
+    vintage = f"populations légales {y}" if y else "populations légales (millésime non précisé)"
+    info = _info("Populations légales (INSEE)", vintage, f"{fichier} — {publisher}")
+    return Built({"populations": (out, info)}, vintage, len(out), table.encoding)
+
+
+# ---------------------------------------------------------------------------
+# INSEE communal density grid
+# ---------------------------------------------------------------------------
+DENSITE_LABELS = {
+    "grands_centres_urbains": 1, "centres_urbains_intermediaires": 2, "ceintures_urbaines": 3,
+    "petites_villes": 4, "bourgs_ruraux": 5, "rural_a_habitat_disperse": 6, "rural_a_habitat_tres_disperse": 7,
+}
+GRILLE_COLS = [CODE_COMMUNE,
+               Col("niveau_densite", ("dens7", "degre_de_densite", "densite", "grille_densite", "typo_densite",
+                                      "niveau_de_densite", "degre_densite")),
+               Col("niveau_ruralite", ("ruralite", "typologie_ruralite"), required=False),
+               Col("niveau_centralite", ("centralite", "niveau_de_centralite"), required=False),
+               Col("lib_com", ("libgeo", "nom_commune", "nom"), required=False)]
+
+
+def build_grille(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, GRILLE_COLS, probs)
+    m = resolve_columns(table, GRILLE_COLS, probs)
+    check_cells(table, [m[c] for c in ("niveau_ruralite", "niveau_centralite", "lib_com") if c in m], probs)
+    df = base_frame(table, m["code_insee"], probs)
+    label = table.label(m["niveau_densite"])
+    levels = []
+    for i, v in enumerate(table.frame[m["niveau_densite"]].tolist()):
+        s = v.strip()
+        n = DENSITE_LABELS.get(_norm(s))
+        if n is None and re.fullmatch(r"[1-7](\.0+)?", s):
+            n = int(float(s))
+        if n is None:
+            probs.error(f"niveau de densité « {_short(s)} » inconnu — attendu 1 à 7 ou un libellé INSEE "
+                        "(« Grands centres urbains » … « Rural à habitat très dispersé »).", table.lines[i], label)
+        levels.append(n if n is not None else 0)
+    df["niveau_densite"] = levels
+    undefined = {"- undefined", "undefined", "-"}
+    df["niveau_ruralite"] = [("" if v in undefined else v) for v in text_column(table, m.get("niveau_ruralite"))]
+    df["niveau_centralite"] = [("" if v in undefined else v) for v in text_column(table, m.get("niveau_centralite"))]
+    probs.raise_if_errors()
+    ccol = table.label(m["code_insee"])
+    vals = ["niveau_densite", "niveau_ruralite", "niveau_centralite"]
+    df = fold_frame(df, probs, ccol, vals, "same")
+    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
+    df = report_duplicates(df, ["code_insee"], vals, "_ligne", probs, ccol, "commune")
+    probs.raise_if_errors()
+    out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
+                        "niveau_densite": df["niveau_densite"].astype("int64"),
+                        "niveau_ruralite": df["niveau_ruralite"].astype(str),
+                        "niveau_centralite": df["niveau_centralite"].astype(str)})
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    y = year_in(fichier, *table.preamble)
+    vintage = f"grille communale {y}" if y else "grille communale (millésime non précisé)"
+    info = _info("Grille communale de densité (INSEE, 7 niveaux)", vintage, f"{fichier} — {publisher}")
+    return Built({"grille_densite": (out, info)}, vintage, len(out), table.encoding)
+
+
+# ---------------------------------------------------------------------------
+# DGCL criteria (criteres_repartition_YYYY.csv)
+# ---------------------------------------------------------------------------
+DGCL_COLS = [
+    Col("code_insee", ("code_insee", "codgeo", "code_commune"), contains=(("code_insee_de_la_commune",),)),
+    Col("potentiel_financier_hab", ("potentiel_financier_par_habitant",),
+        contains=(("potentiel_financier_par_habitant_final",), ("potentiel_financier_par_habitant",))),
+    Col("frr_ou_zrr", ("frr", "zrr"), contains=(("commune_classee_ou_beneficiaire_frr",), ("commune_situee_en_zrr",),
+                                                ("beneficiaire_frr",)), required=False),
+    Col("population_qpv", (), contains=(("population_qpv",),), required=False),
+    Col("nom", (), contains=(("nom_de_la_commune",),), required=False),
+]
+
+
+def build_dgcl(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+    table = read_table(path, fichier, DGCL_COLS, probs)
+    # prefer the "final" financial potential when several columns match
+    m = resolve_columns(table, DGCL_COLS, probs)
+    finals = [c for c in table.frame.columns if "potentiel_financier_par_habitant_final" in c]
+    if finals:
+        m["potentiel_financier_hab"] = finals[0]
+    check_cells(table, [m["nom"]] if "nom" in m else [], probs)
+    df = base_frame(table, m["code_insee"], probs)
+    df["potentiel_financier_hab"] = number_column(table, m["potentiel_financier_hab"], probs, minimum=0,
+                                                  maximum=100_000, what="potentiel financier par habitant")
+    if "frr_ou_zrr" in m:
+        label = table.label(m["frr_ou_zrr"])
+        flags = []
+        for i, v in enumerate(table.frame[m["frr_ou_zrr"]].tolist()):
+            b = parse_bool(v)
+            if b is None:
+                probs.error(f"valeur « {_short(v)} » non reconnue — attendu OUI/NON ou 1/0.", table.lines[i], label)
+            flags.append(bool(b))
+        df["frr_ou_zrr"] = flags
+    else:
+        df["frr_ou_zrr"] = False
+        probs.warn("colonne « Commune classée ou bénéficiaire FRR » (ou « Commune située en ZRR ») absente : "
+                   "aucune commune marquée FRR/ZRR.")
+    if "population_qpv" in m:
+        df["population_qpv"] = number_column(table, m["population_qpv"], probs, minimum=0, maximum=1_000_000,
+                                             what="population QPV")
+    else:
+        df["population_qpv"] = np.nan
+    probs.raise_if_errors()
+    ccol = table.label(m["code_insee"])
+    vals = ["potentiel_financier_hab", "frr_ou_zrr", "population_qpv"]
+    df = fold_frame(df, probs, ccol, vals, "same")
+    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
+    df = report_duplicates(df, ["code_insee"], vals, "_ligne", probs, ccol, "commune")
+    probs.raise_if_errors()
+    out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
+                        "potentiel_financier_hab": df["potentiel_financier_hab"].astype(float),
+                        "frr_ou_zrr": df["frr_ou_zrr"].astype(bool),
+                        "population_qpv": df["population_qpv"].astype(float)})
+    out = out.sort_values("code_insee").reset_index(drop=True)
+    y = year_in(fichier, *table.preamble)
+    vintage = f"critères DGCL {y}" if y else "critères DGCL (année non précisée)"
+    kind = "FRR" if "frr_ou_zrr" in m and "frr" in m["frr_ou_zrr"] else "ZRR"
+    info = _info("Critères de répartition des dotations (DGCL)", vintage, f"{fichier} — {publisher}")
+    notes = [f"Colonne FRR/ZRR lue : « {table.label(m['frr_ou_zrr'])} » ({kind})." if "frr_ou_zrr" in m else ""]
+    return Built({"dgcl_criteres": (out, info)}, vintage, len(out), table.encoding, [n for n in notes if n])
