@@ -117,6 +117,11 @@ def check_connection(url: str, timeout: float = CHECK_TIMEOUT) -> None:
     parsed = urlparse(url)
     host = parsed.hostname or ""
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    proxy = urllib.request.getproxies().get(parsed.scheme)
+    if proxy and not urllib.request.proxy_bypass(host):
+        # behind an administration proxy: check the proxy, which is what urllib will use
+        p = urlparse(proxy if "://" in proxy else f"http://{proxy}")
+        host, port = p.hostname or host, p.port or 3128
     try:
         with socket.create_connection((host, port), timeout=min(timeout, CHECK_TIMEOUT)):
             pass
