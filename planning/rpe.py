@@ -1,0 +1,377 @@
+"""RPE target: COG-01-11 and the legal obligation of 1 January 2026.
+
+Towns over the legal threshold (population légale of the communes layer, strictly more than
+``objectifs_cog.seuil_population_obligation_rpe``) must have a relais petite enfance (RPE)
+**located in the town**.  An intercommunal RPE located in another commune of the same EPCI
+(of the same EPT inside the Métropole du Grand Paris) does not count: such a town is flagged
+« couverte depuis une autre commune ».
+
+:func:`rpe_target` serves the page and ``python -m planning rpe-target``::
+
+    python -m planning rpe-target [--departement DD | --region RR] [--annee AAAA] [--json]
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .coverage import (CoucheAbsente, CoverageInputs, _commune_stock, _ratio, cible_cog, load_inputs,
+                       parametre)
+from .psu import fr_nombre
+from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, resoudre
+
+PARAM_CIBLE = "objectifs_cog.part_villes_10000_avec_rpe"
+PARAM_SEUIL = "objectifs_cog.seuil_population_obligation_rpe"
+
+
+def _py(v: Any) -> Any:
+    """JSON-ready scalar (NaN → None, numpy → Python)."""
+    if v is None or v is pd.NA:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    return v
+
+
+@dataclass
+class VilleObligee:
+    """A town over the threshold and its RPE situation."""
+
+    code: str
+    nom: str
+    population: int
+    dep: str
+    epci_siren: str | None
+    epci_nom: str | None
+    ept_code: str | None
+    qpv: bool | None
+    taux_eaje: float | None           # EAJE places per 100 children under 3 (NaN → None)
+    nb_rpe: int                       # RPE located in the town
+    couverte_ailleurs: bool           # no RPE in town, but one elsewhere in the EPCI / EPT
+    rpe_ailleurs: list[dict] = field(default_factory=list)  # communes hosting those RPE
+
+    @property
+    def avec_rpe(self) -> bool:
+        return self.nb_rpe > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "nom": self.nom, "population": int(self.population), "dep": self.dep,
+            "epci_siren": self.epci_siren, "epci_nom": self.epci_nom, "ept_code": self.ept_code,
+            "qpv": _py(self.qpv), "taux_eaje": _py(self.taux_eaje), "nb_rpe": int(self.nb_rpe),
+            "avec_rpe": self.avec_rpe, "couverte_ailleurs": self.couverte_ailleurs,
+            "rpe_ailleurs": self.rpe_ailleurs,
+        }
+
+
+@dataclass
+class RpeTargetResult:
+    annee: int
+    territoire: Territoire
+    seuil: int
+    villes: list[VilleObligee]            # towns over the threshold with known structures
+    villes_sans_donnee: list[str]         # towns over the threshold outside the structure list
+    cible: float | None                   # COG-01-11 target of the year (ratio), None outside 2023-2027
+    cible_source: str
+    echeance_legale: dt.date
+    source_structures: str
+    departements_structures: tuple[str, ...] = ()
+
+    # -- figures --------------------------------------------------------------
+    @property
+    def nb_communes(self) -> int:
+        """Towns over the threshold whose structures are known (the indicator's denominator)."""
+        return len(self.villes)
+
+    @property
+    def nb_communes_perimetre(self) -> int:
+        return len(self.villes) + len(self.villes_sans_donnee)
+
+    @property
+    def nb_avec_rpe(self) -> int:
+        return sum(v.avec_rpe for v in self.villes)
+
+    @property
+    def part(self) -> float | None:
+        return self.nb_avec_rpe / self.nb_communes if self.nb_communes else None
+
+    @property
+    def atteinte(self) -> bool | None:
+        if self.cible is None or self.part is None:
+            return None
+        return self.part >= self.cible - 1e-12
+
+    @property
+    def echeance_depassee(self) -> bool:
+        """True when the legal deadline falls on or before 31 December of ``annee``."""
+        return self.echeance_legale <= dt.date(self.annee, 12, 31)
+
+    @property
+    def sans_rpe(self) -> list[VilleObligee]:
+        return [v for v in self.villes if not v.avec_rpe]
+
+    @property
+    def couvertes_ailleurs(self) -> list[VilleObligee]:
+        return [v for v in self.villes if v.couverte_ailleurs]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indicateur": "COG-01-11",
+            "libelle": "Part des communes de plus de 10 000 habitants disposant d'un RPE situé dans la commune",
+            "annee": self.annee,
+            "territoire": self.territoire.to_dict(),
+            "seuil_population": self.seuil,
+            "nb_communes_plus_10000": self.nb_communes,
+            "nb_communes_plus_10000_perimetre": self.nb_communes_perimetre,
+            "nb_avec_rpe": self.nb_avec_rpe,
+            "part": _py(self.part),
+            "cible": _py(self.cible),
+            "cible_source": self.cible_source,
+            "atteinte": self.atteinte,
+            "echeance_legale": self.echeance_legale.isoformat(),
+            "echeance_depassee": self.echeance_depassee,
+            "sans_rpe": [v.code for v in self.sans_rpe],
+            "couvertes_ailleurs": [v.code for v in self.couvertes_ailleurs],
+            "villes_sans_rpe": [v.to_dict() for v in self.sans_rpe],
+            "villes_sans_donnee": list(self.villes_sans_donnee),
+            "departements_structures": list(self.departements_structures),
+            "source_structures": self.source_structures,
+            "note": ("Un RPE intercommunal situé dans une autre commune de l'EPCI (ou de l'EPT) ne compte pas "
+                     "pour l'indicateur : la commune est signalée « couverte depuis une autre commune »."),
+        }
+
+    def table(self) -> pd.DataFrame:
+        """One row per town over the threshold (for the page's table)."""
+        rows = [v.to_dict() for v in self.villes]
+        df = pd.DataFrame(rows, columns=list(VilleObligee("", "", 0, "", None, None, None, None, None, 0,
+                                                          False).to_dict()))
+        return df.drop(columns=["rpe_ailleurs"])
+
+
+def seuil_obligation(annee: int, inputs: CoverageInputs | None = None) -> int:
+    """Population threshold of the RPE obligation (the law's value, also before it applies)."""
+    return int(parametre(PARAM_SEUIL, annee, inputs.baremes if inputs else None)[0])
+
+
+def echeance_legale(inputs: CoverageInputs | None = None) -> dt.date:
+    """Date the obligation starts: the first date of the threshold parameter (1 January 2026)."""
+    from .parametres import Baremes
+
+    b = (inputs.baremes if inputs else None) or Baremes()
+    return b.definition(PARAM_SEUIL).valeurs[0][0]
+
+
+def _perimetre(communes: pd.DataFrame, departement: str | None, region: str | None) -> Territoire:
+    if departement and region:
+        raise TerritoireInconnu("Choisissez un département ou une région, pas les deux.")
+    if departement:
+        return resoudre(communes, "departement", departement)
+    if region:
+        return resoudre(communes, "region", region)
+    return FRANCE
+
+
+def communes_obligees(communes: pd.DataFrame, annee: int, departement: str | None = None,
+                      region: str | None = None, inputs: CoverageInputs | None = None) -> pd.DataFrame:
+    """Communes over the threshold in the perimeter (population > seuil), largest first.
+
+    Needs only the communes layer (``code_insee``, ``nom``, ``dep``, ``reg``, ``population``).
+    """
+    seuil = seuil_obligation(annee, inputs)
+    t = _perimetre(communes, departement, region)
+    m = masque(communes, t.niveau, t.code).to_numpy()
+    pop = pd.to_numeric(communes["population"], errors="coerce")
+    return communes[m & (pop > seuil).to_numpy()].sort_values("population", ascending=False)
+
+
+def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = None,
+               region: str | None = None) -> RpeTargetResult:
+    """COG-01-11 for the nation, a région or a département in ``annee`` (RPE open at 31 December).
+
+    Only the towns of départements covered by the structure list count in the share
+    (the others are listed in ``villes_sans_donnee``).  Raises :class:`CoucheAbsente`
+    without a structures layer and :class:`TerritoireInconnu` for an unknown code.
+    """
+    annee = int(annee)
+    base = inputs.base
+    t = _perimetre(base, departement, region)
+    if not inputs.has_structures():
+        raise CoucheAbsente(
+            "La couche « structures » est absente : importez la liste des structures de la Caf "
+            "(page Import des données, ou `python -m data import structures FICHIER`) "
+            "ou générez la démonstration (`python -m data demo`)."
+        )
+    seuil = seuil_obligation(annee, inputs)
+    stock = _commune_stock(inputs, annee)
+    nb_rpe = stock["nb_rpe"]
+    taux = _ratio(stock["places_eaje"], base["enfants_moins_3"].to_numpy(dtype=float), 100.0)
+    # group of the intercommunal RPE: the EPT inside the Grand Paris, else the EPCI
+    group = base["ept_code"].where(base["ept_code"].notna(), base["epci_siren"])
+    has_rpe = np.nan_to_num(nb_rpe, nan=0.0) > 0
+    rpe_pos = np.flatnonzero(has_rpe)
+    hosts: dict[str, list[int]] = {}
+    for p in rpe_pos:
+        g = group.iat[p]
+        if isinstance(g, str):
+            hosts.setdefault(g, []).append(int(p))
+
+    m = masque(base, t.niveau, t.code).to_numpy() & (base["population"].to_numpy(dtype=float) > seuil)
+    idx = np.flatnonzero(m)
+    idx = idx[np.argsort(-base["population"].to_numpy(dtype=float)[idx], kind="stable")]
+    villes: list[VilleObligee] = []
+    sans_donnee: list[str] = []
+    qpv = base["qpv"]
+
+    def txt(v):
+        return v if isinstance(v, str) else None
+
+    for p in idx:
+        r = base.iloc[p]
+        if not inputs.structures_known[p]:
+            sans_donnee.append(r["code_insee"])
+            continue
+        n = int(nb_rpe[p])
+        g = group.iat[p]
+        elsewhere = [q for q in hosts.get(g, []) if q != p] if isinstance(g, str) and n == 0 else []
+        villes.append(VilleObligee(
+            code=r["code_insee"], nom=r["nom"], population=int(r["population"]), dep=r["dep"],
+            epci_siren=txt(r["epci_siren"]), epci_nom=txt(r["epci_nom"]), ept_code=txt(r["ept_code"]),
+            qpv=None if pd.isna(qpv.iat[p]) else bool(qpv.iat[p]),
+            taux_eaje=_py(taux[p]), nb_rpe=n, couverte_ailleurs=bool(elsewhere),
+            rpe_ailleurs=[{"code": base["code_insee"].iat[q], "nom": base["nom"].iat[q],
+                           "nb_rpe": int(nb_rpe[q])} for q in elsewhere],
+        ))
+    cible = cible_cog(PARAM_CIBLE, annee, inputs.baremes)
+    try:
+        src = inputs.baremes.get(PARAM_CIBLE, annee).source
+    except Exception:
+        src = "Pas de cible COG pour cette année (COG 2023-2027)."
+    return RpeTargetResult(
+        annee=annee, territoire=t, seuil=seuil, villes=villes, villes_sans_donnee=sans_donnee,
+        cible=cible, cible_source=src, echeance_legale=echeance_legale(inputs),
+        source_structures=inputs.prov("structures").libelle,
+        departements_structures=tuple(inputs.structures_departements or ()),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+USAGE = ("Usage : python -m planning rpe-target [--departement DD | --region RR] [--annee AAAA] [--json]\n"
+         "  Objectif COG-01-11 : part des communes de plus de 10 000 habitants disposant d'un RPE "
+         "situé dans la commune.")
+
+
+def _parse(argv: list[str]) -> dict[str, Any]:
+    opts: dict[str, Any] = {"departement": None, "region": None, "annee": dt.date.today().year, "json": False}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        key, val = (a.split("=", 1) + [None])[:2] if a.startswith("--") and "=" in a else (a, None)
+        if key in ("-h", "--help"):
+            opts["aide"] = True
+            return opts
+        if key == "--json":
+            opts["json"] = True
+            i += 1
+            continue
+        if key in ("--departement", "--département", "--dep", "--region", "--région", "--annee", "--année"):
+            if val is None:
+                if i + 1 >= len(argv):
+                    raise ValueError(f"l'option {key} attend une valeur.")
+                val = argv[i + 1]
+                i += 1
+            name = {"--dep": "departement", "--département": "departement", "--région": "region",
+                    "--année": "annee"}.get(key, key[2:])
+            if name == "annee":
+                if not str(val).isdigit() or not 1900 < int(val) < 2200:
+                    raise ValueError(f"année « {val} » invalide : écrivez-la sur quatre chiffres (par exemple 2026).")
+                val = int(val)
+            opts[name] = val
+            i += 1
+            continue
+        raise ValueError(f"argument « {a} » inconnu.")
+    return opts
+
+
+def _fr_pct(x: float | None) -> str:
+    return "donnée non disponible" if x is None else f"{fr_nombre(100 * x, 1)} %"
+
+
+def format_text(res: RpeTargetResult) -> str:
+    lines = [
+        "Objectif COG-01-11 — communes de plus de "
+        f"{fr_nombre(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
+        f"Territoire : {res.territoire.libelle} ; année {res.annee} (RPE ouverts au 31 décembre)",
+        f"Source : {res.source_structures}",
+        f"Communes de plus de {fr_nombre(res.seuil, 0)} habitants : {res.nb_communes}",
+        f"  dont avec un RPE dans la commune : {res.nb_avec_rpe}",
+        f"  part : {_fr_pct(res.part)}",
+    ]
+    if res.cible is None:
+        lines.append(f"  cible COG {res.annee} : aucune (la COG 2023-2027 ne fixe pas de cible pour cette année)")
+    else:
+        etat = "atteinte" if res.atteinte else "non atteinte" if res.atteinte is False else "non évaluable"
+        lines.append(f"  cible COG {res.annee} : {_fr_pct(res.cible)} — {etat}")
+    ech = res.echeance_legale.strftime("%d/%m/%Y")
+    lines.append(f"Obligation légale au {ech} : " + ("en vigueur" if res.echeance_depassee else "pas encore en vigueur"))
+    if res.villes_sans_donnee:
+        lines.append(f"Sans liste de structures (non comptées) : {len(res.villes_sans_donnee)} communes "
+                     f"hors des départements couverts ({', '.join(res.departements_structures) or 'aucun'})")
+    sans = res.sans_rpe
+    lines.append(f"Communes sans RPE dans la commune : {len(sans)}")
+    for v in sans:
+        extra = ""
+        if v.couverte_ailleurs:
+            ou = ", ".join(f"{r['nom']} ({r['code']})" for r in v.rpe_ailleurs[:3])
+            extra = f" — couverte depuis une autre commune : {ou} (ne compte pas pour l'indicateur)"
+        lines.append(f"  {v.code} {v.nom} ({fr_nombre(v.population, 0)} hab.){extra}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    from data.store import Store
+
+    try:
+        opts = _parse(list(argv))
+    except ValueError as exc:
+        print(f"Erreur : {exc}\n{USAGE}", file=sys.stderr)
+        return 2
+    if opts.get("aide"):
+        print(USAGE)
+        return 0
+    store = Store()
+    if not store.has("communes"):
+        print(f"Erreur : le magasin de données est absent ou incomplet ({store.root}) : "
+              "lancez `python -m data build-reference`.", file=sys.stderr)
+        return 1
+    if not store.has("structures"):
+        print("Erreur : la couche « structures » est absente du magasin de données "
+              f"({store.root}) : importez la liste des structures de la Caf "
+              "(`python -m data import structures FICHIER` ou page Import des données) "
+              "ou générez la démonstration (`python -m data demo`).", file=sys.stderr)
+        return 1
+    try:
+        inputs = load_inputs(store)
+        res = rpe_target(inputs, opts["annee"], departement=opts["departement"], region=opts["region"])
+    except TerritoireInconnu as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    except CoucheAbsente as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    if opts["json"]:
+        print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_text(res))
+    return 0
