@@ -1,8 +1,346 @@
+"""CTG funding simulator: PSU and bonuses for a trajectory of places, year by year, with saved scenarios."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import require_store, territory_picker
+from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
+from pages._ui import demo_banner, fr_eur, fr_num, fr_pct, guard, require_store, territory_picker
+from planning.parametres import Baremes
+from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, overrides_from_frame,
+                                    parametres_frame, places_column, scenario_from_store, structures_frame)
+from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
+from planning.simulation import ScenarioInvalide, simulate, validate_scenario
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
+AMOUNTS = ["psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
+           "bonus_territoire_nouvelles", "bonus_territoire_existantes", "bonus_rattrapage", "bonus_trajectoire"]
+# Okabe-Ito + greys: distinguishable by colour-blind readers
+COLORS = ["#0072B2", "#56B4E9", "#009E73", "#F0E442", "#E69F00", "#D55E00", "#CC79A7", "#999999", "#000000"]
+
+st.title("Simulateur de financement CTG")
 require_store()
-territory_picker()
-st.title("simulateur")
-st.info("Cette page arrive bientôt.")
+terr = territory_picker()
+demo_banner()
+
+
+@st.cache_resource
+def scenario_db() -> ScenarioStore:
+    return ScenarioStore()
+
+
+def territoire_key() -> str:
+    return f"{terr.niveau}:{terr.code}" if terr.code else "france"
+
+
+def set_scenario(data: dict, sid: str | None = None, version: int | None = None, name: str | None = None) -> None:
+    st.session_state["sim_data"] = data
+    st.session_state["sim_id"] = sid
+    st.session_state["sim_version"] = version
+    st.session_state["sim_name"] = name or data.get("nom", "Scénario")
+    st.session_state["sim_rev"] = st.session_state.get("sim_rev", 0) + 1  # resets the editors
+
+
+def prefill() -> dict:
+    com = communes_of(terr)
+    codes = list(com["code_insee"])
+    return scenario_from_store(terr.nom, codes, table("structures"), qpv_communes=qpv_communes(),
+                               frr_communes=frr_communes(), potentiel_financier=potentiel_financier(codes))
+
+
+if terr.niveau == "france":
+    st.info("Choisissez un département, puis de préférence un EPCI ou un EPT (territoire de la CTG) dans la "
+            "barre latérale.")
+    st.stop()
+
+if st.session_state.get("sim_terr") != territoire_key():
+    st.session_state["sim_terr"] = territoire_key()
+    with guard("pré-remplir le scénario depuis la liste des structures"):
+        set_scenario(prefill())
+
+# -- scenario management --------------------------------------------------------
+st.caption(f"Territoire de la CTG : **{terr.libelle}**. Les places PSU existantes sont pré-remplies depuis la "
+           "liste des structures ; coûts et heures sont des **valeurs à vérifier** à remplacer par celles de "
+           "chaque structure.")
+db_error = None
+try:
+    db = scenario_db()
+    saved = db.list(territoire_key())
+except ScenarioErreur as exc:
+    db, saved, db_error = None, [], str(exc)
+if db_error:
+    st.error(f"Base des scénarios indisponible : {db_error}")
+
+c1, c2, c3 = st.columns([3, 2, 2])
+with c1:
+    options = {m.id: f"{m.name} (v{m.version}, {m.updated_at:%d/%m/%Y %H:%M})" for m in saved}
+    pick = st.selectbox("Scénarios enregistrés pour ce territoire", [""] + list(options),
+                        format_func=lambda i: options.get(i, "—"), key="sim_pick")
+    if st.button("Ouvrir", key="sim_open", disabled=not pick):
+        with guard("ouvrir le scénario"):
+            s = db.get(pick)
+            set_scenario(s.data, s.id, s.version, s.meta.name)
+            st.rerun()
+with c2:
+    if st.button("Nouveau scénario pré-rempli", key="sim_new",
+                 help="Repart des structures PSU du territoire présentes dans le magasin de données."):
+        with guard("pré-remplir le scénario"):
+            set_scenario(prefill())
+            st.rerun()
+with c3:
+    ex = {p.name: p for p in sorted(EXAMPLES.glob("*.json"))}
+    ex_pick = st.selectbox("Exemples", [""] + list(ex), key="sim_example",
+                           format_func=lambda n: n or "—")
+    if st.button("Charger l'exemple", key="sim_load_example", disabled=not ex_pick):
+        with guard("charger l'exemple"):
+            set_scenario(json.loads(ex[ex_pick].read_text(encoding="utf-8")))
+            st.rerun()
+
+data: dict = st.session_state["sim_data"]
+rev = st.session_state.get("sim_rev", 0)
+state = "non enregistré" if not st.session_state.get("sim_id") else f"version {st.session_state['sim_version']}"
+st.subheader(f"{st.session_state.get('sim_name', 'Scénario')} — {state}")
+
+# -- territory inputs ---------------------------------------------------------------
+with st.expander("Territoire et période", expanded=False):
+    t = dict(data.get("territoire", {}))
+    a, b, c = st.columns(3)
+    debut = a.number_input("Première année", 2018, 2035, int(data["periode"]["debut"]), key=f"sim_debut_{rev}")
+    fin = b.number_input("Dernière année", 2018, 2040, int(data["periode"]["fin"]), key=f"sim_fin_{rev}")
+    t["places_psu_cofinancees_reference"] = c.number_input(
+        "Places PSU cofinancées l'année de référence (toutes structures du territoire)", 0, 100000,
+        int(t.get("places_psu_cofinancees_reference", 0)), key=f"sim_ref_{rev}",
+        help="Base du bonus trajectoire (croissance des places PSU cofinancées depuis 2023).")
+    a, b, c, d = st.columns(4)
+    pf = a.number_input("Potentiel financier par habitant (€)", 0.0, 10000.0,
+                        float(t.get("potentiel_financier_par_habitant") or 0.0), key=f"sim_pf_{rev}",
+                        help="0 = inconnu : montant intermédiaire du bonus territoire. Importez le fichier DGCL "
+                             "pour le pré-remplir.")
+    t["potentiel_financier_par_habitant"] = pf if pf > 0 else None
+    t["qpv"] = b.checkbox("Territoire en QPV", bool(t.get("qpv")), key=f"sim_qpv_{rev}")
+    t["frr_zrr"] = c.checkbox("Territoire en FRR / ZRR", bool(t.get("frr_zrr")), key=f"sim_frr_{rev}")
+    t["montant_cej_par_place"] = d.number_input("Ancien montant CEJ par place (€)", 0.0, 20000.0,
+                                                float(t.get("montant_cej_par_place") or 0.0), key=f"sim_cej_{rev}")
+    t = {k: v for k, v in t.items() if v is not None}
+    data = {**data, "territoire": t, "periode": {"debut": int(debut), "fin": int(fin)}}
+
+# -- structures and trajectory --------------------------------------------------------
+st.markdown("#### Structures et trajectoire de places")
+st.caption("Une ligne par structure PSU (existante ou en projet). Places en fonctionnement chaque année : "
+           "ouvertures, extensions et fermetures. Ajoutez une ligne pour une structure en projet.")
+frame = structures_frame(data)
+codes = sorted(set(data["territoire"].get("communes", [])))
+col_cfg = {
+    "id": st.column_config.TextColumn("Identifiant", width="small"),
+    "nom": st.column_config.TextColumn("Structure", required=True),
+    "code_insee": st.column_config.SelectboxColumn("Commune (INSEE)", options=codes or None, required=True),
+    "gestion": st.column_config.SelectboxColumn("Gestion", options=["publique", "privee"], required=True),
+    "psu": st.column_config.CheckboxColumn("PSU"),
+}
+for y in range(int(data["periode"]["debut"]), int(data["periode"]["fin"]) + 1):
+    col_cfg[places_column(y)] = st.column_config.NumberColumn(f"Places {y}", min_value=0, step=1, format="%d")
+for k, label in SCALAR_FIELDS.items():
+    col_cfg[k] = st.column_config.NumberColumn(label, min_value=0.0, format="%.2f")
+for k, label in BOOL_FIELDS.items():
+    col_cfg[k] = st.column_config.CheckboxColumn(label)
+edited = st.data_editor(frame, column_config=col_cfg, num_rows="dynamic", hide_index=True,
+                        key=f"sim_structs_{rev}_{data['periode']['debut']}_{data['periode']['fin']}", width="stretch")
+data = apply_structures_frame(data, edited)
+
+# -- parameters --------------------------------------------------------------------------
+with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce scénario"):
+    st.caption("Valeurs en vigueur à la dernière année de la période. **à vérifier** : valeur par défaut non "
+               "officielle (confiance « ? »), à confirmer ; une valeur modifiée ici vaut pour toutes les années "
+               "du scénario et est signalée « saisie de l'utilisateur ».")
+    bar = Baremes()
+    pframe = parametres_frame(bar, int(data["periode"]["fin"]), data.get("parametres", {}))
+    pframe.insert(0, "statut", pframe["a_verifier"].map({True: "à vérifier", False: "officiel"}))
+    pedit = st.data_editor(
+        pframe.drop(columns=["a_verifier"]), hide_index=True, key=f"sim_params_{rev}", width="stretch",
+        disabled=[c for c in pframe.columns if c != "valeur"],
+        column_config={"valeur": st.column_config.NumberColumn("Valeur du scénario", format="%.4g"),
+                       "valeur_officielle": st.column_config.NumberColumn("Valeur du barème", format="%.4g")})
+    data = {**data, "parametres": {**{k: v for k, v in data.get("parametres", {}).items()
+                                      if k not in set(pframe["parametre"])},
+                                   **overrides_from_frame(pedit)}}
+
+st.session_state["sim_current"] = data
+
+# -- results ---------------------------------------------------------------------------------
+errors = validate_scenario(data)
+if errors:
+    st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {e}" for e in errors))
+    st.stop()
+
+with guard("calculer le scénario"):
+    try:
+        result = simulate(data)
+    except ScenarioInvalide as exc:
+        st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {e}" for e in exc.erreurs))
+        st.stop()
+    rd = result.to_dict()
+    frames = result.to_frames()
+    py, ps = frames["par_annee"], frames["par_structure"]
+    labels = rd.get("libelles", {})
+    cumul = rd["cumul"]
+    last = rd["annees"][-1]
+
+    st.markdown("#### Résultats")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric(f"Caf, total {data['periode']['debut']}-{data['periode']['fin']}", fr_eur(cumul["total_caf_territoire"]))
+    m2.metric("Reste à charge de la collectivité (cumul)", fr_eur(cumul["reste_a_charge_collectivite"]))
+    m3.metric("Participations familiales (cumul)", fr_eur(cumul["participations_familiales"]))
+    m4.metric(f"Part Caf du coût en {last['annee']}", fr_pct(last["part_caf"]))
+    traj = last["trajectoire"]
+    st.info(f"**Bonus trajectoire** — {traj['message']}")
+    for a in rd["alertes"]:
+        st.warning(a)
+    if rd.get("parametres_a_verifier"):
+        st.caption("Montants calculés avec des valeurs **à vérifier** : "
+                   + ", ".join(f"`{p}`" for p in rd["parametres_a_verifier"]))
+
+    fig = go.Figure()
+    for i, k in enumerate(AMOUNTS):
+        if k in py and py[k].abs().sum() > 0:
+            fig.add_bar(x=py["annee"], y=py[k], name=labels.get(k, k), marker_color=COLORS[i % len(COLORS)],
+                        hovertemplate="%{x} : %{y:,.0f} €<extra>" + labels.get(k, k) + "</extra>")
+    if "bonus_trajectoire_autres_places" in py and py["bonus_trajectoire_autres_places"].sum() > 0:
+        fig.add_bar(x=py["annee"], y=py["bonus_trajectoire_autres_places"], name="Bonus trajectoire (autres places)",
+                    marker_color="#666666")
+    fig.add_scatter(x=py["annee"], y=py["reste_a_charge_collectivite"], name="Reste à charge de la collectivité",
+                    mode="lines+markers", line=dict(color="#000000", width=3, dash="dash"), marker_symbol="diamond")
+    fig.add_scatter(x=py["annee"], y=py["participations_familiales"], name="Participations familiales",
+                    mode="lines+markers", line=dict(color="#D55E00", width=2, dash="dot"), marker_symbol="square")
+    fig.update_layout(barmode="stack", height=430, separators=", ", legend=dict(orientation="h", y=-0.2),
+                      yaxis_title="€ par an", xaxis=dict(dtick=1), margin=dict(t=30),
+                      title="Financement Caf par année (barres) et reste à charge (ligne)")
+    st.plotly_chart(fig, width="stretch", key="sim_chart")
+
+    show = pd.DataFrame({"Année": py["annee"].astype(int)})
+    for k in ["places_psu_territoire", "croissance_places"]:
+        if k in py:
+            show[labels.get(k, k)] = py[k]
+    for k in AMOUNTS + ["total_caf_territoire", "participations_familiales", "cout_fonctionnement",
+                        "autres_cofinanceurs", "reste_a_charge_collectivite"]:
+        if k in py:
+            show[labels.get(k, k)] = py[k].round(0)
+    show["Part Caf"] = py["part_caf"]
+    st.markdown("Tableau par année (€) — alternative textuelle du graphique")
+    st.dataframe(show, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in show.columns
+                                if c not in ("Année",)})
+
+    # -- détail du calcul -------------------------------------------------------------
+    st.markdown("#### Détail du calcul")
+    d1, d2, d3 = st.columns(3)
+    years = [a["annee"] for a in rd["annees"]]
+    y_pick = d1.selectbox("Année", years, index=len(years) - 1, key="sim_det_year")
+    year_rec = next(a for a in rd["annees"] if a["annee"] == y_pick)
+    s_opts = {s["structure_id"]: s["nom"] for s in year_rec["structures"]}
+    if s_opts:
+        s_pick = d2.selectbox("Structure", list(s_opts), format_func=s_opts.get, key="sim_det_struct")
+        srec = next(s for s in year_rec["structures"] if s["structure_id"] == s_pick)
+        keys = [k for k in srec["detail"]]
+        k_pick = d3.selectbox("Montant", keys, format_func=lambda k: srec["detail"][k].get("libelle", k),
+                              key="sim_det_amount")
+        det = srec["detail"][k_pick]
+
+        def show_detail(det: dict, depth: int = 0) -> None:
+            st.markdown(f"{'  ' * depth}**{det.get('libelle', '')}** : {fr_num(det.get('valeur'), 2)} {det.get('unite', '')}")
+            st.code(det.get("formule", ""), language=None, wrap_lines=True)
+            if det.get("parametres"):
+                st.dataframe(pd.DataFrame([{
+                    "Paramètre": p["parametre"], "Valeur": json.dumps(p["valeur"], ensure_ascii=False),
+                    "En vigueur depuis": p.get("depuis") or "saisie", "Source": p["source"],
+                    "Confiance": p["confiance"], "Statut": "à vérifier" if p["a_verifier"] else "officiel",
+                } for p in det["parametres"]]), hide_index=True, width="stretch")
+            for sub in det.get("details", []):
+                show_detail(sub, depth + 1)
+
+        show_detail(det)
+        with st.expander("Entrées de ce calcul"):
+            st.json(det.get("entrees", {}))
+
+    # -- 2024 vs 2025 billing rule -------------------------------------------------------
+    with st.expander("Effet de la réforme du taux de facturation (règle par paliers jusqu'en 2024, linéaire "
+                     "depuis 2025)"):
+        from planning.psu import comparer_regles_facturation
+
+        if s_opts:
+            srow = ps[(ps["annee"] == y_pick) & (ps["structure_id"] == s_pick)].iloc[0]
+            sdef = next(s for s in data["structures"] if str(s.get("id")) == s_pick)
+            from planning.simulation import valeur_annee
+
+            tf = st.slider("Taux de facturation", 1.00, 1.30, float(valeur_annee(sdef["taux_facturation"], y_pick)),
+                           0.01, key="sim_tf")
+            cmp_ = comparer_regles_facturation(
+                y_pick, prix_revient_horaire=float(valeur_annee(sdef["prix_revient_horaire"], y_pick)),
+                heures_facturees=float(srow["heures_facturees"]), taux_facturation=tf,
+                participations_familiales=float(srow["participations_familiales"]),
+                part_regime_general=float(sdef.get("part_regime_general") or Baremes().value(
+                    "psu.part_regime_general_defaut", y_pick)),
+                baremes=Baremes(data.get("parametres") or {}))
+            st.write(cmp_["message"])
+
+    # -- save ---------------------------------------------------------------------------
+    st.markdown("#### Enregistrer")
+    n1, n2 = st.columns([3, 4])
+    name = n1.text_input("Nom du scénario", st.session_state.get("sim_name", data.get("nom", "Scénario")),
+                         key=f"sim_name_input_{rev}", max_chars=120)
+    b1, b2, b3, b4 = n2.columns(4)
+    sid, ver = st.session_state.get("sim_id"), st.session_state.get("sim_version")
+    payload = {**data, "nom": name}
+    if db is not None:
+        try:
+            if b1.button("Enregistrer", type="primary", key="sim_save"):
+                s = db.update(sid, payload, expected_version=ver, name=name) if sid else \
+                    db.create(name, territoire_key(), payload)
+                set_scenario(s.data, s.id, s.version, s.meta.name)
+                st.toast(f"Scénario enregistré (version {s.version}).")
+                st.rerun()
+            if b2.button("Enregistrer sous…", key="sim_save_as", help="Crée un nouveau scénario avec ce nom."):
+                s = db.create(name, territoire_key(), payload)
+                set_scenario(s.data, s.id, s.version, s.meta.name)
+                st.rerun()
+            if b3.button("Dupliquer", key="sim_dup", disabled=not sid):
+                s = db.duplicate(sid)
+                set_scenario(s.data, s.id, s.version, s.meta.name)
+                st.rerun()
+            if b4.button("Supprimer", key="sim_del", disabled=not sid):
+                db.delete(sid, expected_version=ver)
+                set_scenario(prefill())
+                st.rerun()
+        except ConflitDeVersion as exc:
+            st.warning(str(exc))
+            if st.button("Recharger la version enregistrée", key="sim_reload"):
+                s = db.get(sid)
+                set_scenario(s.data, s.id, s.version, s.meta.name)
+                st.rerun()
+        except ScenarioErreur as exc:
+            st.error(str(exc))
+    e1, e2 = st.columns(2)
+    e1.download_button("Télécharger le scénario (JSON)", json.dumps(payload, ensure_ascii=False, indent=2),
+                       file_name="scenario_ctg.json", mime="application/json", key="sim_dl_scenario")
+    e2.download_button("Télécharger le résultat détaillé (JSON)", json.dumps(rd, ensure_ascii=False, indent=2),
+                       file_name="resultat_ctg.json", mime="application/json", key="sim_dl_result")
+
+# -- family calculator ---------------------------------------------------------------------
+with st.expander("Calculatrice de participation familiale (barème national)"):
+    from planning.participations import participation_famille
+
+    f1, f2, f3, f4 = st.columns(4)
+    ress = f1.number_input("Ressources mensuelles du foyer (€)", 0.0, 100000.0, 2500.0, key="fam_res")
+    nb = f2.number_input("Enfants à charge", 1, 10, 1, key="fam_nb")
+    hrs = f3.number_input("Heures d'accueil par mois", 0.0, 300.0, 150.0, key="fam_h")
+    aeeh = f4.checkbox("Enfant bénéficiaire de l'AEEH", key="fam_aeeh")
+    when = st.date_input("Date", value=pd.Timestamp.today().date(), key="fam_date", format="DD/MM/YYYY")
+    with guard("calculer la participation"):
+        pf_ = participation_famille(when, ressources_mensuelles=ress, nb_enfants=int(nb), heures_mensuelles=hrs,
+                                    baremes=Baremes(), aeeh=aeeh)
+        st.write(f"Tarif horaire : **{fr_eur(pf_.tarif_horaire.valeur, 2)}** — montant mensuel : "
+                 f"**{fr_eur(pf_.montant_mensuel.valeur, 2)}**")
+        st.code(pf_.tarif_horaire.formule, language=None, wrap_lines=True)

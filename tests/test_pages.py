@@ -20,11 +20,16 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def demo_store():
+def demo_store(tmp_path_factory):
+    # scenarios saved by page tests go to a private SQLite file, never to the user's database
+    db = tmp_path_factory.mktemp("scenarios") / "scenarios.sqlite"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DATABASE_URL", f"sqlite:///{db}")
     s = Store()
     if not s.has("communes"):
         pytest.fail("Le référentiel n'est pas construit (lancez scripts/installer.sh)")
-    return s
+    yield s
+    mp.undo()
 
 
 def _run(page: str, query: dict | None = None) -> AppTest:

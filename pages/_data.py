@@ -1,0 +1,75 @@
+"""Cached reads of the store for the pages (keyed on the manifest token, never on frames)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import manifest_token, store
+
+FRR_TOP_AMOUNT_CLASSES = ("FRR", "FRR+", "Ancienne ZRR en transition")
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def layer_table(name: str, token: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+    s = store()
+    if not s.has(name):
+        return None
+    df = s.read(name, columns=list(columns) if columns else None)
+    if "geometry" in getattr(df, "columns", []):
+        df = pd.DataFrame(df.drop(columns="geometry"))
+    return df
+
+
+def table(name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+    return layer_table(name, manifest_token(), columns)
+
+
+def qpv_communes() -> set[str]:
+    q = table("qpv")
+    return set(q["code_insee"]) if q is not None else set()
+
+
+def frr_communes() -> set[str]:
+    """Communes that get the top bonus-territoire amount as FRR / FRR+ / former ZRR in transition,
+    or as legacy ZRR (classée) when only the old list is imported."""
+    out: set[str] = set()
+    f = table("frr")
+    if f is not None:
+        out |= set(f.loc[f["classement"].isin(FRR_TOP_AMOUNT_CLASSES), "code_insee"])
+    z = table("zrr")
+    if z is not None and f is None:
+        out |= set(z.loc[z["zrr"].isin(["C", "P"]), "code_insee"])
+    return out
+
+
+def communes_of(terr) -> pd.DataFrame:
+    """Communes of the selected territory (columns of the communes table)."""
+    from pages._ui import communes_table
+
+    com = communes_table(manifest_token())
+    if terr.niveau == "france":
+        return com
+    if terr.niveau == "departement":
+        return com[com["dep"] == terr.code]
+    if terr.niveau == "epci":
+        return com[com["epci_siren"] == terr.code]
+    if terr.niveau == "ept":
+        return com[com["ept_code"] == terr.code]
+    return com[com["code_insee"] == terr.code]
+
+
+def potentiel_financier(codes: list[str]) -> float | None:
+    """Population-weighted potentiel financier per inhabitant, when the DGCL file is imported."""
+    d = table("dgcl_criteres")
+    if d is None:
+        return None
+    from pages._ui import communes_table
+
+    com = communes_table(manifest_token()).set_index("code_insee")["population"]
+    sub = d[d["code_insee"].isin(codes)].dropna(subset=["potentiel_financier_hab"])
+    if sub.empty:
+        return None
+    w = sub["code_insee"].map(com).fillna(0)
+    if w.sum() <= 0:
+        return float(sub["potentiel_financier_hab"].mean())
+    return float((sub["potentiel_financier_hab"] * w).sum() / w.sum())
