@@ -1,0 +1,164 @@
+"""RPE target (COG-01-11, legal obligation of 1 January 2026) and ``python -m planning rpe-target``."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from data.store import PROJECT_ROOT, LayerInfo
+from planning.coverage import CoucheAbsente, CoverageInputs, Provenance, load_inputs
+from planning.parametres import Baremes
+from planning.rpe import communes_obligees, main, rpe_target
+from planning.territoires import TerritoireInconnu
+
+T = pd.Timestamp
+
+
+def communes_frame() -> pd.DataFrame:
+    rows = [
+        # code, nom, dep, reg, population, epci
+        ("01010", "Grandville", "01", "84", 15000, "X"),
+        ("01020", "Moyenville", "01", "84", 11000, "Y"),
+        ("01021", "Voisin", "01", "84", 3000, "Y"),
+        ("01030", "Seuleville", "01", "84", 10500, "Z"),
+        ("01040", "Pilepoil", "01", "84", 10000, "Z"),     # exactly 10 000: not "over 10 000"
+        ("02010", "Ailleurs", "02", "32", 50000, "W"),     # département without structure list
+    ]
+    df = pd.DataFrame(rows, columns=["code_insee", "nom", "dep", "reg", "population", "epci_siren"])
+    df["dep_nom"] = df["dep"].map({"01": "Ain", "02": "Aisne"})
+    df["epci_nom"] = "EPCI " + df["epci_siren"]
+    return df
+
+
+def structures_frame() -> pd.DataFrame:
+    rows = [
+        ("r1", "01010", "RPE", T("2010-01-01"), pd.NaT),
+        ("r2", "01021", "RPE", T("2015-01-01"), pd.NaT),            # intercommunal RPE of EPCI Y
+        ("c1", "01030", "EAJE", T("2015-01-01"), pd.NaT),           # a crèche is not an RPE
+        ("r3", "01030", "RPE", T("2020-01-01"), T("2022-06-30")),   # closed before the years tested
+    ]
+    df = pd.DataFrame(rows, columns=["id", "code_insee", "type", "date_ouverture", "date_fermeture"])
+    df["places"] = [0, 0, 30, 0]
+    df["psu"] = [False, False, True, False]
+    df["etp_animation"] = [1.0, 1.0, np.nan, 1.0]
+    df["nb_assistants_maternels"] = [50.0, 40.0, np.nan, 30.0]
+    return df
+
+
+@pytest.fixture(scope="module")
+def inputs() -> CoverageInputs:
+    enfants = pd.DataFrame({"code_insee": communes_frame()["code_insee"],
+                            "enfants_moins_3": [450.0, 330.0, 90.0, 300.0, 300.0, 1500.0]})
+    return CoverageInputs(communes=communes_frame(), enfants=enfants, structures=structures_frame(),
+                          provenance={"structures": Provenance("structures", True, "fictif", "fictif", "t", "")})
+
+
+def test_three_towns_one_in_town_one_from_elsewhere_one_none(inputs):
+    res = rpe_target(inputs, 2024, departement="01")
+    b = Baremes()
+    # Grandville (RPE in town), Moyenville (RPE in Voisin, same EPCI), Seuleville (none); Pilepoil = 10 000
+    assert [v.code for v in res.villes] == ["01010", "01020", "01030"]
+    assert res.nb_communes == 3 and res.nb_avec_rpe == 1
+    assert res.part == pytest.approx(1 / 3)
+    assert res.cible == b.value("objectifs_cog.part_villes_10000_avec_rpe", 2024) == 0.95
+    assert res.atteinte is False
+    assert [v.code for v in res.sans_rpe] == ["01020", "01030"]
+    assert [v.code for v in res.couvertes_ailleurs] == ["01020"]
+    assert res.couvertes_ailleurs[0].rpe_ailleurs == [{"code": "01021", "nom": "Voisin", "nb_rpe": 1}]
+    # Seuleville: 30 crèche places for 300 children → 10 per 100
+    assert res.sans_rpe[1].taux_eaje == pytest.approx(10.0)
+    assert res.echeance_legale == dt.date(2026, 1, 1) and res.echeance_depassee is False
+    d = res.to_dict()
+    json.dumps(d)  # JSON-ready
+    assert d["sans_rpe"] == ["01020", "01030"] and d["couvertes_ailleurs"] == ["01020"]
+    assert d["nb_communes_plus_10000"] == 3 and d["nb_avec_rpe"] == 1
+
+
+def test_target_of_2026_and_deadline(inputs):
+    res = rpe_target(inputs, 2026, departement="01")
+    assert res.cible == 1.0 and res.echeance_depassee is True and res.atteinte is False
+    assert rpe_target(inputs, 2022, departement="01").cible is None  # before the COG 2023-2027
+
+
+def test_national_perimeter_counts_only_listed_departements(inputs):
+    res = rpe_target(inputs, 2024)
+    # Ailleurs (Aisne) is over 10 000 but the structure list covers only the Ain
+    assert res.nb_communes == 3 and res.villes_sans_donnee == ["02010"]
+    assert res.to_dict()["nb_communes_plus_10000_perimetre"] == 4
+
+
+def test_rpe_open_in_year_only(inputs):
+    # r1 closes in 2025: in 2025 Grandville has no RPE in town
+    s = structures_frame()
+    s.loc[s["id"] == "r1", "date_fermeture"] = T("2025-06-30")
+    res = rpe_target(inputs.with_structures(s), 2025, departement="01")
+    assert res.nb_avec_rpe == 0 and res.part == 0
+
+
+def test_errors_in_french(inputs):
+    with pytest.raises(TerritoireInconnu, match="inconnu"):
+        rpe_target(inputs, 2024, departement="99")
+    with pytest.raises(CoucheAbsente, match="structures"):
+        rpe_target(inputs.with_structures(None), 2024)
+
+
+def test_real_referentiel_towns_over_10000(reference_store):
+    communes = reference_store.read("communes", columns=["code_insee", "nom", "dep", "reg", "population"])
+    assert len(communes_obligees(communes, 2026)) == 1048
+    yonne = communes_obligees(communes, 2026, departement="89")
+    assert sorted(yonne["nom"]) == ["Auxerre", "Sens"] and sorted(yonne["code_insee"]) == ["89024", "89387"]
+    # the same perimeter through rpe_target, with one RPE placed in Auxerre
+    s = structures_frame().iloc[:1].assign(code_insee="89024")
+    inp = load_inputs(reference_store).with_structures(s)
+    res = rpe_target(inp, 2026, departement="89")
+    assert res.nb_communes == 2 and res.nb_avec_rpe == 1 and [v.code for v in res.sans_rpe] == ["89387"]
+
+
+def _write_structures(store) -> None:
+    s = structures_frame().iloc[:2].copy()
+    s["code_insee"] = ["89024", "89464"]  # Auxerre; Villeneuve-sur-Yonne (CA du Grand Sénonais, like Sens)
+    s["nom"] = ["RPE d'Auxerre", "RPE intercommunal"]
+    s["gestion"] = "publique"
+    s["latitude"] = np.nan
+    s["longitude"] = np.nan
+    store.write_layer("structures", s, LayerInfo("structures", 0, "fictif", "fictif", "test CLI", label="test"))
+
+
+def test_cli_json_in_subprocess(tmp_store):
+    _write_structures(tmp_store)
+    env = dict(os.environ, ATLAS_DATA_DIR=str(tmp_store.root))
+    out = subprocess.run([sys.executable, "-m", "planning", "rpe-target", "--departement", "89", "--json",
+                          "--annee", "2026"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    # Auxerre has an RPE in town; Sens (27 106 inhabitants) is covered from Villeneuve-sur-Yonne only
+    assert d["nb_communes_plus_10000"] == 2 and d["nb_avec_rpe"] == 1 and d["part"] == 0.5
+    assert d["cible"] == 1.0 and d["atteinte"] is False and d["echeance_depassee"] is True
+    assert d["sans_rpe"] == ["89387"] and d["couvertes_ailleurs"] == ["89387"]
+    assert d["source_structures"] == "structures : données fictives de démonstration"
+
+
+def test_cli_text_and_errors(tmp_store, tmp_path, monkeypatch, capsys):
+    _write_structures(tmp_store)
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_store.root))
+    assert main(["--departement", "89", "--annee", "2024"]) == 0
+    text = capsys.readouterr().out
+    assert "50,0 %" in text and "cible COG 2024 : 95,0 %" in text and "89387 Sens" in text
+    assert main(["--region", "27", "--annee", "2024"]) == 0  # Bourgogne-Franche-Comté
+    assert main(["--departement", "98"]) == 2
+    assert "inconnu" in capsys.readouterr().err
+    assert main(["--annee", "deux-mille"]) == 2
+    assert "année" in capsys.readouterr().err
+    tmp_store.delete_layer("structures")
+    assert main(["--departement", "89"]) == 1
+    assert "« structures » est absente" in capsys.readouterr().err
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "vide"))
+    assert main([]) == 1
+    assert "build-reference" in capsys.readouterr().err
