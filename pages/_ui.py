@@ -85,6 +85,16 @@ def _options_departements(com: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+def _sync(level: str) -> None:
+    """Widget callback: copy the choice into the plain key, reset the finer levels."""
+    ss = st.session_state
+    ss[f"_terr_{level}"] = ss.get(f"terr_{level}", "")
+    if level == "dep":
+        ss["_terr_grp"] = ss["_terr_com"] = ""
+    elif level == "grp":
+        ss["_terr_com"] = ""
+
+
 def territory_picker() -> Territoire:
     """Sidebar picker (département → EPCI/EPT → commune), mirrored in the URL.
 
@@ -94,16 +104,20 @@ def territory_picker() -> Territoire:
     com = communes_table(manifest_token())
     qp = st.query_params
     ss = st.session_state
-    if "terr_dep" not in ss:
+    if "_terr_dep" not in ss:
         dep = qp.get("dep", DEFAULT_DEP)
-        ss["terr_dep"] = dep if dep in set(com["dep"]) or dep == "" else DEFAULT_DEP
-        ss["terr_grp"] = qp.get("grp", "")
-        ss["terr_com"] = qp.get("com", "")
+        ss["_terr_dep"] = dep if dep in set(com["dep"]) or dep == "" else DEFAULT_DEP
+        ss["_terr_grp"] = qp.get("grp", "")
+        ss["_terr_com"] = qp.get("com", "")
+    # Widget state does not survive a page switch: the choice is kept in plain keys
+    # and handed back to the widgets on every run.
+    for k in ("dep", "grp", "com"):
+        ss[f"terr_{k}"] = ss[f"_terr_{k}"]
 
     sb = st.sidebar
     sb.markdown("### Territoire")
     dep_opts = _options_departements(com)
-    dep = sb.selectbox("Département", list(dep_opts), format_func=dep_opts.get, key="terr_dep",
+    dep = sb.selectbox("Département", list(dep_opts), format_func=dep_opts.get, key="terr_dep", on_change=_sync, args=("dep",),
                        help="Tapez pour rechercher un département par numéro ou par nom.")
     grp, code_com = "", ""
     if dep:
@@ -114,16 +128,16 @@ def territory_picker() -> Territoire:
         epts = sub.dropna(subset=["ept_code"]).drop_duplicates("ept_code").sort_values("ept_nom")
         groups.update({r.ept_code: f"EPT – {r.ept_nom}" for r in epts.itertuples()})
         if ss.get("terr_grp") not in groups:
-            ss["terr_grp"] = ""
-        grp = sb.selectbox("EPCI ou territoire (EPT)", list(groups), format_func=groups.get, key="terr_grp",
+            ss["terr_grp"] = ss["_terr_grp"] = ""
+        grp = sb.selectbox("EPCI ou territoire (EPT)", list(groups), format_func=groups.get, key="terr_grp", on_change=_sync, args=("grp",),
                            help="Territoire d'une CTG : un EPCI, ou un EPT dans la Métropole du Grand Paris.")
         if grp:
             sub = sub[(sub["epci_siren"] == grp) | (sub["ept_code"] == grp)]
         coms = {"": "Toutes les communes"}
         coms.update({r.code_insee: f"{r.nom} ({r.code_insee})" for r in sub.sort_values("nom").itertuples()})
         if ss.get("terr_com") not in coms:
-            ss["terr_com"] = ""
-        code_com = sb.selectbox("Commune", list(coms), format_func=coms.get, key="terr_com",
+            ss["terr_com"] = ss["_terr_com"] = ""
+        code_com = sb.selectbox("Commune", list(coms), format_func=coms.get, key="terr_com", on_change=_sync, args=("com",),
                                 help="Tapez le nom ou le code INSEE.")
     # mirror in the URL
     params = {"dep": dep}

@@ -1,8 +1,101 @@
+"""Saved scenarios: list, rename, compare two or more side by side."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import require_store, territory_picker
+from pages._ui import fr_eur, guard, require_store, territory_picker
+from planning.scenario_compare import compare_results
+from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
+from planning.simulation import ScenarioInvalide, simulate
 
+st.title("Comparer les scénarios")
 require_store()
-territory_picker()
-st.title("scenarios")
-st.info("Cette page arrive bientôt.")
+terr = territory_picker()
+
+
+@st.cache_resource
+def scenario_db() -> ScenarioStore:
+    return ScenarioStore()
+
+
+try:
+    db = scenario_db()
+    metas = db.list()
+except ScenarioErreur as exc:
+    st.error(f"Base des scénarios indisponible : {exc}")
+    st.stop()
+
+if not metas:
+    st.info("Aucun scénario enregistré. Construisez-en un dans le **Simulateur** puis enregistrez-le.")
+    st.stop()
+
+only_here = st.toggle("Seulement les scénarios du territoire choisi", value=False, key="cmp_only_here")
+key_here = f"{terr.niveau}:{terr.code}" if terr.code else "france"
+if only_here:
+    metas = [m for m in metas if m.territoire == key_here]
+
+listing = pd.DataFrame([{"id": m.id, "Nom": m.name, "Territoire": m.territoire, "Version": m.version,
+                         "Modifié le": m.updated_at.strftime("%d/%m/%Y %H:%M"), "Auteur": m.auteur or ""}
+                        for m in metas])
+st.dataframe(listing.drop(columns="id"), hide_index=True, width="stretch")
+
+labels = {m.id: f"{m.name} ({m.territoire})" for m in metas}
+chosen = st.multiselect("Scénarios à comparer (deux ou plus ; le premier sert de référence)", list(labels),
+                        format_func=labels.get, key="cmp_pick", max_selections=6)
+
+with st.expander("Renommer ou supprimer un scénario"):
+    target = st.selectbox("Scénario", [""] + list(labels), format_func=lambda i: labels.get(i, "—"), key="cmp_target")
+    new_name = st.text_input("Nouveau nom", key="cmp_new_name", max_chars=120)
+    r1, r2 = st.columns(2)
+    try:
+        if r1.button("Renommer", key="cmp_rename", disabled=not (target and new_name.strip())):
+            m = next(x for x in metas if x.id == target)
+            db.rename(target, new_name, expected_version=m.version)
+            st.rerun()
+        if r2.button("Supprimer", key="cmp_delete", disabled=not target):
+            m = next(x for x in metas if x.id == target)
+            db.delete(target, expected_version=m.version)
+            st.rerun()
+    except ConflitDeVersion as exc:
+        st.warning(str(exc))
+    except ScenarioErreur as exc:
+        st.error(str(exc))
+
+if len(chosen) < 2:
+    st.caption("Choisissez au moins deux scénarios.")
+    st.stop()
+
+with guard("comparer les scénarios"):
+    results = {}
+    for sid in chosen:
+        s = db.get(sid)
+        try:
+            results[s.meta.name] = simulate(s.data)
+        except ScenarioInvalide as exc:
+            st.error(f"« {s.meta.name} » ne peut pas être calculé : " + " ; ".join(exc.erreurs))
+    if len(results) < 2:
+        st.stop()
+    cmp_ = compare_results(results)
+    st.subheader("Côte à côte (cumul sur la période)")
+    st.dataframe(cmp_.summary, hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="localized")
+                                for c in cmp_.summary.columns if c != "Indicateur"})
+    ref = cmp_.reference
+    st.subheader(f"Écart par année avec « {ref} » (Caf et reste à charge)")
+    fig = go.Figure()
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00"]
+    for i, (name, d) in enumerate(cmp_.differences.groupby("scenario", sort=False)):
+        fig.add_bar(x=d["annee"], y=d["ecart_total_caf"], name=f"{name} — Caf", marker_color=palette[i % 5])
+        fig.add_scatter(x=d["annee"], y=d["ecart_reste_a_charge"], name=f"{name} — reste à charge",
+                        mode="lines+markers", line=dict(color=palette[i % 5], dash="dash"))
+    fig.update_layout(barmode="group", height=400, separators=", ", yaxis_title="€ (écart avec la référence)",
+                      xaxis=dict(dtick=1), legend=dict(orientation="h", y=-0.2), margin=dict(t=20))
+    st.plotly_chart(fig, width="stretch", key="cmp_chart")
+    st.markdown("Tableau des écarts (alternative textuelle du graphique)")
+    st.dataframe(cmp_.differences.rename(columns={
+        "scenario": "Scénario", "annee": "Année", "ecart_total_caf": "Écart Caf (€)",
+        "ecart_reste_a_charge": "Écart reste à charge (€)", "ecart_places": "Écart places PSU"}),
+        hide_index=True, width="stretch")
+    st.caption(f"Total Caf de la référence : {fr_eur(cmp_.totals[ref]['total_caf_territoire'])}.")

@@ -68,3 +68,26 @@ def test_territory_is_read_from_and_written_to_the_url(demo_store):
     at.sidebar.selectbox(key="terr_dep").set_value("89").run()
     assert at.query_params["dep"] in ("89", ["89"])
     assert not at.exception
+
+
+def test_simulator_saves_scenarios_and_comparison_page_compares_them(demo_store):
+    from planning.scenarios_db import ScenarioStore
+
+    q = {"dep": "89", "grp": "200067130"}  # CC de Puisaye-Forterre
+    at = _run("pages/simulateur.py", q)
+    assert not at.exception
+    assert any("Bonus trajectoire" in i.value for i in at.info)
+    at.button(key="sim_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    name_box = next(t for t in at.text_input if t.key.startswith("sim_name_input"))
+    name_box.set_value("Variante à comparer").run()
+    at.button(key="sim_save_as").click().run()
+    assert not at.exception
+    saved = ScenarioStore().list("epci:200067130")
+    assert {m.name for m in saved} >= {"Variante à comparer"} and len(saved) >= 2
+
+    at.switch_page("pages/scenarios.py").run()
+    at.multiselect(key="cmp_pick").set_value([m.id for m in saved[:2]]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    summary = at.dataframe[1].value
+    assert "Financement Caf (€)" in set(summary["Indicateur"])
