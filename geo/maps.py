@@ -36,7 +36,7 @@ from geo.classes import (
 )
 from geo.simplify import METRO_BOUNDS, to_geojson_light, zone_of
 
-DEMO_LABEL = "données fictives de démonstration"
+from data.store import DEMO_LABEL  # noqa: E402  (one wording everywhere)
 BACKGROUND = "#f2f2ef"
 
 Formatter = Callable[[Any], str]

@@ -25,7 +25,7 @@ from matplotlib.lines import Line2D
 from geo.classes import NA_HATCH_COLOR, Classification, fr_int, type_structure
 from geo.simplify import metric_epsg, zone_of
 
-DEMO_LABEL = "données fictives de démonstration"
+from data.store import DEMO_LABEL  # noqa: E402  (one wording everywhere)
 ZONE_NAMES = {"guadeloupe": "Guadeloupe", "martinique": "Martinique", "guyane": "Guyane",
               "reunion": "La Réunion", "mayotte": "Mayotte", "autre": "Autres"}
 
