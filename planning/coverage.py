@@ -270,9 +270,12 @@ class CoverageInputs:
     # -- preparation --------------------------------------------------------
     def _prepare_base(self) -> None:
         c = self.communes.copy()
+        missing = [col for col in ("code_insee", "dep", "population") if col not in c.columns]
+        if missing:
+            raise ValueError(f"Le tableau des communes n'a pas la colonne « {missing[0]} ».")
         for col in COMMUNE_COLUMNS:
-            if col not in c.columns:
-                c[col] = np.nan if col not in ("code_insee", "population") else c.get(col)
+            if col not in c.columns:  # optional names (hand-made frames in tests)
+                c[col] = pd.array([pd.NA] * len(c), dtype="str")
         c = c[COMMUNE_COLUMNS].reset_index(drop=True)
         c["code_insee"] = c["code_insee"].astype(str)
         c["population"] = pd.to_numeric(c["population"], errors="coerce").astype(float)
@@ -537,23 +540,6 @@ def _commune_flows(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------
 # Aggregation
 # ---------------------------------------------------------------------------
-def _key(base: pd.DataFrame, niveau: str) -> pd.Series:
-    if niveau == "france":
-        return pd.Series("FR", index=base.index, dtype="str")
-    return base[COLONNES[niveau][0]]
-
-
-def _group_sum(frame: pd.DataFrame, key: pd.Series, strict: list[str], lenient: list[str]) -> pd.DataFrame:
-    """Sum per group: ``strict`` columns are NaN if any member is NaN, ``lenient`` skip NaN."""
-    cols = strict + lenient
-    g = frame[cols].groupby(key, sort=False, dropna=True)
-    sums = g.sum(min_count=1)
-    if strict:
-        nan_counts = frame[strict].isna().groupby(key, sort=False, dropna=True).sum()
-        sums[strict] = sums[strict].mask(nan_counts > 0)
-    return sums
-
-
 def _ratio(num, den, factor: float = 1.0):
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
@@ -598,6 +584,104 @@ def _desert(enfants: np.ndarray, places: np.ndarray, par_place: float, sans_plac
     return out
 
 
+def _bin_sum(ids: np.ndarray, k: int, values, strict: bool) -> np.ndarray:
+    """Sum per group id (``-1`` = no group).  ``strict``: NaN if any member is NaN;
+    otherwise NaN only when every member is NaN."""
+    v = np.asarray(values, dtype=float)
+    ok = ids >= 0
+    nan = np.isnan(v)
+    out = np.bincount(ids[ok], weights=np.where(nan, 0.0, v)[ok], minlength=k)
+    if strict:
+        bad = np.bincount(ids[ok], weights=nan[ok].astype(float), minlength=k) > 0
+    else:
+        bad = np.bincount(ids[ok], weights=(~nan[ok]).astype(float), minlength=k) == 0
+    out[bad] = np.nan
+    return out
+
+
+def _level(inputs: CoverageInputs, niveau: str) -> tuple[np.ndarray, int, pd.DataFrame]:
+    """Group id of every commune for a level, and the year-independent columns (cached)."""
+    key = ("level", niveau)
+    if key in inputs._cache:
+        return inputs._cache[key]
+    base = inputs.base
+    n = len(base)
+    nb_qpv = base["nb_qpv"].to_numpy(dtype=float)
+    frr = base["frr_zrr"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    enf = base["enfants_moins_3"].to_numpy(dtype=float)
+    if niveau == "commune":
+        ids = np.arange(n)
+        static = pd.DataFrame({
+            "code": base["code_insee"], "nom": base["nom"], "niveau": "commune",
+            "dep": base["dep"], "reg": base["reg"], "epci_siren": base["epci_siren"],
+            "ept_code": base["ept_code"], "n_communes": 1.0, "population": base["population"],
+            "enfants_moins_3": enf, "nb_qpv": nb_qpv, "qpv": base["qpv"],
+            "nb_communes_qpv": np.where(np.isnan(nb_qpv), np.nan, (nb_qpv > 0).astype(float)),
+            "classement_frr": base["classement_frr"], "frr_zrr": base["frr_zrr"],
+            "nb_communes_frr_zrr": frr, "niveau_densite": base["niveau_densite"],
+            "communes_sans_donnee_enfants": np.isnan(enf).astype(float),
+        })
+        inputs._cache[key] = (ids, n, static)
+        return inputs._cache[key]
+    if niveau == "france":
+        ids = np.zeros(n, dtype=np.intp)
+        codes = np.array(["FR"], dtype=object)
+        first = np.array([0])
+    else:
+        col = COLONNES[niveau][0]
+        ids, uniques = pd.factorize(base[col], use_na_sentinel=True)
+        codes = np.asarray(uniques, dtype=object)
+        _, first = np.unique(ids[ids >= 0], return_index=True)
+        first = np.flatnonzero(ids >= 0)[first]
+    k = len(codes)
+    static = pd.DataFrame({"code": codes})
+    if niveau == "france":
+        static["nom"] = "France"
+        static["dep"] = np.nan
+        static["reg"] = np.nan
+    else:
+        static["nom"] = base[COLONNES[niveau][1]].to_numpy(dtype=object)[first]
+        if niveau == "departement":
+            static["dep"] = codes
+            static["reg"] = base["reg"].to_numpy(dtype=object)[first]
+        elif niveau == "region":
+            static["dep"] = np.nan
+            static["reg"] = codes
+        else:
+            dep = inputs._dep_of[niveau].reindex(codes).to_numpy(dtype=object)
+            static["dep"] = dep
+            static["reg"] = base.drop_duplicates("dep").set_index("dep")["reg"].reindex(dep).to_numpy(dtype=object)
+    static.insert(2, "niveau", niveau)
+    static["n_communes"] = _bin_sum(ids, k, np.ones(n), strict=False)
+    static["population"] = _bin_sum(ids, k, base["population"].to_numpy(dtype=float), strict=False)
+    static["enfants_moins_3"] = _bin_sum(ids, k, enf, strict=False)
+    # distinct QPV (a QPV over two communes counts once)
+    if inputs._qpv_pairs is not None:
+        pairs = inputs._qpv_pairs
+        pos = inputs.index.get_indexer(pairs["code_insee"])
+        pid = ids[pos[pos >= 0]]
+        qp = pairs["code_qp"].to_numpy(dtype=object)[pos >= 0]
+        uniq = pd.DataFrame({"g": pid, "q": qp})
+        uniq = uniq[uniq["g"] >= 0].drop_duplicates()
+        static["nb_qpv"] = np.bincount(uniq["g"].to_numpy(), minlength=k).astype(float)
+        static["qpv"] = static["nb_qpv"] > 0
+    else:
+        static["nb_qpv"] = np.nan
+        static["qpv"] = pd.array([pd.NA] * k, dtype="boolean")
+    static["nb_communes_qpv"] = _bin_sum(ids, k, np.where(np.isnan(nb_qpv), np.nan, (nb_qpv > 0).astype(float)),
+                                         strict=True)
+    static["classement_frr"] = pd.array([pd.NA] * k, dtype="str")
+    nf = _bin_sum(ids, k, frr, strict=True)
+    flag = pd.array(nf > 0, dtype="boolean")
+    flag[np.isnan(nf)] = pd.NA
+    static["frr_zrr"] = flag
+    static["nb_communes_frr_zrr"] = nf
+    static["niveau_densite"] = np.nan
+    static["communes_sans_donnee_enfants"] = _bin_sum(ids, k, np.isnan(enf).astype(float), strict=False)
+    inputs._cache[key] = (ids, k, static)
+    return inputs._cache[key]
+
+
 SUM_STRICT = ["places_psu", "places_hors_psu", "places_eaje", "places_mam", "nb_rpe", "etp_rpe", "am_rpe"]
 
 
@@ -625,76 +709,10 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
     d_ratio = float(parametre("couverture.desert_enfants_par_place", annee, inputs.baremes)[0])
     d_min = float(parametre("couverture.desert_enfants_sans_place", annee, inputs.baremes)[0])
 
-    if niveau == "commune":
-        out = pd.DataFrame({
-            "code": base["code_insee"], "nom": base["nom"], "niveau": "commune",
-            "dep": base["dep"], "reg": base["reg"], "epci_siren": base["epci_siren"],
-            "ept_code": base["ept_code"], "n_communes": 1, "population": base["population"],
-            "enfants_moins_3": base["enfants_moins_3"],
-        })
-        for c in SUM_STRICT:
-            out[c] = stock[c]
-        out["nb_qpv"] = base["nb_qpv"]
-        out["qpv"] = base["qpv"]
-        out["nb_communes_qpv"] = base["nb_qpv"].gt(0).astype(float).where(base["nb_qpv"].notna())
-        out["classement_frr"] = base["classement_frr"]
-        out["frr_zrr"] = base["frr_zrr"]
-        out["nb_communes_frr_zrr"] = base["frr_zrr"].astype("Float64").astype(float)
-        out["niveau_densite"] = base["niveau_densite"]
-        out["communes_sans_donnee_enfants"] = base["enfants_moins_3"].isna().astype(int)
-    else:
-        work = pd.DataFrame({c: stock[c] for c in SUM_STRICT}, index=base.index)
-        work["population"] = base["population"]
-        work["enfants_moins_3"] = base["enfants_moins_3"]
-        work["n_communes"] = 1.0
-        work["nb_communes_qpv"] = base["nb_qpv"].gt(0).astype(float).where(base["nb_qpv"].notna())
-        work["nb_communes_frr_zrr"] = base["frr_zrr"].astype("Float64").astype(float)
-        work["communes_sans_donnee_enfants"] = base["enfants_moins_3"].isna().astype(float)
-        key = _key(base, niveau)
-        agg = _group_sum(work, key, SUM_STRICT + ["nb_communes_qpv", "nb_communes_frr_zrr"],
-                         ["population", "enfants_moins_3", "n_communes", "communes_sans_donnee_enfants"])
-        out = agg.reset_index().rename(columns={agg.index.name or "index": "code"})
-        out = out.rename(columns={out.columns[0]: "code"})
-        codes = out["code"]
-        if niveau == "france":
-            out.insert(1, "nom", "France")
-            out["dep"] = np.nan
-            out["reg"] = np.nan
-        else:
-            code_col, nom_col = COLONNES[niveau]
-            names = base.drop_duplicates(code_col).set_index(code_col)
-            out.insert(1, "nom", names[nom_col].reindex(codes).to_numpy())
-            if niveau == "departement":
-                out["dep"] = codes.to_numpy()
-                out["reg"] = names["reg"].reindex(codes).to_numpy()
-            elif niveau == "region":
-                out["dep"] = np.nan
-                out["reg"] = codes.to_numpy()
-            else:
-                dep = inputs._dep_of[niveau].reindex(codes).to_numpy()
-                out["dep"] = dep
-                out["reg"] = base.drop_duplicates("dep").set_index("dep")["reg"].reindex(dep).to_numpy()
-        out.insert(2, "niveau", niveau)
-        # distinct QPV (a QPV over two communes counts once)
-        if inputs._qpv_pairs is not None:
-            pairs = inputs._qpv_pairs
-            if niveau == "france":
-                nq = pd.Series({"FR": float(pairs["code_qp"].nunique())})
-            else:
-                col = COLONNES[niveau][0]
-                unit = pd.Series(base[col].to_numpy(), index=base["code_insee"])
-                u = unit.reindex(pairs["code_insee"]).to_numpy()
-                nq = pd.Series(pairs["code_qp"].to_numpy()).groupby(u).nunique().astype(float)
-            out["nb_qpv"] = nq.reindex(codes).fillna(0.0).to_numpy()
-            out["qpv"] = out["nb_qpv"] > 0
-        else:
-            out["nb_qpv"] = np.nan
-            out["qpv"] = pd.array([pd.NA] * len(out), dtype="boolean")
-        out["classement_frr"] = pd.array([pd.NA] * len(out), dtype="str")
-        nf = out["nb_communes_frr_zrr"].to_numpy(dtype=float)
-        out["frr_zrr"] = pd.array(np.where(np.isfinite(nf), nf > 0, False), dtype="boolean")
-        out.loc[~np.isfinite(nf), "frr_zrr"] = pd.NA
-        out["niveau_densite"] = np.nan
+    ids, k, static = _level(inputs, niveau)
+    out = static.copy()
+    for c in SUM_STRICT:
+        out[c] = stock[c] if niveau == "commune" else _bin_sum(ids, k, stock[c], strict=True)
 
     enf = out["enfants_moins_3"].to_numpy(dtype=float)
     out["taux_eaje_psu"] = _ratio(out["places_psu"], enf, 100.0)
@@ -719,8 +737,7 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
             m = masque(base, tn, tc).to_numpy()
             if niveau == "france":
                 raise ValueError("Le niveau « france » ne se restreint pas à un territoire.")
-            col = "code_insee" if niveau == "commune" else COLONNES[niveau][0]
-            wanted = set(base.loc[m, col].dropna().astype(str))
+            wanted = set(base.loc[m, COLONNES[niveau][0]].dropna().astype(str))
             out = out[out["code"].astype(str).isin(wanted)]
     out = out.reset_index(drop=True)
     out.attrs["annee"] = annee
@@ -753,30 +770,26 @@ def variation_places(inputs: CoverageInputs, annee_debut: int, annee_fin: int, n
     """
     niveau = check_niveau(niveau)
     base = inputs.base
-    key = _key(base, niveau) if niveau != "commune" else base["code_insee"]
+    ids, k, static = _level(inputs, niveau)
     qpv = base["qpv"].astype("boolean")
     frr = base["frr_zrr"].astype("boolean")
     rows = []
     for annee in range(int(annee_debut), int(annee_fin) + 1):
-        f = _commune_flows(inputs, annee)
-        work = pd.DataFrame(f, index=base.index)
+        work = dict(_commune_flows(inputs, annee))
         work["variation_nette_psu"] = work["places_creees_psu"] - work["places_fermees_psu"]
         work["variation_nette"] = work["places_creees"] - work["places_fermees"]
         for suffix, flag in (("_qpv", qpv), ("_frr_zrr", frr)):
             known = flag.notna().to_numpy()
             inside = flag.fillna(False).to_numpy(dtype=bool)
             for c in FLOW_COLS:
-                v = np.where(inside, work[c].to_numpy(dtype=float), 0.0)
-                v[~known] = np.nan
-                v[np.isnan(work[c].to_numpy(dtype=float))] = np.nan
+                v = np.where(inside, work[c], 0.0)
+                v[~known | np.isnan(work[c])] = np.nan
                 work[c + suffix] = v
-        cols = list(work.columns)
-        agg = _group_sum(work, key, cols, [])
-        agg.insert(0, "annee", annee)
+        agg = pd.DataFrame({"code": static["code"], "annee": annee})
+        for c in FLOW_COLS + [c + s for s in ("_qpv", "_frr_zrr") for c in FLOW_COLS]:
+            agg[c] = _bin_sum(ids, k, work[c], strict=True)
         rows.append(agg)
-    out = pd.concat(rows)
-    out.index.name = "code"
-    out = out.reset_index()
+    out = pd.concat(rows, ignore_index=True)
     if not par_annee:
         num = [c for c in out.columns if c not in ("code", "annee")]
         nan_any = out[num].isna().groupby(out["code"], sort=False).sum() > 0
@@ -786,9 +799,10 @@ def variation_places(inputs: CoverageInputs, annee_debut: int, annee_fin: int, n
     if territoire is not None:
         tn, tc = parse_territoire(territoire)
         if tn != "france":
+            if niveau == "france":
+                raise ValueError("Le niveau « france » ne se restreint pas à un territoire.")
             m = masque(base, tn, tc).to_numpy()
-            col = "code_insee" if niveau == "commune" else COLONNES.get(niveau, ("code_insee",))[0]
-            wanted = set(base.loc[m, col].dropna().astype(str)) if niveau != "france" else {"FR"}
+            wanted = set(base.loc[m, COLONNES[niveau][0]].dropna().astype(str))
             out = out[out["code"].astype(str).isin(wanted)]
     return out.reset_index(drop=True)
 
@@ -817,12 +831,11 @@ def trajectoire_cog_psu(inputs: CoverageInputs, annee_debut: int, annee_fin: int
     enf = base["enfants_moins_3"].to_numpy(dtype=float)
     total = np.nansum(enf)
     part = float(np.nansum(enf[m]) / total) if total > 0 else np.nan
-    sub = inputs.base.assign(_t=np.where(m, "T", None))
+    qpv = base["qpv"].astype("boolean")
+    frr = base["frr_zrr"].astype("boolean")
     flows = []
     for annee in range(int(annee_debut), int(annee_fin) + 1):
         f = _commune_flows(inputs, annee)
-        qpv = sub["qpv"].astype("boolean")
-        frr = sub["frr_zrr"].astype("boolean")
 
         def tot(v: np.ndarray, flag=None) -> float:
             v = v[m]

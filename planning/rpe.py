@@ -152,10 +152,12 @@ class RpeTargetResult:
 
     def table(self) -> pd.DataFrame:
         """One row per town over the threshold (for the page's table)."""
-        rows = [v.to_dict() for v in self.villes]
-        df = pd.DataFrame(rows, columns=list(VilleObligee("", "", 0, "", None, None, None, None, None, 0,
-                                                          False).to_dict()))
-        return df.drop(columns=["rpe_ailleurs"])
+        cols = ["code", "nom", "population", "dep", "epci_siren", "epci_nom", "ept_code", "qpv", "taux_eaje",
+                "nb_rpe", "avec_rpe", "couverte_ailleurs"]
+        rows = [{k: v.to_dict()[k] for k in cols} for v in self.villes]
+        df = pd.DataFrame(rows, columns=cols)
+        df["rpe_ailleurs"] = [", ".join(f"{r['nom']} ({r['code']})" for r in v.rpe_ailleurs) for v in self.villes]
+        return df
 
 
 def seuil_obligation(annee: int, inputs: CoverageInputs | None = None) -> int:

@@ -78,6 +78,9 @@ def test_three_towns_one_in_town_one_from_elsewhere_one_none(inputs):
     json.dumps(d)  # JSON-ready
     assert d["sans_rpe"] == ["01020", "01030"] and d["couvertes_ailleurs"] == ["01020"]
     assert d["nb_communes_plus_10000"] == 3 and d["nb_avec_rpe"] == 1
+    table = res.table().set_index("code")
+    assert table["avec_rpe"].tolist() == [True, False, False]
+    assert table.loc["01020", "rpe_ailleurs"] == "Voisin (01021)"
 
 
 def test_target_of_2026_and_deadline(inputs):
