@@ -19,9 +19,8 @@ Rules (see ``../shared/docs/DOMAIN.md`` §2-3):
 """
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -29,7 +28,7 @@ import pandas as pd
 from data.codes import fold_arrondissement
 
 from .parametres import Baremes, ParametreAbsent, ParametreInconnu
-from .territoires import COLONNES, NIVEAUX, check_niveau, parse_territoire, masque, resoudre
+from .territoires import COLONNES, check_niveau, masque, parse_territoire, resoudre
 
 NA_LABEL = "donnée non disponible"
 DEMO_LABEL = "données fictives de démonstration"
