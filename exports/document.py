@@ -117,6 +117,7 @@ class Tableau:
     lignes: list[dict[str, Any]]
     nom_feuille: str = ""
     notes: list[str] = field(default_factory=list)
+    police_pdf: float | None = None  # smaller font for a dense table in the PDF
 
     @classmethod
     def depuis_frame(cls, titre: str, frame, colonnes: Sequence[Colonne], **kw) -> "Tableau":

@@ -71,11 +71,17 @@ def pdf_table(t: Tableau, width: float, st: dict[str, ParagraphStyle], rows=None
     rows = t.lignes if rows is None else rows
     cols = t.colonnes
     texts = [[t.texte(r, c) for c in cols] for r in rows]
+    if t.police_pdf:
+        k = t.police_pdf
+        st = dict(st, **{n: ParagraphStyle(n + "_s", parent=st[n], fontSize=k, leading=k * 1.2)
+                         for n in ("head", "cell", "cellr")})
     data = [[Paragraph(escape_markup(c.libelle), st["head"]) for c in cols]]
     for tr in texts:
         data.append([Paragraph(escape_markup(v), st["cell"] if c.genre in ("texte", "code") else st["cellr"])
                      for v, c in zip(tr, cols)])
-    lens = [max([min(len(c.libelle), 18)] + [len(x[j]) for x in texts[:200]]) + 2 for j, c in enumerate(cols)]
+    # width: the longest header word (headers wrap between words) or the longest value
+    lens = [max([max(len(w) for w in c.libelle.split()) + 1, 6] + [len(x[j]) for x in texts[:300]]) + 2
+            for j, c in enumerate(cols)]
     lens = [min(ln, 40) for ln in lens]
     tot = sum(lens) or 1
     widths = [width * ln / tot for ln in lens]
@@ -85,7 +91,8 @@ def pdf_table(t: Tableau, width: float, st: dict[str, ParagraphStyle], rows=None
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#999999")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#F5F7FA")]),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 0.8 if t.police_pdf else 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 0.8 if t.police_pdf else 1.5),
         ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]))
     return tbl
@@ -114,14 +121,14 @@ def build_pdf(doc: Document, *, compact: bool = False, page_par_section: bool = 
 
     def on_page(canvas, _doc):
         canvas.saveState()
-        y = 0.9 * cm
         if doc.fictif:
             canvas.setFont(FONT_BOLD, 9)
             canvas.setFillColor(colors.HexColor("#8A1C1C"))
-            canvas.drawString(margin, y, doc.mention)
-        canvas.setFont(FONT, 8)
+            canvas.drawString(margin, 1.05 * cm, doc.mention)
+        canvas.setFont(FONT, 7.5)
         canvas.setFillColor(colors.HexColor("#444444"))
-        canvas.drawRightString(A4[0] - margin, y, f"{doc.titre} — {fr_date(doc.date)} — page {canvas.getPageNumber()}")
+        canvas.drawRightString(A4[0] - margin, 0.6 * cm,
+                               f"{doc.titre} — {fr_date(doc.date)} — page {canvas.getPageNumber()}")
         canvas.restoreState()
 
     story = [Paragraph(escape_markup(doc.titre), st["titre"])]

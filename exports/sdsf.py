@@ -1,0 +1,369 @@
+"""SDSF departmental pack (CDSF committee): PowerPoint, PDF and xlsx for one département.
+
+Every figure comes from the planning modules (``planning.coverage``, ``planning.rpe``);
+this module only lays them out. Statistical secrecy: see :mod:`exports.document`
+(children under 3 and assistants maternels are masked between 1 and 4, and the rates
+computed from them). Places are never masked (a structure's capacity is not data
+about persons).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .charts import bar_chart, hbar_chart
+from .common import is_fictif, slug, sources_table
+from .document import (Colonne, Document, Section, Tableau, fr_date, fr_eur, fr_num, fr_pct,
+                       masque_effectif, MASQUE_EFFECTIF, MASQUE_DERIVE)
+
+FORMATS = ("pptx", "pdf", "xlsx")
+COUCHES = ("communes", "enfants_moins_3", "structures", "qpv", "frr", "grille_densite",
+           "caf_couverture_com", "caf_couverture_epci", "caf_couverture_dep")
+TAUX_LIB = "places d'EAJE pour 100 enfants de moins de 3 ans"
+
+
+class ExportImpossible(ValueError):
+    """French message for the CLI and the page."""
+
+
+def _eff(v) -> str:
+    """A count of persons as text, masked between 1 and 4."""
+    return MASQUE_EFFECTIF if masque_effectif(v) else fr_num(v, 0)
+
+
+def _rate(v, count) -> str:
+    return MASQUE_DERIVE if masque_effectif(count) else fr_num(v, 1)
+
+
+def _val(x):
+    return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else x
+
+
+def departements_avec_structures(store=None) -> list[str]:
+    """Départements that hold at least one structure (for ``--tous``)."""
+    from data.store import Store
+
+    store = store or Store()
+    if not store.has("structures"):
+        return []
+    s = store.read("structures", columns=["code_insee"])
+    c = store.read("communes", columns=["code_insee", "dep"])
+    deps = c[c["code_insee"].isin(set(s["code_insee"].astype(str)))]["dep"].dropna().unique()
+    return sorted(str(d) for d in deps)
+
+
+def _commune_geoms(store, dep: str):
+    import geopandas as gpd
+
+    return gpd.read_parquet(store.layer_path("communes"),
+                            columns=["code_insee", "nom", "dep", "epci_siren", "ept_code", "geometry"],
+                            filters=[("dep", "==", dep)])
+
+
+def build_sdsf_document(departement: str, store=None, annee: int | None = None, inputs=None,
+                        today: dt.date | None = None) -> Document:
+    """The pack as a format-independent :class:`~exports.document.Document`."""
+    from data.store import Store
+    from geo.classes import classify, seuils_couverture
+    from geo.static_maps import static_choropleth_png
+    from planning.coverage import indicateurs, load_inputs, rpe_table, trajectoire_cog_psu
+    from planning.rpe import rpe_target
+    from planning.territoires import TerritoireInconnu, resoudre
+
+    store = store or Store()
+    today = today or dt.date.today()
+    annee = int(annee or today.year)
+    dep = str(departement).strip().upper()
+    if dep.isdigit() and len(dep) == 1:
+        dep = "0" + dep
+    inputs = inputs or load_inputs(store)
+    try:
+        terr = resoudre(inputs.base, "departement", dep)
+    except TerritoireInconnu as exc:
+        raise ExportImpossible(str(exc)) from None
+    if not inputs.has_structures():
+        raise ExportImpossible("La couche « structures » est absente : importez la liste des structures "
+                               "(`python -m data import structures FICHIER`) ou lancez `python -m data demo`.")
+    fictif = is_fictif(store)
+    spec = f"departement:{dep}"
+    src_struct = inputs.prov("structures").libelle
+    src_line = f"Sources : {src_struct} ; {inputs.prov('enfants_moins_3').libelle} ; {inputs.prov('communes').libelle}"
+    nom_dep = f"{terr.nom} ({dep})"
+
+    com = indicateurs(inputs, "commune", annee, spec)
+    depi = indicateurs(inputs, "departement", annee, spec).iloc[0]
+    has_ept = com["ept_code"].notna().any()
+    niveau_grp = "ept" if has_ept else "epci"
+    lib_grp = "EPT" if has_ept else "EPCI"
+    grp = indicateurs(inputs, niveau_grp, annee, spec).sort_values("nom").reset_index(drop=True)
+    traj_fin = min(annee, 2027)
+    traj = trajectoire_cog_psu(inputs, 2023, traj_fin, spec)
+    rpe = rpe_target(inputs, annee, departement=dep)
+    rpes = rpe_table(inputs, annee, spec)
+    sections: list[Section] = []
+
+    # -- key figures ---------------------------------------------------------
+    pts = [
+        f"Population : {fr_num(depi['population'], 0)} habitants ; enfants de moins de 3 ans : "
+        f"{_eff(depi['enfants_moins_3'])} ({inputs.prov('enfants_moins_3').libelle}).",
+        f"Places d'EAJE au 31 décembre {annee} : {fr_num(depi['places_eaje'], 0)} dont "
+        f"{fr_num(depi['places_psu'], 0)} en PSU.",
+        f"Taux de couverture EAJE : {fr_num(depi['taux_eaje'], 1)} {TAUX_LIB}.",
+        f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
+        f"{rpe.nb_avec_rpe} sur {rpe.nb_communes}.",
+        f"Assistants maternels par ETP d'animation de RPE : {_rate(depi['am_par_etp'], depi['am_rpe'])} "
+        f"(cible COG {annee} : {fr_num(rpes['cible_am_par_etp'].iloc[0], 0) if len(rpes) else 'n.d.'}).",
+    ]
+    if np.isfinite(depi.get("txcouv_caf", np.nan)):
+        pts.append(f"Taux de couverture global Caf ({int(depi['annee_txcouv_caf'])}) : "
+                   f"{fr_num(depi['txcouv_caf'], 1)} places pour 100 enfants de moins de 3 ans.")
+    sections.append(Section(f"Chiffres clés — {nom_dep}", points=pts, notes=[src_line]))
+
+    # -- coverage maps and tables ---------------------------------------------
+    seuils = seuils_couverture(annee)
+    cls_kw = dict(method="seuils", seuils=seuils, decimals=1)
+    geoms = _commune_geoms(store, dep)
+    cmap = geoms.merge(com[["code", "taux_eaje", "enfants_moins_3"]], left_on="code_insee", right_on="code",
+                       how="left")
+    # secrecy: a rate computed from fewer than 5 children is not drawn either
+    cmap["taux_carte"] = cmap["taux_eaje"].where(~cmap["enfants_moins_3"].map(masque_effectif))
+    cls = classify(cmap["taux_carte"], **cls_kw)
+    pts_struct = None
+    try:
+        s = store.read("structures", columns=["code_insee", "type", "psu", "latitude", "longitude",
+                                              "date_fermeture"])
+        s = s[s["code_insee"].isin(set(geoms["code_insee"])) & s["date_fermeture"].isna() & (s["type"] != "RPE")]
+        pts_struct = s
+    except Exception:
+        pts_struct = None
+    png = static_choropleth_png(
+        cmap, "taux_carte", cls, f"Couverture EAJE par commune — {nom_dep}",
+        f"{src_struct} — {inputs.prov('enfants_moins_3').libelle}", points=pts_struct,
+        legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
+        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(9.0, 7.0), dpi=130)
+    com_cols = [Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"),
+                Colonne("population", "Population", "entier"),
+                Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
+                Colonne("places_psu", "Places EAJE en PSU", "entier"),
+                Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
+                Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
+                        masque_si="enfants_moins_3"),
+                Colonne("txcouv_caf", "Taux global Caf (pour 100 enfants)", "decimal1")]
+    com_sorted = com.sort_values("population", ascending=False)
+    big = com_sorted[com_sorted["population"] > 3500]
+    t_big = Tableau.depuis_frame(f"Couverture des communes de plus de 3 500 habitants — {nom_dep}", big,
+                                 com_cols, nom_feuille="Communes > 3 500 hab")
+    sections.append(Section(
+        f"Couverture EAJE par commune ({annee})", image=png,
+        image_alt=f"Carte des communes de {nom_dep} colorées selon le taux de couverture EAJE",
+        tableau=t_big,
+        notes=["Communes de moins de 5 enfants de moins de 3 ans : taux non cartographié (secret statistique), "
+               "hachurées comme « donnée non disponible ».",
+               f"Taux : {TAUX_LIB}. Communes de plus de 3 500 habitants dans le tableau ; "
+               "toutes les communes dans le classeur xlsx (feuille « Couverture communes ») et en annexe du PDF.",
+               src_line]))
+    # group map
+    gg = geoms.dropna(subset=["ept_code" if has_ept else "epci_siren"]).dissolve(
+        "ept_code" if has_ept else "epci_siren").reset_index()
+    key = "ept_code" if has_ept else "epci_siren"
+    gmap = gg.merge(grp[["code", "nom", "taux_eaje", "enfants_moins_3"]], left_on=key, right_on="code", how="left")
+    gmap["taux_carte"] = gmap["taux_eaje"].where(~gmap["enfants_moins_3"].map(masque_effectif))
+    png_g = static_choropleth_png(
+        gmap, "taux_carte", classify(gmap["taux_carte"], **cls_kw), f"Couverture EAJE par {lib_grp} — {nom_dep}",
+        src_struct, legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
+        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(9.0, 7.0), dpi=130)
+    grp_cols = [Colonne("nom", lib_grp), Colonne("places_eaje", "Places EAJE", "entier"),
+                Colonne("taux_eaje", "Taux EAJE (pour 100 enfants)", "decimal1", masque_si="enfants_moins_3"),
+                Colonne("enfants_moins_3", "Enfants < 3 ans", "effectif")]
+    grp_cols_full = [Colonne("code", f"Code {lib_grp}", "code"), Colonne("nom", lib_grp),
+                     Colonne("n_communes", "Communes", "entier"), Colonne("population", "Population", "entier"),
+                     Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
+                     Colonne("places_psu", "Places EAJE en PSU", "entier"),
+                     Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
+                     Colonne("places_mam", "Places en MAM", "entier"),
+                     Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
+                             masque_si="enfants_moins_3"),
+                     Colonne("nb_rpe", "RPE", "entier"), Colonne("etp_rpe", "ETP d'animation RPE", "decimal1"),
+                     Colonne("am_rpe", "Assistants maternels (RPE)", "effectif"),
+                     Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="am_rpe")]
+    t_grp = Tableau.depuis_frame(f"Couverture par {lib_grp} — {nom_dep}", grp, grp_cols, nom_feuille=f"Couverture {lib_grp}")
+    straddle = grp["taux_eaje"].isna().sum()
+    sections.append(Section(
+        f"Couverture EAJE par {lib_grp} ({annee})", image=png_g,
+        image_alt=f"Carte des {lib_grp} de {nom_dep} colorées selon le taux de couverture EAJE", tableau=t_grp,
+        notes=[f"Taux : {TAUX_LIB}."] + ([f"{straddle} {lib_grp} à cheval sur un département sans liste de "
+                                            "structures : n.d. (donnée non disponible)."] if straddle else [])
+        + [src_line]))
+
+    # -- places created / closed / net vs COG path -----------------------------
+    years = traj["annee"].tolist()
+    png_t = bar_chart(
+        years, {"Places PSU créées": traj["places_creees_psu"].tolist(),
+                "Places PSU fermées": (-traj["places_fermees_psu"]).tolist(),
+                "Variation nette": traj["variation_nette_psu"].tolist(),
+                "dont QPV": traj["variation_nette_psu_qpv"].tolist(),
+                "dont FRR/ZRR": traj["variation_nette_psu_frr_zrr"].tolist()},
+        title=f"Places d'EAJE en PSU créées, fermées et variation nette — {nom_dep}",
+        subtitle="Losange : trajectoire COG-01-01 rapportée au département (prorata des enfants de moins de 3 ans)",
+        ylabel="places", line=("Trajectoire COG-01-01 (département)", traj["cible_territoire"].tolist()),
+        fictif=fictif, source=src_struct)
+    t_traj = Tableau.depuis_frame(f"Variation des places PSU et trajectoire COG — {nom_dep}", traj, [
+        Colonne("annee", "Année", "annee"), Colonne("places_creees_psu", "Places PSU créées", "entier"),
+        Colonne("places_fermees_psu", "Places PSU fermées", "entier"),
+        Colonne("variation_nette_psu", "Variation nette", "entier"),
+        Colonne("variation_nette_psu_qpv", "dont communes avec QPV", "entier"),
+        Colonne("variation_nette_psu_frr_zrr", "dont communes FRR/ZRR", "entier"),
+        Colonne("cible_territoire", "Trajectoire COG (département)", "decimal1"),
+        Colonne("ecart", "Écart à la trajectoire", "decimal1")], nom_feuille="Places PSU et COG")
+    tot_net = traj["variation_nette_psu"].sum(min_count=1)
+    tot_cib = traj["cible_territoire"].sum(min_count=1)
+    sections.append(Section(
+        f"Places créées, fermées et nettes par an (2023-{traj_fin})", image=png_t,
+        image_alt="Diagramme en barres des places PSU créées, fermées et nettes par année, avec la trajectoire COG",
+        tableau=t_traj,
+        points=[f"Variation nette 2023-{traj_fin} : {fr_num(tot_net, 0)} places PSU, pour une trajectoire COG "
+                f"rapportée au département de {fr_num(tot_cib, 0)} places."],
+        notes=[traj.attrs.get("libelle", ""), "QPV : communes comptant au moins un quartier prioritaire (QPV 2024) ; "
+               "FRR/ZRR : communes classées FRR, FRR+ ou ancienne ZRR en transition.", src_line]))
+
+    # -- RPE target -------------------------------------------------------------
+    villes = pd.DataFrame([{
+        "code": v.code, "nom": v.nom, "population": v.population,
+        "rpe": "Oui" if v.avec_rpe else "Non",
+        "ailleurs": ", ".join(r["nom"] for r in v.rpe_ailleurs) if v.couverte_ailleurs else "",
+        "epci": v.epci_nom or ""} for v in rpe.villes],
+        columns=["code", "nom", "population", "rpe", "ailleurs", "epci"])
+    part = rpe.part
+    cible_txt = fr_pct(100 * rpe.cible, 0) if rpe.cible is not None else "pas de cible COG cette année"
+    rpe_pts = [
+        f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
+        f"{rpe.nb_avec_rpe} sur {rpe.nb_communes}"
+        + (f" ({fr_pct(100 * part, 1)})" if part is not None else "") + f" — cible COG-01-11 {annee} : {cible_txt}.",
+        f"Obligation légale au {fr_date(rpe.echeance_legale)} (loi 2023-1196, art. 17).",
+        f"Communes sans RPE dans la commune : {len(rpe.sans_rpe)}"
+        + (f" dont {len(rpe.couvertes_ailleurs)} couverte(s) depuis une autre commune de l'intercommunalité."
+           if rpe.couvertes_ailleurs else "."),
+    ]
+    if rpe.villes_sans_donnee:
+        rpe_pts.append(f"{len(rpe.villes_sans_donnee)} commune(s) hors de la liste des structures (non comptées).")
+    t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants et RPE — {nom_dep}", villes, [
+        Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
+        Colonne("rpe", "RPE dans la commune"), Colonne("ailleurs", "Couverte depuis")],
+        nom_feuille="RPE communes > 10 000")
+    sections.append(Section(f"Objectif RPE des communes de plus de {fr_num(rpe.seuil, 0)} habitants (COG-01-11)",
+                            points=rpe_pts, tableau=t_rpe,
+                            notes=[rpe.cible_source, "Un RPE intercommunal situé dans une autre commune ne compte "
+                                   "pas pour l'indicateur (commune « couverte depuis » une autre).", src_line]))
+    sans = villes[villes["rpe"] == "Non"]
+    t_sans = Tableau.depuis_frame(f"Communes sans RPE — {nom_dep}", sans, [
+        Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
+        Colonne("epci", "Intercommunalité"), Colonne("ailleurs", "RPE dans une autre commune")],
+        nom_feuille="Communes sans RPE")
+    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE ({len(sans)})",
+                            points=[] if len(sans) else ["Toutes les communes concernées ont un RPE."],
+                            tableau=t_sans if len(sans) else None, notes=[src_line]))
+
+    # -- assistants maternels per RPE ETP ----------------------------------------
+    cible_am = float(rpes["cible_am_par_etp"].iloc[0]) if len(rpes) and np.isfinite(
+        rpes["cible_am_par_etp"].iloc[0]) else None
+    r_sorted = rpes.sort_values("am_par_etp", ascending=False).reset_index(drop=True)
+    masked = [masque_effectif(v) for v in r_sorted["nb_assistants_maternels"]]
+    png_am = hbar_chart(
+        [f"{n}" for n in r_sorted["nom"].str.replace("Relais petite enfance ", "RPE ", regex=False)],
+        r_sorted["am_par_etp"].tolist(), title=f"Assistants maternels par ETP d'animation de RPE — {nom_dep}",
+        subtitle=f"Situation au 31 décembre {annee}", xlabel="assistants maternels par ETP",
+        reference=(f"cible COG-01-10 : {fr_num(cible_am, 0)}", cible_am) if cible_am else None,
+        fictif=fictif, source=src_struct, masked=masked, figsize=(10.0, max(4.0, 1.6 + 0.28 * len(r_sorted))))
+    t_am = Tableau.depuis_frame(f"Assistants maternels par ETP de RPE — {nom_dep}", r_sorted, [
+        Colonne("nom", "RPE"), Colonne("commune", "Commune"), Colonne("etp_animation", "ETP d'animation", "decimal1"),
+        Colonne("nb_assistants_maternels", "Assistants maternels", "effectif"),
+        Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="nb_assistants_maternels")],
+        nom_feuille="RPE AM par ETP")
+    sections.append(Section(
+        f"Assistants maternels par ETP d'animation de RPE (COG-01-10)", image=png_am,
+        image_alt="Barres horizontales : assistants maternels par ETP pour chaque RPE, avec la cible COG",
+        tableau=t_am,
+        points=[f"Département : {_rate(depi['am_par_etp'], depi['am_rpe'])} assistants maternels par ETP "
+                f"({fr_num(depi['etp_rpe'], 1)} ETP, {len(rpes)} RPE) ; cible COG {annee} : "
+                f"{fr_num(cible_am, 0) if cible_am else 'n.d.'}."],
+        notes=["Cible COG-01-10 : objectifs_cog.assistants_maternels_par_etp_rpe (COG État–Cnaf 2023-2027).",
+               src_line]))
+
+    # -- one page per EPCI / EPT ---------------------------------------------------
+    from planning.coverage import variation_places
+
+    var = variation_places(inputs, 2023, traj_fin, niveau_grp, spec, par_annee=False).set_index("code")
+    sans_by_grp: dict[str, list[str]] = {}
+    for v in rpe.sans_rpe:
+        g = v.ept_code if has_ept else v.epci_siren
+        sans_by_grp.setdefault(str(g), []).append(v.nom)
+    for _, g in grp.iterrows():
+        code = str(g["code"])
+        vn = var["variation_nette_psu"].get(code, np.nan) if code in var.index else np.nan
+        rows = [
+            ("Communes", fr_num(g["n_communes"], 0)),
+            ("Population", fr_num(g["population"], 0)),
+            ("Enfants de moins de 3 ans", _eff(g["enfants_moins_3"])),
+            ("Places d'EAJE (dont PSU)", f"{fr_num(g['places_eaje'], 0)} ({fr_num(g['places_psu'], 0)})"),
+            ("Places en MAM", fr_num(g["places_mam"], 0)),
+            (f"Taux de couverture EAJE ({TAUX_LIB})", _rate(g["taux_eaje"], g["enfants_moins_3"])),
+            ("Taux global Caf (pour 100 enfants)", fr_num(g["txcouv_caf"], 1)),
+            (f"Variation nette des places PSU 2023-{traj_fin}", fr_num(vn, 0)),
+            ("RPE (ETP d'animation)", f"{fr_num(g['nb_rpe'], 0)} ({fr_num(g['etp_rpe'], 1)})"),
+            ("Assistants maternels par ETP de RPE", _rate(g["am_par_etp"], g["am_rpe"])),
+            (f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE",
+             ", ".join(sans_by_grp.get(code, [])) or "aucune"),
+        ]
+        t = Tableau(f"Chiffres clés — {g['nom']}", [Colonne("indicateur", "Indicateur"), Colonne("valeur", "Valeur")],
+                    [{"indicateur": a, "valeur": b} for a, b in rows], nom_feuille=f"{lib_grp} {code}")
+        sections.append(Section(f"{lib_grp} : {g['nom']}", tableau=t,
+                                notes=[f"Situation au 31 décembre {annee}. « n.d. » : donnée non disponible "
+                                       f"({lib_grp} à cheval sur un département sans liste de structures, "
+                                       "ou couche non importée).", src_line]))
+
+    # -- annex: every commune (PDF and xlsx) -------------------------------------
+    t_all = Tableau.depuis_frame(f"Couverture par commune — {nom_dep}", com_sorted, com_cols,
+                                 nom_feuille="Couverture communes")
+    sections.append(Section(f"Annexe — couverture de toutes les communes ({len(com_sorted)})", tableau=t_all,
+                            tableau_dans_pptx=False,
+                            points=["Tableau complet : classeur xlsx (feuille « Couverture communes »)."],
+                            notes=[src_line]))
+    t_grp_full = Tableau.depuis_frame(f"Indicateurs par {lib_grp} — {nom_dep}", grp, grp_cols_full,
+                                      nom_feuille=f"Indicateurs {lib_grp}")
+
+    doc = Document(
+        titre=f"Schéma départemental des services aux familles — {nom_dep}",
+        sous_titre=f"Pack du comité départemental (CDSF) — situation au 31 décembre {annee}",
+        sections=sections, fictif=fictif, date=today,
+        couverture=[f"Indicateurs de la COG État–Cnaf 2023-2027 : couverture EAJE, trajectoire des places PSU "
+                    f"(COG-01-01), RPE (COG-01-10, COG-01-11)."],
+        sources=sources_table(store, COUCHES), tableaux_annexes=[t_grp_full])
+    return doc
+
+
+def build_sdsf_pack(departement: str, store=None, formats: Iterable[str] = FORMATS, *, annee: int | None = None,
+                    inputs=None, today: dt.date | None = None) -> dict[str, bytes]:
+    """File name → bytes of the SDSF pack of a département (``formats`` among pptx, pdf, xlsx)."""
+    from .pdf_builder import build_pdf
+    from .pptx_builder import build_pptx
+    from .xlsx import write_workbook
+
+    formats = tuple(f.strip().lower() for f in formats)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ExportImpossible(f"Format inconnu : {', '.join(bad)} (formats possibles : pptx, pdf, xlsx).")
+    doc = build_sdsf_document(departement, store=store, annee=annee, inputs=inputs, today=today)
+    dep = str(departement).strip().upper().zfill(2)
+    base = f"sdsf_{dep}_{slug(doc.titre.split('—')[-1])}_{doc.date.isoformat()}"
+    out: dict[str, bytes] = {}
+    if "pptx" in formats:
+        out[base + ".pptx"] = build_pptx(doc)
+    if "pdf" in formats:
+        out[base + ".pdf"] = build_pdf(doc)
+    if "xlsx" in formats:
+        out[base + ".xlsx"] = write_workbook(doc)
+    return out
