@@ -58,6 +58,9 @@ TYPES_STRUCTURE: dict[str, tuple[str, str]] = {
     "RPE": ("Relais petite enfance (RPE)", OKABE_ITO[3]),
     "HALTE_GARDERIE": ("Halte-garderie", OKABE_ITO[4]),
     "JARDIN_ENFANTS": ("Jardin d'enfants", OKABE_ITO[5]),
+    "CRECHE_FAMILIALE": ("Crèche familiale", OKABE_ITO[6]),
+    "CRECHE_PARENTALE": ("Crèche parentale", OKABE_ITO[7]),
+    "CRECHE_ENTREPRISE": ("Crèche d'entreprise", "#8c510a"),
 }
 TYPE_AUTRE_COLOR = "#7f7f7f"
 

@@ -174,8 +174,8 @@ def layer_zrr(communes, zrr, name: str = "Ancien zonage ZRR (jusqu'au 30 juin 20
 
 _CSS = f"""<style>
 .leaflet-container{{background:{BACKGROUND};font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}}
-.atlas-box{{background:#fff;color:#1a1a1a;padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font-size:13px;line-height:1.35;max-width:320px}}
-.atlas-title{{font-weight:700;font-size:15px}}
+.atlas-box{{background:#fff;color:#1a1a1a;padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font-size:12px;line-height:1.3;max-width:270px}}
+.atlas-title{{font-weight:700;font-size:13px}}
 .atlas-sub{{font-size:12px;color:#333}}
 .atlas-legend ul{{list-style:none;margin:4px 0;padding:0}}
 .atlas-legend li{{display:flex;align-items:center;margin:2px 0}}
@@ -479,7 +479,7 @@ def choropleth_map(
                                                  role="region")))
     m.add_child(_AtlasElement(script=(
         "(function(){var o={};(__MAP__.atlasOverlays||[]).forEach(function(x){o[x[0]]=x[1];});"
-        "L.control.layers(null,o,{collapsed:false,position:'topright'}).addTo(__MAP__);})();")))
+        "L.control.layers(null,o,{collapsed:true,position:'topleft'}).addTo(__MAP__);})();")))
 
     fb = bounds if bounds is not None else _bounds_of(gdf)
     if fb is not None:

@@ -73,3 +73,22 @@ def potentiel_financier(codes: list[str]) -> float | None:
     if w.sum() <= 0:
         return float(sub["potentiel_financier_hab"].mean())
     return float((sub["potentiel_financier_hab"] * w).sum() / w.sum())
+
+
+@st.cache_resource(show_spinner="Chargement des données de couverture…", max_entries=2)
+def _coverage_inputs(token: str):
+    from planning.coverage import load_inputs
+
+    return load_inputs(store())
+
+
+def coverage_inputs():
+    """planning.coverage inputs, loaded once per store state (an object with its own per-year cache)."""
+    return _coverage_inputs(manifest_token())
+
+
+def territoire_spec(terr) -> tuple[str, str] | None:
+    """The picker's territory as planning.territoires understands it."""
+    if terr.niveau == "france":
+        return None
+    return (terr.niveau, terr.code)

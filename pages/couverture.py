@@ -1,8 +1,208 @@
+"""Coverage map: EAJE and RPE coverage by département, EPCI and commune, with QPV and FRR/ZRR layers,
+a sortable table beside the map and the net change of PSU places against the COG path."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import streamlit.components.v1 as components
 
-from pages._ui import require_store, territory_picker
+from data.store import NATURE_FICTIF
+from exports.frames import frame_to_csv, frame_to_xlsx
+from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometries
+from pages._data import coverage_inputs, table, territoire_spec
+from pages._ui import (children_estimate_note, demo_banner, fr_num, guard, manifest_token, require_store, store,
+                       territory_picker)
+from planning.coverage import INDICATEURS, description, indicateurs, trajectoire_cog_psu
 
+MAP_INDICATORS = [c for c, i in INDICATEURS.items()
+                  if c not in ("variation_nette_psu", "part_villes_10000_avec_rpe")]
+TABLE_COLUMNS = {
+    "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
+    "places_eaje": "Places EAJE", "places_psu": "dont PSU", "places_hors_psu": "dont hors PSU",
+    "places_mam": "Places en MAM", "taux_eaje": "Places EAJE pour 100 enfants de moins de 3 ans",
+    "taux_eaje_psu": "Places PSU pour 100 enfants", "enfants_par_place": "Enfants par place",
+    "nb_rpe": "RPE situés ici", "am_par_etp": "Assistants maternels par ETP de RPE",
+    "txcouv_caf": "Taux de couverture global Caf", "qpv": "QPV", "classement_frr": "FRR",
+    "taille": "Taille", "rang_dans_departement": "Rang dans le département",
+}
+
+st.title("Couverture en EAJE et RPE")
 require_store()
-territory_picker()
-st.title("couverture")
-st.info("Cette page arrive bientôt.")
+terr = territory_picker()
+demo_banner()
+children_estimate_note()
+
+inp = coverage_inputs()
+this_year = dt.date.today().year
+
+c1, c2, c3, c4 = st.columns([3, 1, 2, 2])
+ind = c1.selectbox("Indicateur", MAP_INDICATORS, format_func=lambda c: INDICATEURS[c].label, key="cov_ind")
+annee = int(c2.number_input("Année (au 31 décembre)", 2015, 2035, this_year, key="cov_year"))
+echelles = ECHELLES[terr.niveau]
+echelle = c3.radio("Échelle de la carte", echelles, format_func=ECHELLE_LABEL.get, key=f"cov_scale_{terr.niveau}",
+                   horizontal=True)
+methode = c4.radio("Classes", ["seuils", "quantiles"], horizontal=True, key="cov_method",
+                   format_func={"seuils": "Seuils fixes (repères 50 et 60)", "quantiles": "Quantiles"}.get,
+                   help="Seuils fixes pour les taux : les repères nationaux 50 et 60 places pour 100 enfants sont "
+                        "des limites de classe. Quantiles : autant de territoires dans chaque classe.")
+
+has = {name: store().has(name) for name in ("qpv", "qpv_polygones", "frr", "zrr", "grille_densite", "structures")}
+l1, l2, l3, l4 = st.columns(4)
+show_qpv = l1.checkbox("Quartiers prioritaires (QPV)", value=has["qpv"] or has["qpv_polygones"],
+                       disabled=not (has["qpv"] or has["qpv_polygones"]), key="cov_l_qpv")
+show_frr = l2.checkbox("FRR / FRR+ / anciennes ZRR en transition", value=False, disabled=not has["frr"],
+                       key="cov_l_frr")
+show_zrr = l3.checkbox("Ancien zonage ZRR (importé)", value=False, disabled=not has["zrr"], key="cov_l_zrr")
+show_pts = l4.checkbox("Structures (points)", value=has["structures"] and echelle == "commune",
+                       disabled=not has["structures"] or terr.niveau == "france", key="cov_l_pts")
+
+filters: dict = {}
+if echelle == "commune":
+    with st.expander("Filtres des communes"):
+        f1, f2, f3, f4 = st.columns(4)
+        filters["qpv"] = f1.checkbox("Seulement les communes avec un QPV", key="cov_f_qpv", disabled=not has["qpv"])
+        filters["frr"] = f2.checkbox("Seulement les communes FRR / FRR+", key="cov_f_frr", disabled=not has["frr"])
+        filters["taille"] = tuple(f3.multiselect("Taille de commune", ["moins de 3 500", "3 500 à 10 000",
+                                                                      "plus de 10 000"], key="cov_f_size"))
+        filters["densite"] = tuple(f4.multiselect(
+            "Grille de densité INSEE", [1, 2, 3, 4, 5, 6, 7], key="cov_f_dens", disabled=not has["grille_densite"],
+            help="1 = grands centres urbains … 7 = rural à habitat très dispersé (grille communale 2025)."))
+
+
+def spec_for_scale() -> tuple[str, str] | None:
+    if terr.niveau == "commune":
+        com = table("communes", ("code_insee", "epci_siren", "ept_code"))
+        row = com[com["code_insee"] == terr.code].iloc[0]
+        if isinstance(row["ept_code"], str) and row["ept_code"]:
+            return ("ept", row["ept_code"])
+        return ("epci", row["epci_siren"]) if isinstance(row["epci_siren"], str) else ("commune", terr.code)
+    return territoire_spec(terr)
+
+
+def apply_filters(df: pd.DataFrame, f: dict) -> pd.DataFrame:
+    if f.get("qpv"):
+        df = df[df["qpv"].fillna(False).astype(bool)]
+    if f.get("frr"):
+        df = df[df["classement_frr"].isin(["FRR", "FRR+"])]
+    if f.get("taille"):
+        df = df[df["taille"].isin(f["taille"])]
+    if f.get("densite"):
+        df = df[df["niveau_densite"].isin(f["densite"])]
+    return df
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: tuple) -> pd.DataFrame:
+    df = indicateurs(coverage_inputs(), echelle, annee, territoire=spec)
+    return apply_filters(df, dict(filt)).reset_index(drop=True)
+
+
+@st.cache_data(show_spinner="Construction de la carte…", max_entries=32)
+def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: str, annee: int, methode: str,
+            layers: tuple, filt: tuple, titre: str, highlight: str | None, asset_mode: str = "static") -> str:
+    s = store()
+    vals = values_for(token, echelle, spec, annee, filt)
+    geoms = geometries(s, echelle, dep)
+    geoms = geoms[geoms["code"].isin(vals["code"])]
+    couches: dict = {}
+    if ("qpv" in layers or "frr" in layers or "zrr" in layers) and echelle == "commune":
+        couches["communes_geo"] = geometries(s, "commune", dep).rename(columns={"code": "code_insee"})
+    if "qpv" in layers:
+        if s.has("qpv_polygones"):
+            couches["qpv_polygones"] = s.read("qpv_polygones")
+        elif echelle == "commune":
+            couches["qpv"] = table("qpv")
+    if "frr" in layers and echelle == "commune":
+        couches["frr"] = table("frr")
+    if "zrr" in layers and echelle == "commune":
+        couches["zrr"] = table("zrr")
+    pts, fictif = None, False
+    if "structures" in layers:
+        st_df = table("structures")
+        if st_df is not None:
+            end = pd.Timestamp(year=annee, month=12, day=31)
+            op = pd.to_datetime(st_df["date_ouverture"], errors="coerce")
+            cl = pd.to_datetime(st_df["date_fermeture"], errors="coerce")
+            codes = set(geometries(s, "commune", dep)["code"]) if echelle != "commune" else set(geoms["code"])
+            pts = st_df[st_df["code_insee"].isin(codes) & (op.isna() | (op <= end)) & (cl.isna() | (cl > end))]
+            fictif = (s.info("structures").nature == NATURE_FICTIF)
+    return coverage_map_html(geoms, vals, indicateur=description(ind, coverage_inputs(), annee), annee=annee,
+                             methode=methode, titre=titre, couches=couches, structures=pts,
+                             structures_fictives=fictif, highlight=[highlight] if highlight else None,
+                             asset_mode=asset_mode)
+
+
+with guard("construire la carte de couverture"):
+    spec = spec_for_scale()
+    if echelle == "commune" and spec is None:
+        st.warning("La carte des communes de toute la France est trop lourde : choisissez un département.")
+        st.stop()
+    dep = terr.departement if terr.niveau != "france" else None
+    layers = tuple(k for k, on in (("qpv", show_qpv), ("frr", show_frr), ("zrr", show_zrr),
+                                   ("structures", show_pts)) if on)
+    filt = tuple(sorted((k, v) for k, v in filters.items() if v))
+    meta = description(ind, inp, annee)
+    titre = f"{meta['label']} — {terr.libelle if terr.niveau != 'commune' else terr.nom} ({annee})"
+    token = manifest_token()
+    vals = values_for(token, echelle, spec, annee, filt)
+    html = map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
+                   terr.code if terr.niveau == "commune" else None)
+
+    st.markdown(f"**{meta['label']}** — {meta['unite']}, {annee}. Source : {meta['source']}.")
+    if meta.get("description"):
+        st.caption(meta["description"])
+    col_map, col_tab = st.columns([3, 2])
+    with col_map:
+        components.html(html, height=640)
+        st.caption("Carte : survolez ou parcourez au clavier (Tab) un territoire pour ses chiffres ; la couche "
+                   "grise hachurée signale une **donnée non disponible** (différente de zéro). Le tableau à droite "
+                   "donne les mêmes chiffres.")
+    with col_tab:
+        shown = vals[[c for c in TABLE_COLUMNS if c in vals.columns]].rename(columns=TABLE_COLUMNS)
+        sort_col = TABLE_COLUMNS.get(ind, ind)
+        if sort_col in shown.columns:
+            shown = shown.sort_values(sort_col, ascending=not INDICATEURS[ind].higher_is_better, na_position="last")
+        st.markdown(f"**{len(shown)} {ECHELLE_LABEL[echelle].lower()}** (cliquez un en-tête pour trier)")
+        st.dataframe(shown, hide_index=True, height=560, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="localized")
+                                    for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])})
+        notes = [f"{meta['label']} ({meta['unite']}), {annee}", f"Source : {meta['source']}"]
+        d1, d2, d3 = st.columns(3)
+        d1.download_button("CSV", frame_to_csv(shown, notes), file_name=f"couverture_{annee}.csv",
+                           mime="text/csv", key="cov_dl_csv")
+        d2.download_button("Excel", frame_to_xlsx(shown, "Couverture", notes), file_name=f"couverture_{annee}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov_dl_xlsx")
+        d3.download_button("Carte HTML", map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
+                                                 terr.code if terr.niveau == "commune" else None, "inline"),
+                           file_name=f"carte_{annee}.html", mime="text/html", key="cov_dl_html",
+                           help="Carte interactive autonome (fonctionne hors ligne, sans l'application).")
+
+with guard("calculer la variation des places PSU"):
+    st.subheader("Variation nette des places PSU et trajectoire COG")
+    spec_t = spec_for_scale() if terr.niveau != "commune" else territoire_spec(terr)
+    traj = trajectoire_cog_psu(inp, 2023, 2027, territoire=spec_t)
+    st.caption(traj.attrs.get("libelle", ""))
+    fig = go.Figure()
+    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu"], name="Variation nette (toutes communes)",
+                marker_color="#0072B2")
+    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu_qpv"], name="dont communes avec QPV",
+                marker_color="#CC79A7", marker_pattern_shape="/")
+    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu_frr_zrr"], name="dont communes FRR / ZRR",
+                marker_color="#E69F00", marker_pattern_shape=".")
+    fig.add_scatter(x=traj["annee"], y=traj["cible_territoire"], name="Trajectoire COG-01-01 rapportée au territoire",
+                    mode="lines+markers", line=dict(color="#000000", dash="dash", width=3), marker_symbol="diamond")
+    fig.update_layout(barmode="group", height=380, separators=", ", xaxis=dict(dtick=1),
+                      yaxis_title="places PSU par an", legend=dict(orientation="h", y=-0.25), margin=dict(t=10))
+    st.plotly_chart(fig, width="stretch", key="cov_traj")
+    tab = traj[["annee", "places_creees_psu", "places_fermees_psu", "variation_nette_psu", "variation_nette_psu_qpv",
+                "variation_nette_psu_frr_zrr", "cible_territoire", "ecart"]].rename(columns={
+        "annee": "Année", "places_creees_psu": "Places PSU créées", "places_fermees_psu": "Places PSU fermées",
+        "variation_nette_psu": "Variation nette", "variation_nette_psu_qpv": "dont QPV",
+        "variation_nette_psu_frr_zrr": "dont FRR / ZRR", "cible_territoire": "Cible COG rapportée",
+        "ecart": "Écart à la cible"})
+    st.dataframe(tab.round(1), hide_index=True, width="stretch",
+                 column_config={c: st.column_config.NumberColumn(format="localized") for c in tab.columns
+                                if c != "Année"})
