@@ -270,3 +270,12 @@ def classify(
     return Classification(method, tuple(bins), tuple(labels), tuple(colors), decimals, counts,
                           int((idx == -1).sum()), palette_name=palette_name,
                           unit_suffix=unit_suffix, notes=tuple(notes))
+
+
+def categories(values: pd.Series | Sequence[float], labels: Sequence[str], colors: Sequence[str]) -> Classification:
+    """Classification of integer categories 0..n-1 (e.g. sans RPE / couverte ailleurs / RPE)."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce")
+    n = len(labels)
+    counts = tuple(int((v == i).sum()) for i in range(n))
+    return Classification(method="categories", bins=tuple(i + 0.5 for i in range(n - 1)), labels=tuple(labels),
+                          colors=tuple(colors), decimals=0, counts=counts, na_count=int(v.isna().sum()))

@@ -1,8 +1,153 @@
+"""RPE target (COG-01-11) and the 1 January 2026 obligation; assistants maternels per RPE ETP (COG-01-10)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
+import streamlit.components.v1 as components
 
-from pages._ui import require_store, territory_picker
+from exports.frames import frame_to_csv, frame_to_xlsx
+from geo.classes import categories, fr_int, fr_number
+from geo.coverage_map import geometries
+from geo.maps import choropleth_map, map_html
+from pages._data import coverage_inputs
+from pages._ui import (communes_table, demo_banner, fr_num, fr_pct, guard, manifest_token, require_store, store,
+                       territory_picker)
+from planning.coverage import cible_cog, rpe_table
+from planning.rpe import rpe_target
 
+CATEGORIES = ("Sans RPE", "Couverte par un RPE situé dans une autre commune (ne compte pas)", "RPE dans la commune")
+CAT_COLORS = ("#D55E00", "#F0E442", "#0072B2")  # Okabe-Ito: vermillion, yellow, blue
+
+st.title("Objectif RPE : communes de plus de 10 000 habitants")
 require_store()
-territory_picker()
-st.title("rpe")
-st.info("Cette page arrive bientôt.")
+terr = territory_picker()
+demo_banner()
+inp = coverage_inputs()
+
+c1, c2 = st.columns([1, 3])
+annee = int(c1.number_input("Année", 2023, 2035, dt.date.today().year, key="rpe_year"))
+scopes = {"france": "France entière"}
+if terr.niveau != "france":
+    com = communes_table(manifest_token())
+    r = com.loc[com["dep"] == terr.departement, ["reg", "reg_nom"]]
+    reg = r["reg"].iloc[0] if len(r) else None
+    if reg:
+        scopes["region"] = f"Région {r['reg_nom'].iloc[0]}"
+    scopes["departement"] = f"Département {terr.departement}"
+scope = c2.radio("Périmètre", list(scopes), index=len(scopes) - 1, format_func=scopes.get, horizontal=True,
+                 key="rpe_scope")
+
+with guard("calculer l'objectif RPE"):
+    kw = {}
+    if scope == "departement":
+        kw["departement"] = terr.departement
+    elif scope == "region":
+        kw["region"] = reg
+    res = rpe_target(inp, annee, **kw)
+    d = res.to_dict()
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000"]))
+    m2.metric("avec un RPE situé dans la commune", fr_num(d["nb_avec_rpe"]))
+    m3.metric(f"Part en {annee}", fr_pct(d["part"]),
+              delta=None if d["cible"] is None or d["part"] is None else
+              f"{fr_num(100 * (d['part'] - d['cible']), 1)} points par rapport à la cible",
+              delta_color="normal")
+    m4.metric(f"Cible COG-01-11 {annee}", fr_pct(d["cible"]) if d["cible"] is not None else "hors COG 2023-2027")
+    deadline = dt.date.fromisoformat(d["echeance_legale"])
+    if d["echeance_depassee"]:
+        st.error(f"Obligation légale : depuis le **{deadline:%d/%m/%Y}**, toute commune de plus de 10 000 habitants "
+                 "doit disposer d'un RPE (loi 2023-1196, art. 17). "
+                 f"{d['nb_communes_plus_10000'] - d['nb_avec_rpe']} commune(s) n'en ont pas dans la commune.")
+    else:
+        st.warning(f"Échéance légale : le {deadline:%d/%m/%Y} toute commune de plus de 10 000 habitants devra "
+                   "disposer d'un RPE.")
+    st.caption(d["note"] + f" Source des structures : {d['source_structures']}. Population : populations légales "
+               "2023 (en vigueur au 1er janvier 2026).")
+    if d.get("nb_communes_plus_10000_perimetre", d["nb_communes_plus_10000"]) != d["nb_communes_plus_10000"]:
+        st.info("Une partie des communes du périmètre n'a pas de liste de structures importée : elles sont "
+                "exclues de la part (donnée non disponible).")
+
+    # share vs the COG path
+    years = list(range(2023, 2028))
+    targets = [cible_cog("objectifs_cog.part_villes_10000_avec_rpe", y) for y in years]
+    fig = go.Figure()
+    fig.add_scatter(x=years, y=[100 * t if t is not None else None for t in targets], name="Cible COG-01-11",
+                    mode="lines+markers", line=dict(color="#000000", dash="dash"), marker_symbol="diamond")
+    if d["part"] is not None:
+        fig.add_bar(x=[annee], y=[100 * d["part"]], name=f"Part constatée {annee}", marker_color="#0072B2",
+                    width=0.5)
+    fig.update_layout(height=280, yaxis=dict(range=[0, 105], title="%"), xaxis=dict(dtick=1), separators=", ",
+                      margin=dict(t=10), legend=dict(orientation="h", y=-0.3))
+    st.plotly_chart(fig, width="stretch", key="rpe_chart")
+    st.caption("Cibles : 90 % (2023), 95 % (2024), 100 % (2025-2027) — COG État–Cnaf 2023-2027.")
+
+    tab = res.table()
+    tab["situation"] = tab.apply(lambda r: CATEGORIES[2] if r["avec_rpe"] else
+                                 (CATEGORIES[1] if r["couverte_ailleurs"] else CATEGORIES[0]), axis=1)
+    st.subheader("Communes de plus de 10 000 habitants sans RPE dans la commune")
+    missing = tab[~tab["avec_rpe"]]
+    show = missing[["code", "nom", "population", "epci_nom", "qpv", "taux_eaje", "situation", "rpe_ailleurs"]].rename(
+        columns={"code": "Code", "nom": "Commune", "population": "Population", "epci_nom": "EPCI",
+                 "qpv": "QPV", "taux_eaje": "Places EAJE pour 100 enfants de moins de 3 ans",
+                 "situation": "Situation", "rpe_ailleurs": "RPE intercommunal situé à"})
+    map_col, tab_col = st.columns([2, 3]) if scope == "departement" else (None, st.container())
+    with tab_col:
+        if show.empty:
+            st.success("Toutes les communes de plus de 10 000 habitants du périmètre ont un RPE dans la commune.")
+        else:
+            st.dataframe(show, hide_index=True, width="stretch",
+                         column_config={"Population": st.column_config.NumberColumn(format="localized"),
+                                        "Places EAJE pour 100 enfants de moins de 3 ans":
+                                            st.column_config.NumberColumn(format="%.1f")})
+        notes = [f"Communes de plus de 10 000 habitants sans RPE situé dans la commune, {annee}",
+                 f"Source des structures : {d['source_structures']}"]
+        e1, e2 = st.columns(2)
+        e1.download_button("CSV", frame_to_csv(show, notes), file_name=f"communes_sans_rpe_{annee}.csv",
+                           mime="text/csv", key="rpe_dl_csv")
+        e2.download_button("Excel", frame_to_xlsx(show, "Sans RPE", notes), file_name=f"communes_sans_rpe_{annee}.xlsx",
+                           key="rpe_dl_xlsx")
+    if map_col is not None:
+        with map_col:
+            @st.cache_data(show_spinner=False, max_entries=16)
+            def rpe_map(token: str, dep: str, annee: int, rows: tuple) -> str:
+                g = geometries(store(), "commune", dep)
+                cat = {code: c for code, c in rows}
+                g = g[g["code"].isin(cat)].copy()
+                g["situation"] = g["code"].map(cat).astype(float)
+                cls = categories(g["situation"], CATEGORIES, CAT_COLORS)
+                m = choropleth_map(g, "situation", cls, key_col="code", name_col="nom",
+                                   tooltip_fields=[("situation", "Situation", lambda v: CATEGORIES[int(v)])],
+                                   title=f"RPE dans les communes de plus de 10 000 habitants ({annee})",
+                                   legend_title="Situation au regard de COG-01-11",
+                                   subtitle="communes de plus de 10 000 habitants (populations légales 2023)",
+                                   source=d["source_structures"])
+                return map_html(m)
+
+            rows = tuple((r.code, CATEGORIES.index(r.situation)) for r in tab.itertuples())
+            if rows:
+                components.html(rpe_map(manifest_token(), terr.departement, annee, rows), height=460)
+                st.caption("Le tableau à droite liste les communes sans RPE ; carte accessible au clavier (Tab).")
+
+with guard("calculer les assistants maternels par ETP de RPE"):
+    st.subheader("Assistants maternels par ETP d'animation de RPE (COG-01-10)")
+    spec = None if scope == "france" else (("departement", terr.departement) if scope == "departement" else ("region", reg))
+    rt = rpe_table(inp, annee, territoire=spec)
+    target = cible_cog("objectifs_cog.assistants_maternels_par_etp_rpe", annee)
+    if rt.empty:
+        st.info("Aucun RPE dans la liste des structures pour ce périmètre.")
+    else:
+        total = rt["nb_assistants_maternels"].sum() / rt["etp_animation"].sum()
+        a, b, c = st.columns(3)
+        a.metric("RPE", fr_num(len(rt)))
+        b.metric("Assistants maternels par ETP (périmètre)", fr_num(total, 1))
+        c.metric(f"Cible COG-01-10 {annee}", fr_num(target) if target else "hors COG")
+        shown = rt[["nom", "commune", "etp_animation", "nb_assistants_maternels", "am_par_etp", "ecart_cible"]].rename(
+            columns={"nom": "RPE", "commune": "Commune", "etp_animation": "ETP d'animation",
+                     "nb_assistants_maternels": "Assistants maternels", "am_par_etp": "Assistants maternels par ETP",
+                     "ecart_cible": "Écart à la cible"})
+        st.dataframe(shown.round(1), hide_index=True, width="stretch")
+        st.caption("Au-dessus de la cible : chaque animateur suit plus d'assistants maternels que l'objectif COG. "
+                   "Somme des assistants maternels / somme des ETP (pas une moyenne de ratios).")
