@@ -91,3 +91,17 @@ def test_simulator_saves_scenarios_and_comparison_page_compares_them(demo_store)
     assert not at.exception, [e.value for e in at.exception]
     summary = at.dataframe[1].value
     assert "Financement Caf (€)" in set(summary["Indicateur"])
+
+
+def test_documents_page_produces_the_sdsf_pack_and_ctg_sheet(demo_store):
+    at = _run("pages/documents.py", {"dep": "93"})
+    at.multiselect(key="doc_formats").set_value(["xlsx"]).run()
+    at.button(key="doc_sdsf").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    files = at.session_state["doc_sdsf_files"]
+    assert list(files) and all(name.endswith(".xlsx") for name in files)
+    at.selectbox(key="doc_ctg_pick").set_value(next(o for o in at.selectbox(key="doc_ctg_pick").options
+                                                    if o.startswith("Exemple"))).run()
+    at.button(key="doc_ctg").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(n.endswith(".pdf") for n in at.session_state["doc_ctg_files"])
