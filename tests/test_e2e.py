@@ -25,12 +25,12 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 PAGES = {
     "accueil": "Atlas Petite Enfance",
-    "couverture": "Couverture",
+    "couverture": "Couverture en EAJE et RPE",
     "rpe": "Objectif RPE",
     "simulateur": "Simulateur",
     "scenarios": "Comparer",
-    "documents": "Documents",
-    "import": "Import",
+    "documents": "Documents pour le comité",
+    "import": "Import de données",
 }
 
 

@@ -1,0 +1,197 @@
+"""Atlas Petite Enfance benchmark: prints figures next to their budgets (no asserts, not a test).
+
+    .venv/bin/python benchmarks/bench.py            # everything, browser included
+    .venv/bin/python benchmarks/bench.py --sans-navigateur
+
+Measured on the national référentiel plus the demo structures (Yonne, Seine-Saint-Denis):
+1. loading the store; 2. coverage indicators for every commune, EPCI and département;
+3. server time to build each coverage map (France, a dense and a rural département), cold and
+warm, and the size sent to the browser, next to the naive approach (whole national commune layer
+through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
+4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUDGETS = {
+    "indicateurs_communes": 0.2,   # s, all communes of France, warm inputs
+    "interaction_chaude": 1.0,     # s of server time for any warm interaction
+    "carte_departement_navigateur": 2.0,
+    "carte_france_navigateur": 3.0,
+    "document": 10.0,
+}
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def record(what: str, value: float, unit: str = "s", budget: float | None = None) -> None:
+    shown = f"{value:,.3f} {unit}".replace(",", " ").replace(".", ",") if unit == "s" else \
+        f"{value:,.0f} {unit}".replace(",", " ")
+    verdict = "" if budget is None else ("OK" if value <= budget else "DÉPASSÉ")
+    b = "" if budget is None else (f"≤ {budget:g} {unit}".replace(".", ","))
+    ROWS.append((what, shown, b, verdict))
+    print(f"  {what:<62} {shown:>14}  {b:>10}  {verdict}", flush=True)
+
+
+def timed(fn, *a, **kw):
+    t = time.perf_counter()
+    out = fn(*a, **kw)
+    return out, time.perf_counter() - t
+
+
+def server_side() -> None:
+    from data.store import Store
+    from geo import coverage_map
+    from geo.coverage_map import coverage_map_html, geometries
+    from planning.coverage import description, indicateurs, load_inputs
+
+    store = Store()
+    print("1. Chargement du magasin")
+    _, t = timed(store.read, "communes")
+    record("communes avec contours (34 875 lignes, GeoParquet)", t)
+    _, t = timed(store.read, "communes", columns=["code_insee", "nom", "dep", "population", "epci_siren"])
+    record("communes sans contours (colonnes utiles)", t)
+    inputs, t = timed(load_inputs, store)
+    record("entrées du calcul de couverture (toutes couches)", t)
+
+    print("2. Indicateurs de couverture (entrées déjà chargées)")
+    indicateurs(inputs, "commune", 2026)  # first call for a year fills its cache
+    for niveau in ("commune", "epci", "departement", "region", "france"):
+        _, t = timed(indicateurs, inputs, niveau, 2026)
+        record(f"tous les territoires, niveau {niveau}", t,
+               budget=BUDGETS["indicateurs_communes"] if niveau == "commune" else None)
+
+    print("3. Cartes de couverture (serveur) et taille envoyée au navigateur")
+    cases = [("France par département", "departement", None, None),
+             ("France par EPCI", "epci", None, None),
+             ("Seine-Saint-Denis (93), communes", "commune", ("departement", "93"), "93"),
+             ("Yonne (89), communes", "commune", ("departement", "89"), "89")]
+    for label, echelle, spec, dep in cases:
+        coverage_map._geometries.cache_clear()
+        t0 = time.perf_counter()
+        vals = indicateurs(inputs, echelle, 2026, territoire=spec)
+        g = geometries(store, echelle, dep)
+        html = coverage_map_html(g[g["code"].isin(vals["code"])], vals, indicateur=description("taux_eaje", inputs, 2026),
+                                 annee=2026, titre=label)
+        cold = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        vals = indicateurs(inputs, echelle, 2026, territoire=spec)
+        g = geometries(store, echelle, dep)
+        html = coverage_map_html(g[g["code"].isin(vals["code"])], vals, indicateur=description("taux_eaje", inputs, 2026),
+                                 annee=2026, titre=label)
+        warm = time.perf_counter() - t0
+        record(f"{label} : à froid (simplification + carte)", cold)
+        record(f"{label} : à chaud (autre indicateur ou année)", warm, budget=BUDGETS["interaction_chaude"])
+        record(f"{label} : HTML envoyé", len(html.encode()) / 1024, unit="Ko")
+    # the naive approach, measured once (about 20 s): whole unsimplified commune layer via folium GeoJson
+    print("   Approche naïve : toutes les communes, non simplifiées, folium GeoJson + GeoJsonTooltip")
+    import folium
+
+    com = store.read("communes", columns=["code_insee", "nom", "geometry"])
+    com = com[com.geometry.notna()]
+    t0 = time.perf_counter()
+    m = folium.Map(location=[46.6, 2.4], zoom_start=6, tiles=None)
+    folium.GeoJson(com, tooltip=folium.GeoJsonTooltip(fields=["nom"])).add_to(m)
+    naive = m.get_root().render()
+    record("naïf : construction à chaque rerun", time.perf_counter() - t0)
+    record("naïf : HTML envoyé à chaque rerun", len(naive.encode()) / 1024, unit="Ko")
+
+    print("5. Documents")
+    from exports import build_ctg_onepager, build_sdsf_pack
+
+    for dep in ("89", "93"):
+        _, t = timed(build_sdsf_pack, dep, inputs=inputs)
+        record(f"dossier SDSF {dep} (pptx + pdf + xlsx)", t, budget=BUDGETS["document"])
+    scenario = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
+    _, t = timed(build_ctg_onepager, scenario, inputs=inputs)
+    record("fiche CTG (pdf + xlsx)", t, budget=BUDGETS["document"])
+    from planning.simulation import simulate_territories
+
+    import pandas as pd
+
+    epci = store.read("epci", columns=["epci_siren", "population"])
+    frame = pd.DataFrame({"territoire": epci["epci_siren"], **{f"places_{y}": (epci["population"] / 300).round()
+                                                                for y in range(2023, 2028)}})
+    try:
+        _, t = timed(simulate_territories, frame, list(range(2023, 2028)))
+        record("simulateur vectorisé : 1 255 EPCI × 5 ans", t)
+    except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
+        print(f"   simulateur vectorisé non mesuré : {exc}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def browser_side() -> None:
+    print("4. Du clic à la carte dessinée (Chromium headless, serveur local)")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        print("   Chromium absent : mesure navigateur sautée (scripts/installer.sh --tests l'installe)")
+        return
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+                             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=chromium, headless=True,
+                                  args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                        "--disable-component-update", "--disable-sync", "--no-first-run"])
+            for label, q, budget in (("département dense (93)", "dep=93", BUDGETS["carte_departement_navigateur"]),
+                                     ("département rural (89)", "dep=89", BUDGETS["carte_departement_navigateur"]),
+                                     ("France (départements)", "dep=", BUDGETS["carte_france_navigateur"])):
+                for run in ("à froid", "à chaud"):
+                    pg = b.new_page(viewport={"width": 1400, "height": 1000})
+                    t0 = time.perf_counter()
+                    pg.goto(f"{url}/couverture?{q}")
+                    frame = pg.frame_locator("iframe").first
+                    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60000)
+                    record(f"carte {label}, {run}", time.perf_counter() - t0,
+                           budget=budget if run == "à chaud" else None)
+                    pg.close()
+            b.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sans-navigateur", action="store_true")
+    args = ap.parse_args()
+    print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
+    server_side()
+    if not args.sans_navigateur:
+        browser_side()
+    print("\nRésumé")
+    for what, shown, b, verdict in ROWS:
+        if verdict:
+            print(f"  {verdict:<8} {what} : {shown} (budget {b})")
+
+
+if __name__ == "__main__":
+    main()
