@@ -145,3 +145,94 @@ def test_territory_link_is_shareable(app_url, page):
     goto(page, f"{app_url}/?dep=93")
     assert "dep=93" in page.url
     assert "93 – Seine-Saint-Denis" in page.locator('[data-testid="stSidebar"]').inner_html()
+
+
+def test_coverage_map_is_drawn_offline(app_url, page):
+    goto(page, f"{app_url}/couverture?dep=93")
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    # 39 communes of Seine-Saint-Denis drawn, legend with the national references
+    assert frame.locator("path.leaflet-interactive").count() >= 39
+    legend = frame.locator(".atlas-legend").inner_text()
+    assert "50" in legend and "60" in legend and "donnée non disponible" in legend
+    assert page.external_requests == []
+    page.screenshot(path=str(SHOTS / "couverture_93.png"))
+
+
+# -- hostile names ---------------------------------------------------------------------
+
+HOSTILE_COMMUNE = "<script>alert(1)</script>Auxerre"
+HOSTILE_STRUCTURE = "<img src=x onerror=alert(2)>Crèche"
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    """A second app on a private store where Auxerre and one crèche have names with HTML in them."""
+    import shutil as sh
+
+    from data.store import Store
+
+    src = Store()
+    root = tmp_path_factory.mktemp("hostile_store")
+    (root / "layers").mkdir()
+    for p in src.layers_dir.glob("*.parquet"):
+        os.link(p, root / "layers" / p.name)
+    sh.copy2(src.manifest_path, root / "manifest.json")
+    store = Store(root)
+    com = store.read("communes")
+    com.loc[com["code_insee"] == "89024", "nom"] = HOSTILE_COMMUNE
+    structures = store.read("structures")
+    i = structures.index[(structures["code_insee"] == "89024") & (structures["type"] == "EAJE")][0]
+    structures.loc[i, "nom"] = HOSTILE_STRUCTURE
+    store.write_layers({"communes": (com, store.info("communes")), "structures": (structures, store.info("structures"))})
+    port = _free_port()
+    env = dict(os.environ, ATLAS_DATA_DIR=str(root))
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_names_with_html_are_shown_as_text_in_map_tooltips_and_popups(hostile_url, page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    goto(page, f"{hostile_url}/couverture?dep=89&grp=200067114")  # CA de l'Auxerrois
+    assert_no_exception(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    # the map document carries the names escaped, never as live markup
+    iframe_html = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;Auxerre" in iframe_html
+    assert "<script>alert(1)</script>" not in iframe_html
+    assert "<img src=x onerror" not in iframe_html
+    # keyboard focus on each commune shows its tooltip: the hostile name appears as text
+    texts = []
+    paths = frame.locator("path.leaflet-interactive")
+    for k in range(min(paths.count(), 40)):
+        try:
+            paths.nth(k).focus(timeout=2000)
+        except Exception:  # noqa: BLE001 - non-focusable overlay paths
+            continue
+        tip = frame.locator(".leaflet-tooltip")
+        if tip.count():
+            texts.append(tip.last.inner_text())
+    assert any(HOSTILE_COMMUNE in t for t in texts), texts[:5]
+    assert dialogs == [], f"du HTML des données a été exécuté : {dialogs}"
+
+
+def test_hostile_names_in_rpe_and_home_pages_do_not_execute(hostile_url, page):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    goto(page, f"{hostile_url}/rpe?dep=89")
+    assert_no_exception(page)
+    page.wait_for_timeout(1500)
+    assert dialogs == []

@@ -105,3 +105,22 @@ def test_documents_page_produces_the_sdsf_pack_and_ctg_sheet(demo_store):
     at.button(key="doc_ctg").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(n.endswith(".pdf") for n in at.session_state["doc_ctg_files"])
+
+
+def test_html_in_names_is_plain_text_in_tables_and_downloads(tmp_store, monkeypatch):
+    """A commune called « <script>…</script>Auxerre » is shown as text in the table beside the map."""
+    from exports.frames import frame_to_csv
+
+    hostile = "<script>alert(1)</script>Auxerre"
+    com = tmp_store.read("communes")
+    com.loc[com["code_insee"] == "89024", "nom"] = hostile
+    tmp_store.write_layer("communes", com, tmp_store.info("communes"))
+    monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_store.root))
+    at = _run("pages/couverture.py", {"dep": "89"})
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert hostile in set(table["Nom"])  # the exact text, not interpreted
+    csv = frame_to_csv(table).decode("utf-8-sig")
+    assert hostile in csv
+    # a formula-looking name is neutralised in the CSV download
+    assert frame_to_csv(table.assign(Nom="=HYPERLINK(\"x\")")).decode("utf-8-sig").count("'=HYPERLINK") == len(table)
