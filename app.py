@@ -27,5 +27,12 @@ PAGES = {
     ],
 }
 
+try:  # simplify the national layers in the background, once per server
+    from pages._data import warm_up
+
+    warm_up()
+except Exception:  # noqa: BLE001 - the store may not be built yet; pages say so
+    pass
+
 nav = st.navigation(PAGES)
 nav.run()

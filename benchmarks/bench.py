@@ -122,8 +122,11 @@ def server_side() -> None:
     import pandas as pd
 
     epci = store.read("epci", columns=["epci_siren", "population"])
-    frame = pd.DataFrame({"territoire": epci["epci_siren"], **{f"places_{y}": (epci["population"] / 300).round()
-                                                                for y in range(2023, 2028)}})
+    base = (epci["population"] / 300).round()
+    frame = pd.DataFrame({"territoire": epci["epci_siren"], "places_reference": base,
+                          **{f"places_{y}": base * (1 + 0.03 * (y - 2023)) for y in range(2023, 2028)},
+                          "prix_revient_horaire": 11.5, "heures_facturees_par_place": 1750.0, "taux_facturation": 1.08,
+                          "participation_horaire_moyenne": 1.3, "part_regime_general": 0.97})
     try:
         _, t = timed(simulate_territories, frame, list(range(2023, 2028)))
         record("simulateur vectorisé : 1 255 EPCI × 5 ans", t)
@@ -138,7 +141,7 @@ def _free_port() -> int:
 
 
 def browser_side() -> None:
-    print("4. Du clic à la carte dessinée (Chromium headless, serveur local)")
+    print("4. Du choix du territoire à la carte dessinée (Chromium headless, serveur local)")
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         print("   Chromium absent : mesure navigateur sautée (scripts/installer.sh --tests l'installe)")
@@ -161,18 +164,34 @@ def browser_side() -> None:
             b = p.chromium.launch(executable_path=chromium, headless=True,
                                   args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                         "--disable-component-update", "--disable-sync", "--no-first-run"])
-            for label, q, budget in (("département dense (93)", "dep=93", BUDGETS["carte_departement_navigateur"]),
-                                     ("département rural (89)", "dep=89", BUDGETS["carte_departement_navigateur"]),
-                                     ("France (départements)", "dep=", BUDGETS["carte_france_navigateur"])):
-                for run in ("à froid", "à chaud"):
-                    pg = b.new_page(viewport={"width": 1400, "height": 1000})
-                    t0 = time.perf_counter()
-                    pg.goto(f"{url}/couverture?{q}")
-                    frame = pg.frame_locator("iframe").first
-                    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60000)
-                    record(f"carte {label}, {run}", time.perf_counter() - t0,
-                           budget=budget if run == "à chaud" else None)
-                    pg.close()
+            pg = b.new_page(viewport={"width": 1400, "height": 1000})
+
+            def map_drawn(needle: str, t0: float) -> float:
+                pg.wait_for_function(
+                    "n => [...document.querySelectorAll('iframe')].some(f => (f.srcdoc || '').includes(n)"
+                    " && f.contentDocument && f.contentDocument.querySelector('path.leaflet-interactive'))",
+                    arg=needle, timeout=90000)
+                return time.perf_counter() - t0
+
+            t0 = time.perf_counter()
+            pg.goto(f"{url}/couverture?dep=93")
+            record("ouverture de l'application sur la carte du 93 (chargement complet)", map_drawn("Seine-Saint-Denis", t0))
+            sidebar_dep = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+            for typed, needle, label, budget in (
+                ("Yonne", "Yonne", "département rural (89)", None),
+                ("Seine-Saint-Denis", "Seine-Saint-Denis", "département dense (93)", None),
+                ("France", "France entière", "France (départements)", None),
+                ("Yonne", "Yonne", "département rural (89)", BUDGETS["carte_departement_navigateur"]),
+                ("Seine-Saint-Denis", "Seine-Saint-Denis", "département dense (93)", BUDGETS["carte_departement_navigateur"]),
+                ("France", "France entière", "France (départements)", BUDGETS["carte_france_navigateur"]),
+            ):
+                sidebar_dep.click()
+                pg.keyboard.type(typed)
+                pg.wait_for_timeout(200)
+                t0 = time.perf_counter()
+                pg.keyboard.press("Enter")
+                run = "à chaud" if budget else "première fois"
+                record(f"changement de territoire → carte {label} dessinée, {run}", map_drawn(needle, t0), budget=budget)
             b.close()
     finally:
         proc.terminate()

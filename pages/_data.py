@@ -92,3 +92,23 @@ def territoire_spec(terr) -> tuple[str, str] | None:
     if terr.niveau == "france":
         return None
     return (terr.niveau, terr.code)
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> bool:
+    """Once per server: simplify the national layers in the background so that the first
+    France view does not pay for it (geo caches them per store state)."""
+    import threading
+
+    from geo.coverage_map import geometries
+
+    def run() -> None:
+        try:
+            s = store()
+            for echelle in ("departement", "epci"):
+                geometries(s, echelle, None)
+        except Exception:  # noqa: BLE001 - a warm-up never breaks the app
+            pass
+
+    threading.Thread(target=run, name="atlas-warm-up", daemon=True).start()
+    return True

@@ -7,7 +7,6 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components
 
 from data.store import NATURE_FICTIF
 from exports.frames import frame_to_csv, frame_to_xlsx
@@ -156,7 +155,7 @@ with guard("construire la carte de couverture"):
         st.caption(meta["description"])
     col_map, col_tab = st.columns([3, 2])
     with col_map:
-        components.html(html, height=640)
+        st.iframe(html, height=640, alt=f"Carte : {titre}. Les mêmes chiffres sont dans le tableau à droite.")
         st.caption("Carte : survolez ou parcourez au clavier (Tab) un territoire pour ses chiffres ; la couche "
                    "grise hachurée signale une **donnée non disponible** (différente de zéro). Le tableau à droite "
                    "donne les mêmes chiffres.")

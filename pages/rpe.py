@@ -6,7 +6,6 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
-import streamlit.components.v1 as components
 
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.classes import categories, fr_int, fr_number
@@ -128,7 +127,8 @@ with guard("calculer l'objectif RPE"):
 
             rows = tuple((r.code, CATEGORIES.index(r.situation)) for r in tab.itertuples())
             if rows:
-                components.html(rpe_map(manifest_token(), terr.departement, annee, rows), height=460)
+                st.iframe(rpe_map(manifest_token(), terr.departement, annee, rows), height=460,
+                          alt="Carte des communes de plus de 10 000 habitants selon la présence d'un RPE ; liste dans le tableau.")
                 st.caption("Le tableau à droite liste les communes sans RPE ; carte accessible au clavier (Tab).")
 
 with guard("calculer les assistants maternels par ETP de RPE"):
