@@ -14,10 +14,23 @@ from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometr
 from pages._data import coverage_inputs, table, territoire_spec
 from pages._ui import (children_estimate_note, demo_banner, fr_num, guard, manifest_token, require_store, store,
                        territory_picker)
-from planning.coverage import INDICATEURS, description, indicateurs, trajectoire_cog_psu
+from planning.coverage import INDICATEURS, description, indicateurs, trajectoire_cog_psu, variation_places
 
-MAP_INDICATORS = [c for c, i in INDICATEURS.items()
-                  if c not in ("variation_nette_psu", "part_villes_10000_avec_rpe")]
+# Flows over a period (created, closed, net), from planning.coverage.variation_places
+PERIOD_INDICATORS = {
+    "variation_nette": "Variation nette des places d'EAJE sur la période",
+    "places_creees": "Places d'EAJE créées sur la période",
+    "places_fermees": "Places d'EAJE fermées sur la période",
+    "variation_nette_psu": "Variation nette des places d'EAJE en PSU sur la période",
+    "places_creees_psu": "Places d'EAJE en PSU créées sur la période",
+    "places_fermees_psu": "Places d'EAJE en PSU fermées sur la période",
+}
+MAP_INDICATORS = [c for c in INDICATEURS if c not in ("variation_nette_psu", "part_villes_10000_avec_rpe")] \
+    + list(PERIOD_INDICATORS)
+
+
+def indicator_label(code: str) -> str:
+    return PERIOD_INDICATORS.get(code) or INDICATEURS[code].label
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
     "places_eaje": "Places EAJE", "places_psu": "dont PSU", "places_hors_psu": "dont hors PSU",
@@ -38,8 +51,12 @@ inp = coverage_inputs()
 this_year = dt.date.today().year
 
 c1, c2, c3, c4 = st.columns([3, 1, 2, 2])
-ind = c1.selectbox("Indicateur", MAP_INDICATORS, format_func=lambda c: INDICATEURS[c].label, key="cov_ind")
+ind = c1.selectbox("Indicateur", MAP_INDICATORS, format_func=indicator_label, key="cov_ind")
 annee = int(c2.number_input("Année (au 31 décembre)", 2015, 2035, this_year, key="cov_year"))
+periode = (annee, annee)
+if ind in PERIOD_INDICATORS:
+    periode = st.slider("Période (créations et fermetures du 1er janvier de la première année au 31 décembre de la "
+                        "dernière)", 2015, 2035, (2023, annee), key="cov_period")
 echelles = ECHELLES[terr.niveau]
 echelle = c3.radio("Échelle de la carte", echelles, format_func=ECHELLE_LABEL.get, key=f"cov_scale_{terr.niveau}",
                    horizontal=True)
@@ -94,16 +111,34 @@ def apply_filters(df: pd.DataFrame, f: dict) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: tuple) -> pd.DataFrame:
+def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: tuple,
+               periode: tuple = ()) -> pd.DataFrame:
     df = indicateurs(coverage_inputs(), echelle, annee, territoire=spec)
+    if periode:
+        flows = variation_places(coverage_inputs(), periode[0], periode[1], niveau=echelle, territoire=spec,
+                                 par_annee=False)
+        df = df.merge(flows[["code"] + list(PERIOD_INDICATORS)], on="code", how="left")
     return apply_filters(df, dict(filt)).reset_index(drop=True)
+
+
+def indicator_meta(ind: str, annee: int, periode: tuple) -> dict:
+    if ind not in PERIOD_INDICATORS:
+        return description(ind, coverage_inputs(), annee)
+    base = description("places_eaje", coverage_inputs(), annee)
+    return {**base, "code": ind, "label": f"{PERIOD_INDICATORS[ind]} {periode[0]}-{periode[1]}",
+            "unite": "places (créations moins fermetures)" if ind.startswith("variation") else "places",
+            "format": "nombre", "higher_is_better": True,
+            "description": "Places des structures ouvertes (ou fermées) entre le 1er janvier de la première année et "
+                           "le 31 décembre de la dernière, d'après les dates d'ouverture et de fermeture de la liste "
+                           "des structures."}
 
 
 @st.cache_data(show_spinner="Construction de la carte…", max_entries=32)
 def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: str, annee: int, methode: str,
-            layers: tuple, filt: tuple, titre: str, highlight: str | None, asset_mode: str = "static") -> str:
+            layers: tuple, filt: tuple, titre: str, highlight: str | None, asset_mode: str = "static",
+            periode: tuple = ()) -> str:
     s = store()
-    vals = values_for(token, echelle, spec, annee, filt)
+    vals = values_for(token, echelle, spec, annee, filt, periode)
     geoms = geometries(s, echelle, dep)
     geoms = geoms[geoms["code"].isin(vals["code"])]
     couches: dict = {}
@@ -128,7 +163,7 @@ def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: 
             codes = set(geometries(s, "commune", dep)["code"]) if echelle != "commune" else set(geoms["code"])
             pts = st_df[st_df["code_insee"].isin(codes) & (op.isna() | (op <= end)) & (cl.isna() | (cl > end))]
             fictif = (s.info("structures").nature == NATURE_FICTIF)
-    return coverage_map_html(geoms, vals, indicateur=description(ind, coverage_inputs(), annee), annee=annee,
+    return coverage_map_html(geoms, vals, indicateur=indicator_meta(ind, annee, periode), annee=annee,
                              methode=methode, titre=titre, couches=couches, structures=pts,
                              structures_fictives=fictif, highlight=[highlight] if highlight else None,
                              asset_mode=asset_mode)
@@ -143,12 +178,13 @@ with guard("construire la carte de couverture"):
     layers = tuple(k for k, on in (("qpv", show_qpv), ("frr", show_frr), ("zrr", show_zrr),
                                    ("structures", show_pts)) if on)
     filt = tuple(sorted((k, v) for k, v in filters.items() if v))
-    meta = description(ind, inp, annee)
+    per = tuple(periode) if ind in PERIOD_INDICATORS else ()
+    meta = indicator_meta(ind, annee, per)
     titre = f"{meta['label']} — {terr.libelle if terr.niveau != 'commune' else terr.nom} ({annee})"
     token = manifest_token()
-    vals = values_for(token, echelle, spec, annee, filt)
+    vals = values_for(token, echelle, spec, annee, filt, per)
     html = map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
-                   terr.code if terr.niveau == "commune" else None)
+                   terr.code if terr.niveau == "commune" else None, "static", per)
 
     st.markdown(f"**{meta['label']}** — {meta['unite']}, {annee}. Source : {meta['source']}.")
     if meta.get("description"):
@@ -160,10 +196,13 @@ with guard("construire la carte de couverture"):
                    "grise hachurée signale une **donnée non disponible** (différente de zéro). Le tableau à droite "
                    "donne les mêmes chiffres.")
     with col_tab:
-        shown = vals[[c for c in TABLE_COLUMNS if c in vals.columns]].rename(columns=TABLE_COLUMNS)
-        sort_col = TABLE_COLUMNS.get(ind, ind)
+        cols = [c for c in TABLE_COLUMNS if c in vals.columns]
+        if ind in PERIOD_INDICATORS:
+            cols.insert(2, ind)
+        shown = vals[cols].rename(columns={**TABLE_COLUMNS, ind: meta["label"]})
+        sort_col = meta["label"] if ind in PERIOD_INDICATORS else TABLE_COLUMNS.get(ind, ind)
         if sort_col in shown.columns:
-            shown = shown.sort_values(sort_col, ascending=not INDICATEURS[ind].higher_is_better, na_position="last")
+            shown = shown.sort_values(sort_col, ascending=not meta.get("higher_is_better", True), na_position="last")
         st.markdown(f"**{len(shown)} {ECHELLE_LABEL[echelle].lower()}** (cliquez un en-tête pour trier)")
         st.dataframe(shown, hide_index=True, height=560, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="localized")
@@ -175,7 +214,7 @@ with guard("construire la carte de couverture"):
         d2.download_button("Excel", frame_to_xlsx(shown, "Couverture", notes), file_name=f"couverture_{annee}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov_dl_xlsx")
         d3.download_button("Carte HTML", map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
-                                                 terr.code if terr.niveau == "commune" else None, "inline"),
+                                                 terr.code if terr.niveau == "commune" else None, "inline", per),
                            file_name=f"carte_{annee}.html", mime="text/html", key="cov_dl_html",
                            help="Carte interactive autonome (fonctionne hors ligne, sans l'application).")
 

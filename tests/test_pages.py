@@ -124,3 +124,20 @@ def test_html_in_names_is_plain_text_in_tables_and_downloads(tmp_store, monkeypa
     assert hostile in csv
     # a formula-looking name is neutralised in the CSV download
     assert frame_to_csv(table.assign(Nom="=HYPERLINK(\"x\")")).decode("utf-8-sig").count("'=HYPERLINK") == len(table)
+
+
+def test_coverage_page_shows_places_created_and_closed_over_a_period(demo_store):
+    at = _run("pages/couverture.py", {"dep": "93"})
+    at.selectbox(key="cov_ind").set_value("variation_nette_psu").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.slider(key="cov_period").set_value((2023, 2026)).run()
+    table = at.dataframe[0].value
+    col = "Variation nette des places d'EAJE en PSU sur la période 2023-2026"
+    assert col in table.columns
+    # the map table and the planning function agree, commune by commune
+    from planning.coverage import load_inputs, variation_places
+
+    ref = variation_places(load_inputs(demo_store), 2023, 2026, niveau="commune", territoire=("departement", "93"),
+                           par_annee=False).set_index("code")["variation_nette_psu"]
+    got = table.set_index("Code")[col]
+    assert (got == ref.loc[got.index]).all()
