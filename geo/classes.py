@@ -25,9 +25,7 @@ import numpy as np
 import pandas as pd
 
 # Narrow no-break space (U+202F): thousands separator and space before % (CLDR fr).
-NNBSP = "\u202f"
-
-NA_LABEL = "donnée non disponible"
+from planning.formats import NA_LABEL, NNBSP  # noqa: F401
 NA_COLOR = "#d9d9d9"        # light grey fill; hatched in legends and maps
 NA_HATCH_COLOR = "#8c8c8c"  # colour of the hatching lines
 
@@ -102,36 +100,9 @@ def _interpolate(anchors: list[str], k: int) -> list[str]:
 
 
 # --------------------------------------------------------------------------- numbers
-
-def _is_missing(x) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(np.isnan(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def fr_number(x, decimals: int = 1, na: str = NA_LABEL) -> str:
-    """``1234.5`` → ``"1 234,5"`` (U+202F as thousands separator); missing → ``na``."""
-    if _is_missing(x):
-        return na
-    s = f"{float(x):,.{decimals}f}"
-    if s.startswith("-") and float(s.replace(",", "")) == 0:
-        s = s[1:]  # no "-0,0"
-    return s.replace(",", NNBSP).replace(".", ",")
-
-
-def fr_int(x, na: str = NA_LABEL) -> str:
-    """Whole number the French way: ``12345`` → ``"12 345"``."""
-    return fr_number(x, 0, na)
-
-
-def fr_percent(x, decimals: int = 1, na: str = NA_LABEL) -> str:
-    """``56.3`` → ``"56,3 %"`` (the value is already in percent; U+202F before %)."""
-    if _is_missing(x):
-        return na
-    return f"{fr_number(x, decimals)}{NNBSP}%"
+# One implementation for every layer (planning/formats.py); re-exported here for the maps.
+from planning.formats import fr_int, fr_number, fr_percent  # noqa: E402,F401
+from planning.formats import is_missing as _is_missing  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- classes

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from planning.formats import fr_euros, fr_number, fr_ratio
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
 
 NATURE_BADGE = {
@@ -191,23 +192,17 @@ def children_estimate_note() -> None:
 
 # -- formatting ---------------------------------------------------------------
 
-NBSP = "\u202f"
-
-
 def fr_num(x: float | int | None, decimals: int = 0) -> str:
-    if x is None or (isinstance(x, float) and pd.isna(x)):
-        return "donnée non disponible"
-    s = f"{x:,.{decimals}f}"
-    return s.replace(",", NBSP).replace(".", ",")
+    return fr_number(x, decimals)
 
 
 def fr_eur(x: float | None, decimals: int = 0) -> str:
-    return "donnée non disponible" if x is None or pd.isna(x) else f"{fr_num(x, decimals)}{NBSP}€"
+    return fr_euros(x, decimals)
 
 
 def fr_pct(x: float | None, decimals: int = 1) -> str:
     """``x`` is a ratio (0.95 → « 95,0 % »)."""
-    return "donnée non disponible" if x is None or pd.isna(x) else f"{fr_num(100 * x, decimals)}{NBSP}%"
+    return fr_ratio(x, decimals)
 
 
 def esc(text: object) -> str:

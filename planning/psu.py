@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .formats import fr_number
 from .parametres import Baremes, ParamValue
 
 # Tolerance for comparisons of ratios typed by users against thresholds
@@ -42,10 +43,7 @@ LIBELLES_REGLE = {"paliers": "règle par paliers (jusqu'en 2024)", "lineaire": "
 # --------------------------------------------------------------------------
 def fr_nombre(x: float, decimales: int = 2) -> str:
     """1234.5 -> '1 234,50' (narrow no-break space as thousands separator)."""
-    if x is None or (isinstance(x, float) and np.isnan(x)):
-        return "donnée non disponible"
-    s = f"{float(x):,.{decimales}f}"
-    return s.replace(",", "\u202f").replace(".", ",")
+    return fr_number(x, decimales)
 
 
 def fr_euros(x: float, decimales: int = 2) -> str:
