@@ -6,7 +6,6 @@ import streamlit as st
 
 from pages._ui import manifest_token, store
 
-FRR_TOP_AMOUNT_CLASSES = ("FRR", "FRR+", "Ancienne ZRR en transition")
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -29,17 +28,11 @@ def qpv_communes() -> set[str]:
     return set(q["code_insee"]) if q is not None else set()
 
 
-def frr_communes() -> set[str]:
-    """Communes that get the top bonus-territoire amount as FRR / FRR+ / former ZRR in transition,
-    or as legacy ZRR (classée) when only the old list is imported."""
-    out: set[str] = set()
-    f = table("frr")
-    if f is not None:
-        out |= set(f.loc[f["classement"].isin(FRR_TOP_AMOUNT_CLASSES), "code_insee"])
-    z = table("zrr")
-    if z is not None and f is None:
-        out |= set(z.loc[z["zrr"].isin(["C", "P"]), "code_insee"])
-    return out
+def frr_communes(annee: int = 2025) -> set[str]:
+    """Communes that get the top bonus-territoire amount as FRR (or legacy ZRR)."""
+    from planning.scenario_edit import communes_montant_maximal
+
+    return communes_montant_maximal(table("frr"), table("zrr"), annee)
 
 
 def communes_of(terr) -> pd.DataFrame:
@@ -60,19 +53,11 @@ def communes_of(terr) -> pd.DataFrame:
 
 def potentiel_financier(codes: list[str]) -> float | None:
     """Population-weighted potentiel financier per inhabitant, when the DGCL file is imported."""
-    d = table("dgcl_criteres")
-    if d is None:
-        return None
     from pages._ui import communes_table
+    from planning.scenario_edit import potentiel_financier_moyen
 
-    com = communes_table(manifest_token()).set_index("code_insee")["population"]
-    sub = d[d["code_insee"].isin(codes)].dropna(subset=["potentiel_financier_hab"])
-    if sub.empty:
-        return None
-    w = sub["code_insee"].map(com).fillna(0)
-    if w.sum() <= 0:
-        return float(sub["potentiel_financier_hab"].mean())
-    return float((sub["potentiel_financier_hab"] * w).sum() / w.sum())
+    pop = communes_table(manifest_token()).set_index("code_insee")["population"]
+    return potentiel_financier_moyen(table("dgcl_criteres"), pop, codes)
 
 
 @st.cache_resource(show_spinner="Chargement des données de couverture…", max_entries=2)

@@ -213,3 +213,37 @@ def overrides_from_frame(frame: pd.DataFrame) -> dict[str, float]:
     """Parameters whose value differs from the one in force."""
     changed = frame[~np.isclose(frame["valeur"].astype(float), frame["valeur_officielle"].astype(float))]
     return {r.parametre: float(r.valeur) for r in changed.itertuples()}
+
+
+def communes_montant_maximal(frr: pd.DataFrame | None, zrr: pd.DataFrame | None, annee: int,
+                             baremes: Baremes | None = None) -> set[str]:
+    """Communes treated as « ZRR » for the top bonus-territoire amount.
+
+    FRR classes listed in ``ctg.classements_frr_montant_maximal`` (FRR replaced ZRR on
+    1 July 2024); the legacy ZRR list (classée or partiellement) only when no FRR file is imported.
+    """
+    bar = baremes or Baremes()
+    out: set[str] = set()
+    if frr is not None:
+        classes = bar.value("ctg.classements_frr_montant_maximal", annee)
+        out |= set(frr.loc[frr["classement"].isin(classes), "code_insee"])
+    elif zrr is not None:
+        out |= set(zrr.loc[zrr["zrr"].isin(["C", "P"]), "code_insee"])
+    return out
+
+
+def potentiel_financier_moyen(dgcl: pd.DataFrame | None, population: pd.Series, codes: Iterable[str]) -> float | None:
+    """Potentiel financier per inhabitant of a group of communes, weighted by population.
+
+    ``population``: population indexed by code_insee. None when the DGCL file is not imported
+    or covers none of the communes.
+    """
+    if dgcl is None:
+        return None
+    sub = dgcl[dgcl["code_insee"].isin(set(codes))].dropna(subset=["potentiel_financier_hab"])
+    if sub.empty:
+        return None
+    w = sub["code_insee"].map(population).fillna(0)
+    if w.sum() <= 0:
+        return float(sub["potentiel_financier_hab"].mean())
+    return float((sub["potentiel_financier_hab"] * w).sum() / w.sum())

@@ -73,3 +73,18 @@ def test_parameter_overrides_are_the_changed_values_only():
     frame.loc[i, "valeur"] = 950.0
     assert overrides_from_frame(frame) == {"bonus.mixite_montant_intermediaire": 950.0}
     assert bool(frame.loc[i, "a_verifier"]) is True
+
+
+def test_top_amount_communes_and_weighted_financial_potential():
+    from planning.scenario_edit import communes_montant_maximal, potentiel_financier_moyen
+
+    frr = pd.DataFrame({"code_insee": ["A", "B", "C", "D"],
+                        "classement": ["FRR", "FRR+", "Ancienne ZRR en transition", "Non classée"]})
+    zrr = pd.DataFrame({"code_insee": ["A", "E"], "zrr": ["C", "P"]})
+    assert communes_montant_maximal(frr, zrr, 2025) == {"A", "B", "C"}
+    assert communes_montant_maximal(None, zrr, 2025) == {"A", "E"}  # legacy list only without FRR
+    dgcl = pd.DataFrame({"code_insee": ["A", "B"], "potentiel_financier_hab": [1000.0, 700.0]})
+    pop = pd.Series({"A": 3000, "B": 1000})
+    # (1000 × 3000 + 700 × 1000) / 4000 = 925
+    assert potentiel_financier_moyen(dgcl, pop, ["A", "B"]) == 925.0
+    assert potentiel_financier_moyen(dgcl, pop, ["Z"]) is None and potentiel_financier_moyen(None, pop, ["A"]) is None
