@@ -38,15 +38,17 @@ with guard("charger la liste des types de fichiers"):
             except ImportValidationError as exc:
                 st.error(f"Import refusé : {len(exc.problems)} problème(s). Les données existantes n'ont pas "
                          "été modifiées.")
-                st.dataframe(pd.DataFrame([{"Niveau": p.niveau, "Fichier": p.fichier, "Ligne": p.ligne,
-                                            "Colonne": p.colonne, "Message": p.message} for p in exc.problems]),
+                st.dataframe(pd.DataFrame([{"Niveau": p.niveau, "Fichier": p.fichier, "Ligne": p.ligne or "—",
+                                            "Colonne": p.colonne or "—", "Message": p.message}
+                                           for p in exc.problems]).astype(str),
                              hide_index=True, width="stretch")
             else:
                 st.success(report.summary())
                 if report.warnings:
                     st.warning(f"{len(report.warnings)} avertissement(s) : lignes écartées ou corrigées.")
-                    st.dataframe(pd.DataFrame([{"Fichier": p.fichier, "Ligne": p.ligne, "Colonne": p.colonne,
-                                                "Message": p.message} for p in report.warnings]),
+                    st.dataframe(pd.DataFrame([{"Fichier": p.fichier, "Ligne": p.ligne or "—",
+                                                "Colonne": p.colonne or "—", "Message": p.message}
+                                               for p in report.warnings]).astype(str),
                                  hide_index=True, width="stretch")
                 st.cache_data.clear()
 

@@ -236,3 +236,34 @@ def test_hostile_names_in_rpe_and_home_pages_do_not_execute(hostile_url, page):
     assert_no_exception(page)
     page.wait_for_timeout(1500)
     assert dialogs == []
+
+
+def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good_one(hostile_url, page, tmp_path):
+    """Upload through the browser (private store of the hostile_url app): a refused file changes nothing."""
+    bad = tmp_path / "structures_caf.csv"
+    bad.write_text("code_insee;type;nom;places;psu;gestion;date_ouverture\n"
+                   "89024;EAJE;Crèche A;-5;oui;publique;2020-01-01\n", encoding="utf-8")
+    goto(page, f"{hostile_url}/import?dep=89")
+    page.get_by_text("Liste des structures", exact=False).first.wait_for()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    page.get_by_role("button", name="Vérifier et importer").click()
+    page.get_by_text("Import refusé").wait_for(timeout=30000)
+    wait_idle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Les données existantes n'ont pas été modifiées" in body
+    assert_no_exception(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "import_refus.png"))
+
+    good = PROJECT_ROOT / "tests" / "fixtures" / "imports" / "qpv_liste.csv"
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Type de fichier").first.click()
+    page.keyboard.type("Liste des quartiers")
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    page.get_by_role("button", name="Vérifier et importer").click()
+    try:
+        page.get_by_text("ligne(s) écrite(s) dans qpv", exact=False).first.wait_for(timeout=30000)
+    finally:
+        page.screenshot(path=str(SHOTS / "import_succes.png"))
+    assert_no_exception(page)
