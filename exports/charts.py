@@ -25,16 +25,17 @@ def _fig(figsize, title: str, subtitle: str, fictif: bool, dpi: int):
     fig = Figure(figsize=figsize, dpi=dpi)
     FigureCanvasAgg(fig)
     fig.patch.set_facecolor("white")
-    top = 0.86 if (subtitle or fictif) else 0.90
-    ax = fig.add_axes((0.09, 0.16, 0.88, top - 0.2))
-    fig.text(0.02, 0.975, title, fontsize=13, fontweight="bold", va="top")
-    y = 0.915
+    # title, then subtitle, then the demo mention on their own lines (never overlapping)
+    y = 0.975
+    fig.text(0.02, y, title, fontsize=13, fontweight="bold", va="top")
+    y -= 0.06
     if subtitle:
         fig.text(0.02, y, subtitle, fontsize=9, va="top", color="#333333")
         y -= 0.045
     if fictif:
-        fig.text(0.98, 0.975, DEMO_MENTION, fontsize=9, va="top", ha="right", color="#8a1c1c",
-                 fontweight="bold")
+        fig.text(0.02, y, DEMO_MENTION, fontsize=9, va="top", color="#8a1c1c", fontweight="bold")
+        y -= 0.045
+    ax = fig.add_axes((0.09, 0.16, 0.88, y - 0.2))
     return fig, ax
 
 

@@ -23,7 +23,7 @@ BOTTOM = Inches(6.85)
 ROUGE = RGBColor(0x8A, 0x1C, 0x1C)
 BLEU = RGBColor(0x1F, 0x3A, 0x5F)
 GRIS = RGBColor(0x44, 0x44, 0x44)
-ROWS_PER_SLIDE = 13
+ROWS_PER_SLIDE = 12
 SIDE_MAX_ROWS, SIDE_MAX_COLS = 12, 4
 
 
@@ -86,11 +86,16 @@ class _Builder:
         r.font.size, r.font.color.rgb = Pt(10), GRIS
 
     def notes(self, slide, notes: list[str], y=None):
+        """All notes go to the speaker notes; the slide shows the first two (small, above the footer)."""
         if not notes:
             return
         slide.notes_slide.notes_text_frame.text = clean_text("\n".join(notes))
-        box = slide.shapes.add_textbox(MARGIN, y or Inches(6.45), W - 2 * MARGIN, Inches(0.5))
-        _text(box.text_frame, notes, size=9, color=GRIS)
+        shown = list(notes[:2])
+        if len(notes) > 2:
+            shown.append("Suite des notes (sources, secret statistique) dans les notes de la diapositive.")
+        box = slide.shapes.add_textbox(MARGIN, y or Inches(6.3), W - 2 * MARGIN, Inches(0.65))
+        box.text_frame.word_wrap = True
+        _text(box.text_frame, [n if len(n) <= 230 else n[:227] + "…" for n in shown], size=8, color=GRIS)
 
     def picture(self, slide, png: bytes, alt: str, left, top, max_w, max_h):
         pic = slide.shapes.add_picture(io.BytesIO(png), left, top)
@@ -150,8 +155,14 @@ class _Builder:
             _text(b.text_frame, [d.mention + " : les structures (crèches, RPE) ne sont pas réelles."],
                   size=14, bold=True, color=ROUGE)
         if d.sources is not None:
-            self.table(slide, d.sources, d.sources.lignes, MARGIN, Inches(3.3), W - 2 * MARGIN,
-                       Inches(3.5), font=10)
+            present = [r for r in d.sources.lignes if r.get("nature") != "absente"]
+            absent = [r["donnees"] for r in d.sources.lignes if r.get("nature") == "absente"]
+            self.table(slide, d.sources, present, MARGIN, Inches(3.3), W - 2 * MARGIN, Inches(3.0), font=9)
+            if absent:
+                b = slide.shapes.add_textbox(MARGIN, Inches(6.45), W - 2 * MARGIN, Inches(0.45))
+                b.text_frame.word_wrap = True
+                _text(b.text_frame, ["Non importées (donnée non disponible) : " + ", ".join(absent) + "."],
+                      size=9, color=GRIS)
         self.footer(slide)
 
     def section(self, s: Section):
@@ -160,13 +171,13 @@ class _Builder:
             side = t is not None and len(t.lignes) <= SIDE_MAX_ROWS and len(t.colonnes) <= SIDE_MAX_COLS
             slide = self.new_slide(s.titre)
             if side:
-                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, Inches(7.6), BOTTOM - TOP - Inches(0.4))
+                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, Inches(7.6), BOTTOM - TOP - Inches(0.6))
                 self.table(slide, t, t.lignes, Inches(8.25), TOP, W - Inches(8.25) - MARGIN,
                            BOTTOM - TOP - Inches(0.5), font=10)
                 extra = s.points
             else:
                 pw = Inches(8.6) if s.points else W - 2 * MARGIN
-                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, pw, BOTTOM - TOP - Inches(0.4))
+                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, pw, BOTTOM - TOP - Inches(0.6))
                 if s.points:
                     box = slide.shapes.add_textbox(Inches(9.25), TOP, W - Inches(9.25) - MARGIN, Inches(5))
                     _text(box.text_frame, s.points, size=14, bullet=True)

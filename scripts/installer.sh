@@ -28,7 +28,7 @@ command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || a
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 apt_install fonts-dejavu-core
 if [ $WITH_TESTS -eq 1 ]; then
-  apt_install chromium poppler-utils postgresql
+  apt_install chromium poppler-utils postgresql libreoffice-impress
 fi
 
 # 2. Environnement Python

@@ -178,11 +178,33 @@ def test_pdf_pages_have_the_mention_and_french_formats(pack, tmp_path):
     assert all(DEMO in t for t in texts)
     assert "26 novembre 2026" in texts[0]
     assert "35 097" in "\n".join(texts).replace("\u202f", " ")                       # Auxerre's population, French grouping
-    if shutil.which("pdftoppm"):
-        (tmp_path / "p.pdf").write_bytes(pack["pdf"])
-        subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(tmp_path / "p.pdf"),
-                        str(tmp_path / "page")], check=True)
-        assert list(tmp_path.glob("page*.png"))
+    assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) manque : scripts/installer.sh --tests l'installe"
+    (tmp_path / "p.pdf").write_bytes(pack["pdf"])
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(tmp_path / "p.pdf"),
+                    str(tmp_path / "page")], check=True)
+    assert list(tmp_path.glob("page*.png"))
+
+
+def test_a_slide_renders_to_png_with_its_demo_mention(pack, tmp_path):
+    """LibreOffice renders the deck (pptx → pdf), pdftoppm turns slide 3 into a PNG; the dark red of
+    « données fictives de démonstration » and the map colours are in the picture (not a blank slide)."""
+    from PIL import Image
+
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice Impress manque : scripts/installer.sh --tests l'installe"
+    deck = tmp_path / "pack.pptx"
+    deck.write_bytes(pack["pptx"])
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(deck)], check=True, capture_output=True, timeout=180)
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "3", "-l", "3", str(tmp_path / "pack.pdf"),
+                    str(tmp_path / "slide")], check=True)
+    png = next(tmp_path.glob("slide*.png"))
+    img = Image.open(png).convert("RGB")
+    assert img.width > img.height  # 16:9 slide
+    colours = {c for _n, c in img.getcolors(maxcolors=1 << 20)}
+    assert any(r > 110 and g < 60 and b < 60 for r, g, b in colours)  # the red demo mention
+    non_white = sum(n for n, c in img.getcolors(maxcolors=1 << 20) if c != (255, 255, 255))
+    assert non_white > 0.05 * img.width * img.height
 
 
 @pytest.fixture(scope="module")
