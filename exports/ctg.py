@@ -107,18 +107,19 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         years, {"Places PSU du territoire": par_annee["places_psu_territoire"].tolist()},
         title="Trajectoire des places PSU cofinancées", ylabel="places",
         subtitle=(f"Losange : premier palier du bonus trajectoire (+{fr_num(100 * seuils[0], 0)} % = "
-                  f"{first} places)" if seuils else ""),
-        line=(f"Seuil du bonus trajectoire ({first} places)", [first] * len(years)) if first else None,
+                  f"{fr_num(first, 0)} places)" if seuils else ""),
+        line=(f"Seuil du bonus trajectoire ({fr_num(first, 0)} places)", [first] * len(years)) if first else None,
         fictif=False, figsize=(9.0, 3.2), dpi=130)
     t_traj = Tableau.depuis_frame("Trajectoire et bonus trajectoire", par_annee.assign(
         croissance_pct=100 * par_annee["croissance_places"],
-        palier_pct=100 * pd.to_numeric(par_annee["palier_trajectoire"], errors="coerce")), [
+        palier_pct=(100 * pd.to_numeric(par_annee["palier_trajectoire"], errors="coerce")).map(
+            lambda v: "aucun" if pd.isna(v) else v)), [
         Colonne("annee", "Année", "annee"), Colonne("places_psu_territoire", "Places PSU", "entier"),
         Colonne("croissance_pct", "Croissance depuis la référence (%)", "pourcent"),
         Colonne("palier_pct", "Palier atteint (%)", "pourcent"),
         Colonne("places_manquantes", "Places manquantes pour le palier suivant", "entier"),
         Colonne("bonus_trajectoire", "Bonus trajectoire (€)", "euros")], nom_feuille="Trajectoire")
-    paliers = " ; ".join(f"+{fr_num(100 * s, 0)} % ({places_pour_palier(ref, s)} places) → {fr_eur(m)} par place et par an"
+    paliers = " ; ".join(f"+{fr_num(100 * s, 0)} % ({fr_num(places_pour_palier(ref, s), 0)} places) → {fr_eur(m)} par place et par an"
                          for s, m in zip(seuils, montants))
     sections.append(Section("Trajectoire et seuil du bonus trajectoire", image=png_t, tableau=t_traj,
                             image_alt="Barres des places PSU par année avec le seuil du bonus trajectoire",

@@ -8,6 +8,8 @@ about persons).
 """
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import time
 from typing import Iterable
@@ -358,7 +360,8 @@ def build_sdsf_pack(departement: str, store=None, formats: Iterable[str] = FORMA
         raise ExportImpossible(f"Format inconnu : {', '.join(bad)} (formats possibles : pptx, pdf, xlsx).")
     doc = build_sdsf_document(departement, store=store, annee=annee, inputs=inputs, today=today)
     dep = str(departement).strip().upper().zfill(2)
-    base = f"sdsf_{dep}_{slug(doc.titre.split('—')[-1])}_{doc.date.isoformat()}"
+    nom = re.sub(r"\s*\(\w+\)\s*$", "", doc.titre.split("—")[-1])  # « Seine-Saint-Denis (93) » → name only
+    base = f"sdsf_{dep}_{slug(nom)}_{doc.date.isoformat()}"
     out: dict[str, bytes] = {}
     if "pptx" in formats:
         out[base + ".pptx"] = build_pptx(doc)

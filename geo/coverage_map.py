@@ -23,6 +23,9 @@ ECHELLES = {
     "ept": ("commune",),
     "commune": ("commune",),
 }
+# Polygons reachable with Tab only on small maps: beyond that the map would trap keyboard users
+# (the table beside the map carries the same figures).
+KEYBOARD_MAX = 60
 ECHELLE_LABEL = {"departement": "Départements", "epci": "EPCI", "commune": "Communes"}
 
 
@@ -112,7 +115,12 @@ def coverage_map_html(
               "nb_rpe": ("RPE situés ici", fr_int),
               "qpv": ("Quartier prioritaire", lambda v: "donnée non disponible" if pd.isna(v) else ("oui" if v else "non")),
               "classement_frr": ("Classement FRR", lambda v: "donnée non disponible" if pd.isna(v) else str(v)),
-              "rang_dans_departement": ("Rang dans le département", fr_int)}
+              "rang_dans_departement": ("Rang dans le département", None)}
+    if "rang_dans_departement" in gdf.columns:
+        n_ranked = int(gdf["rang_dans_departement"].notna().sum())
+        labels["rang_dans_departement"] = (
+            "Rang dans le département",
+            lambda v: "donnée non disponible" if pd.isna(v) else f"{fr_int(v)} sur {fr_int(n_ranked)} (ex æquo possibles)")
     for c, (lab, f) in labels.items():
         if c in gdf.columns and c != code:
             tips.append((c, lab, f))
@@ -132,5 +140,6 @@ def coverage_map_html(
         legend_title=indicateur["label"], subtitle=f"{indicateur['unite']} — {annee}",
         source=indicateur.get("source", ""), layers=layers, points=structures,
         points_fictifs=structures_fictives, highlight_codes=highlight,
+        keyboard_max=KEYBOARD_MAX,
     )
     return map_html(m, asset_mode=asset_mode)

@@ -177,6 +177,8 @@ _CSS = f"""<style>
 .atlas-box{{background:#fff;color:#1a1a1a;padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);font-size:12px;line-height:1.3;max-width:270px}}
 .atlas-title{{font-weight:700;font-size:13px}}
 .atlas-sub{{font-size:12px;color:#333}}
+.atlas-legend{{max-height:52vh;overflow:auto;font-size:11px}}
+.atlas-legend summary{{cursor:pointer}}
 .atlas-legend ul{{list-style:none;margin:4px 0;padding:0}}
 .atlas-legend li{{display:flex;align-items:center;margin:2px 0}}
 .atlas-sw{{display:inline-block;width:18px;height:12px;margin-right:6px;border:1px solid #555;flex:none}}
@@ -226,7 +228,7 @@ def _legend_html(
     demo: bool,
     points_missing: int,
 ) -> str:
-    parts = [f'<div class="atlas-title">{esc(legend_title)}</div>']
+    parts = ['<details open><summary class="atlas-title">', esc(legend_title), "</summary>"]
     if subtitle:
         parts.append(f'<div class="atlas-sub">{esc(subtitle)}</div>')
     parts.append("<ul>")
@@ -250,6 +252,7 @@ def _legend_html(
         parts.append(f'<div class="atlas-demo">{esc(DEMO_LABEL.capitalize())}</div>')
     if source:
         parts.append(f'<div class="atlas-src">{esc(source)}</div>')
+    parts.append("</details>")
     return "".join(parts)
 
 
@@ -308,7 +311,7 @@ def _choropleth_element(
         "var lyr=L.geoJson(D,{style:st,onEachFeature:function(f,l){var p=f.properties;"
         "var t='<strong>'+p.n+'</strong>';for(var i=0;i<P.fieldLabels.length;i++){t+='<br>'+P.fieldLabels[i]+' : '+p.v[i];}"
         "t+='<br>Classe : '+(p.c<0?P.naLabel:P.classLabels[p.c]);"
-        "l.bindTooltip(t,{sticky:true});"
+        "l.bindTooltip(t,{sticky:true,direction:'auto'});"
         "l.on('mouseover',function(e){e.target.setStyle({weight:3,color:'#000'});if(!p.h){e.target.bringToFront();}});"
         "l.on('mouseout',function(e){lyr.resetStyle(e.target);});"
         "if(P.kb){l.on('add',function(){var el=l.getElement();if(!el)return;el.setAttribute('tabindex','0');"

@@ -196,17 +196,18 @@ with guard("construire la carte de couverture"):
                    "grise hachurée signale une **donnée non disponible** (différente de zéro). Le tableau à droite "
                    "donne les mêmes chiffres.")
     with col_tab:
-        cols = [c for c in TABLE_COLUMNS if c in vals.columns]
-        if ind in PERIOD_INDICATORS:
-            cols.insert(2, ind)
+        cols = [c for c in TABLE_COLUMNS if c in vals.columns and c != ind]
+        cols.insert(2, ind)  # the mapped figure right after the name
         shown = vals[cols].rename(columns={**TABLE_COLUMNS, ind: meta["label"]})
         sort_col = meta["label"] if ind in PERIOD_INDICATORS else TABLE_COLUMNS.get(ind, ind)
         if sort_col in shown.columns:
             shown = shown.sort_values(sort_col, ascending=not meta.get("higher_is_better", True), na_position="last")
         st.markdown(f"**{len(shown)} {ECHELLE_LABEL[echelle].lower()}** (cliquez un en-tête pour trier)")
-        st.dataframe(shown, hide_index=True, height=560, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="localized")
-                                    for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])})
+        cfg = {c: st.column_config.NumberColumn(format="localized", width="small")
+               for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
+        cfg[shown.columns[2]] = st.column_config.NumberColumn(format="localized", width="medium")
+        cfg["Nom"] = st.column_config.TextColumn(width="medium")
+        st.dataframe(shown, hide_index=True, height=560, width="stretch", column_config=cfg)
         notes = [f"{meta['label']} ({meta['unite']}), {annee}", f"Source : {meta['source']}"]
         d1, d2, d3 = st.columns(3)
         d1.download_button("CSV", frame_to_csv(shown, notes), file_name=f"couverture_{annee}.csv",
@@ -222,7 +223,13 @@ with guard("calculer la variation des places PSU"):
     st.subheader("Variation nette des places PSU et trajectoire COG")
     spec_t = spec_for_scale() if terr.niveau != "commune" else territoire_spec(terr)
     traj = trajectoire_cog_psu(inp, 2023, 2027, territoire=spec_t)
-    st.caption(traj.attrs.get("libelle", ""))
+    future = traj["annee"] > this_year
+    if future.any():  # no observed places yet: « donnée non disponible », not a shortfall
+        obs = ["places_creees_psu", "places_fermees_psu", "variation_nette_psu", "variation_nette_psu_qpv",
+               "variation_nette_psu_frr_zrr", "ecart"]
+        traj.loc[future, obs] = float("nan")
+    st.caption(traj.attrs.get("libelle", "") + (f" Années après {this_year} : pas encore observées." if future.any()
+                                                else ""))
     fig = go.Figure()
     fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu"], name="Variation nette (toutes communes)",
                 marker_color="#0072B2")

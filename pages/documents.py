@@ -28,7 +28,7 @@ st.markdown(
     "que les écrans : cartes statiques, tableaux en formats français, sources et millésimes en page de garde, "
     "mention « données fictives de démonstration » sur chaque page quand les structures sont fictives, petits "
     "effectifs masqués (« < 5 », secret statistique). Même chose en ligne de commande : "
-    "`python -m exports sdsf --departement 89 --out DOSSIER`."
+    f"`python -m exports sdsf --departement {terr.departement or 'DD'} --out DOSSIER`."
 )
 
 

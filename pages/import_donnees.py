@@ -26,6 +26,11 @@ with guard("charger la liste des types de fichiers"):
     kind = st.selectbox("Type de fichier", kinds, format_func=lambda k: f"{KINDS[k].label} ({k})",
                         key="import_kind",
                         index=kinds.index("structures") if "structures" in kinds else 0)
+    spec = KINDS[kind]
+    st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
+               f"{', '.join(getattr(spec, 'layers', ()) or [kind])} ; formats : "
+               f"{', '.join(getattr(spec, 'extensions', ()) or ['csv', 'xlsx'])}. Colonnes attendues et variantes "
+               "acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
                                 key="import_file")
     if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go"):

@@ -36,6 +36,8 @@ if terr.niveau != "france":
     if reg:
         scopes["region"] = f"Région {r['reg_nom'].iloc[0]}"
     scopes["departement"] = f"Département {terr.departement}"
+    if terr.niveau in ("epci", "ept"):
+        scopes["territoire"] = terr.libelle
 scope = c2.radio("Périmètre", list(scopes), index=len(scopes) - 1, format_func=scopes.get, horizontal=True,
                  key="rpe_scope")
 
@@ -45,7 +47,11 @@ with guard("calculer l'objectif RPE"):
         kw["departement"] = terr.departement
     elif scope == "region":
         kw["region"] = reg
+    elif scope == "territoire":
+        kw["departement"] = terr.departement
     res = rpe_target(inp, annee, **kw)
+    if scope == "territoire":
+        res = res.restreint(terr.niveau, terr.code, terr.nom)
     d = res.to_dict()
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000"]))
@@ -88,11 +94,13 @@ with guard("calculer l'objectif RPE"):
                                  (CATEGORIES[1] if r["couverte_ailleurs"] else CATEGORIES[0]), axis=1)
     st.subheader("Communes de plus de 10 000 habitants sans RPE dans la commune")
     missing = tab[~tab["avec_rpe"]]
-    show = missing[["code", "nom", "population", "epci_nom", "qpv", "taux_eaje", "situation", "rpe_ailleurs"]].rename(
+    missing = missing.assign(qpv=missing["qpv"].map({True: "oui", False: "non"}).fillna("n.d."),
+                             rpe_ailleurs=missing["rpe_ailleurs"].fillna("—"))
+    show = missing[["code", "nom", "population", "taux_eaje", "situation", "epci_nom", "qpv", "rpe_ailleurs"]].rename(
         columns={"code": "Code", "nom": "Commune", "population": "Population", "epci_nom": "EPCI",
                  "qpv": "QPV", "taux_eaje": "Places EAJE pour 100 enfants de moins de 3 ans",
                  "situation": "Situation", "rpe_ailleurs": "RPE intercommunal situé à"})
-    map_col, tab_col = st.columns([2, 3]) if scope == "departement" else (None, st.container())
+    map_col, tab_col = st.columns([2, 3]) if scope in ("departement", "territoire") else (None, st.container())
     with tab_col:
         if show.empty:
             st.success("Toutes les communes de plus de 10 000 habitants du périmètre ont un RPE dans la commune.")
@@ -100,7 +108,7 @@ with guard("calculer l'objectif RPE"):
             st.dataframe(show, hide_index=True, width="stretch",
                          column_config={"Population": st.column_config.NumberColumn(format="localized"),
                                         "Places EAJE pour 100 enfants de moins de 3 ans":
-                                            st.column_config.NumberColumn(format="%.1f")})
+                                            st.column_config.NumberColumn(format="localized")})
         notes = [f"Communes de plus de 10 000 habitants sans RPE situé dans la commune, {annee}",
                  f"Source des structures : {d['source_structures']}"]
         e1, e2 = st.columns(2)
@@ -133,7 +141,8 @@ with guard("calculer l'objectif RPE"):
 
 with guard("calculer les assistants maternels par ETP de RPE"):
     st.subheader("Assistants maternels par ETP d'animation de RPE (COG-01-10)")
-    spec = None if scope == "france" else (("departement", terr.departement) if scope == "departement" else ("region", reg))
+    spec = {"france": None, "departement": ("departement", terr.departement), "region": ("region", reg),
+            "territoire": (terr.niveau, terr.code)}[scope]
     rt = rpe_table(inp, annee, territoire=spec)
     target = cible_cog("objectifs_cog.assistants_maternels_par_etp_rpe", annee)
     if rt.empty:
@@ -148,6 +157,8 @@ with guard("calculer les assistants maternels par ETP de RPE"):
             columns={"nom": "RPE", "commune": "Commune", "etp_animation": "ETP d'animation",
                      "nb_assistants_maternels": "Assistants maternels", "am_par_etp": "Assistants maternels par ETP",
                      "ecart_cible": "Écart à la cible"})
-        st.dataframe(shown.round(1), hide_index=True, width="stretch")
+        st.dataframe(shown.round(1), hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="localized")
+                                    for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])})
         st.caption("Au-dessus de la cible : chaque animateur suit plus d'assistants maternels que l'objectif COG. "
                    "Somme des assistants maternels / somme des ETP (pas une moyenne de ratios).")

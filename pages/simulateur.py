@@ -11,8 +11,10 @@ import streamlit as st
 from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
 from pages._ui import demo_banner, fr_eur, fr_num, fr_pct, guard, require_store, territory_picker
 from planning.parametres import Baremes
-from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, overrides_from_frame,
-                                    parametres_frame, places_column, scenario_from_store, structures_frame)
+from planning.formats import fr_number
+from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
+                                    overrides_from_frame, parametres_frame, places_column, scenario_from_store,
+                                    structures_frame)
 from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
 from planning.simulation import ScenarioInvalide, simulate, validate_scenario
 
@@ -35,6 +37,28 @@ def scenario_db() -> ScenarioStore:
 
 def territoire_key() -> str:
     return f"{terr.niveau}:{terr.code}" if terr.code else "france"
+
+
+def valeur_fr(v) -> str:
+    """A parameter value the French way: numbers, lists and tables."""
+    if isinstance(v, bool):
+        return "oui" if v else "non"
+    if isinstance(v, (int, float)):
+        if float(v).is_integer():
+            return fr_number(v, 0)
+        return fr_number(v, 4).rstrip("0").rstrip(",")
+    if isinstance(v, (list, tuple)):
+        return " ; ".join(valeur_fr(x) for x in v)
+    if isinstance(v, dict):
+        return " ; ".join(f"{k} : {valeur_fr(x)}" for k, x in v.items())
+    return str(v)
+
+
+def date_fr(iso: str | None) -> str:
+    if not iso:
+        return "saisie de l'utilisateur"
+    y, m, d = str(iso)[:10].split("-")
+    return f"{d}/{m}/{y}"
 
 
 def set_scenario(data: dict, sid: str | None = None, version: int | None = None, name: str | None = None) -> None:
@@ -138,7 +162,8 @@ col_cfg = {
     "id": st.column_config.TextColumn("Identifiant", width="small"),
     "nom": st.column_config.TextColumn("Structure", required=True),
     "code_insee": st.column_config.SelectboxColumn("Commune (INSEE)", options=codes or None, required=True),
-    "gestion": st.column_config.SelectboxColumn("Gestion", options=["publique", "privee"], required=True),
+    "gestion": st.column_config.SelectboxColumn("Gestion", options=["publique", "privee"], required=True,
+                                                format_func={"publique": "publique", "privee": "privée"}.get),
     "psu": st.column_config.CheckboxColumn("PSU"),
 }
 for y in range(int(data["periode"]["debut"]), int(data["periode"]["fin"]) + 1):
@@ -159,11 +184,18 @@ with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce 
     bar = Baremes()
     pframe = parametres_frame(bar, int(data["periode"]["fin"]), data.get("parametres", {}))
     pframe.insert(0, "statut", pframe["a_verifier"].map({True: "à vérifier", False: "officiel"}))
+    pframe["depuis"] = pd.to_datetime(pframe["depuis"], errors="coerce").dt.strftime("%d/%m/%Y").fillna("saisie")
+    pframe = pframe[["statut", "description", "valeur", "valeur_officielle", "unite", "depuis", "source",
+                     "parametre", "confiance"]]
     pedit = st.data_editor(
-        pframe.drop(columns=["a_verifier"]), hide_index=True, key=f"sim_params_{rev}", width="stretch",
+        pframe, hide_index=True, key=f"sim_params_{rev}", width="stretch",
         disabled=[c for c in pframe.columns if c != "valeur"],
-        column_config={"valeur": st.column_config.NumberColumn("Valeur du scénario", format="%.4g"),
-                       "valeur_officielle": st.column_config.NumberColumn("Valeur du barème", format="%.4g")})
+        column_config={"statut": st.column_config.TextColumn("Statut", width="small"),
+                       "description": st.column_config.TextColumn("Paramètre", width="large"),
+                       "valeur": st.column_config.NumberColumn("Valeur du scénario (modifiable)", format="localized"),
+                       "valeur_officielle": st.column_config.NumberColumn("Valeur du barème", format="localized"),
+                       "unite": "Unité", "depuis": "En vigueur depuis", "source": "Source",
+                       "parametre": "Code", "confiance": "Confiance"})
     data = {**data, "parametres": {**{k: v for k, v in data.get("parametres", {}).items()
                                       if k not in set(pframe["parametre"])},
                                    **overrides_from_frame(pedit)}}
@@ -173,14 +205,15 @@ st.session_state["sim_current"] = data
 # -- results ---------------------------------------------------------------------------------
 errors = validate_scenario(data)
 if errors:
-    st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {e}" for e in errors))
+    st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {message_lisible(e, data)}" for e in errors))
     st.stop()
 
 with guard("calculer le scénario"):
     try:
         result = simulate(data)
     except ScenarioInvalide as exc:
-        st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {e}" for e in exc.erreurs))
+        st.error("Le scénario ne peut pas être calculé :\n\n"
+                 + "\n".join(f"- {message_lisible(e, data)}" for e in exc.erreurs))
         st.stop()
     rd = result.to_dict()
     frames = result.to_frames()
@@ -200,8 +233,9 @@ with guard("calculer le scénario"):
     for a in rd["alertes"]:
         st.warning(a)
     if rd.get("parametres_a_verifier"):
-        st.caption("Montants calculés avec des valeurs **à vérifier** : "
-                   + ", ".join(f"`{p}`" for p in rd["parametres_a_verifier"]))
+        descr = {r["parametre"]: r["description"] for r in Baremes().table(data["periode"]["fin"])}
+        st.caption("Montants calculés avec des valeurs **à vérifier** (non officielles, modifiables dans "
+                   "« Paramètres ») : " + " ; ".join(descr.get(p, p) for p in rd["parametres_a_verifier"]) + ".")
 
     fig = go.Figure()
     for i, k in enumerate(AMOUNTS):
@@ -221,14 +255,15 @@ with guard("calculer le scénario"):
     st.plotly_chart(fig, width="stretch", key="sim_chart")
 
     show = pd.DataFrame({"Année": py["annee"].astype(int)})
-    for k in ["places_psu_territoire", "croissance_places"]:
-        if k in py:
-            show[labels.get(k, k)] = py[k]
+    if "places_psu_territoire" in py:
+        show["Places PSU cofinancées du territoire"] = py["places_psu_territoire"]
+    if "croissance_places" in py:
+        show["Croissance depuis la référence (%)"] = (100 * py["croissance_places"]).round(1)
     for k in AMOUNTS + ["total_caf_territoire", "participations_familiales", "cout_fonctionnement",
                         "autres_cofinanceurs", "reste_a_charge_collectivite"]:
         if k in py:
             show[labels.get(k, k)] = py[k].round(0)
-    show["Part Caf"] = py["part_caf"]
+    show["Part Caf du coût (%)"] = (100 * py["part_caf"]).round(1)
     st.markdown("Tableau par année (€) — alternative textuelle du graphique")
     st.dataframe(show, hide_index=True, width="stretch",
                  column_config={c: st.column_config.NumberColumn(format="localized") for c in show.columns
@@ -254,8 +289,8 @@ with guard("calculer le scénario"):
             st.code(det.get("formule", ""), language=None, wrap_lines=True)
             if det.get("parametres"):
                 st.dataframe(pd.DataFrame([{
-                    "Paramètre": p["parametre"], "Valeur": json.dumps(p["valeur"], ensure_ascii=False),
-                    "En vigueur depuis": p.get("depuis") or "saisie", "Source": p["source"],
+                    "Paramètre": p["parametre"], "Valeur": valeur_fr(p["valeur"]),
+                    "En vigueur depuis": date_fr(p.get("depuis")), "Source": p["source"],
                     "Confiance": p["confiance"], "Statut": "à vérifier" if p["a_verifier"] else "officiel",
                 } for p in det["parametres"]]), hide_index=True, width="stretch")
             for sub in det.get("details", []):

@@ -87,6 +87,14 @@ class RpeTargetResult:
     source_structures: str
     departements_structures: tuple[str, ...] = ()
 
+    def restreint(self, niveau: str, code: str, nom: str) -> "RpeTargetResult":
+        """The same figures for the towns of one EPCI or EPT (a CTG territory) only."""
+        from dataclasses import replace
+
+        key = "ept_code" if niveau == "ept" else "epci_siren"
+        keep = [v for v in self.villes if getattr(v, key) == code]
+        return replace(self, villes=keep, villes_sans_donnee=[], territoire=Territoire(niveau, code, nom))
+
     # -- figures --------------------------------------------------------------
     @property
     def nb_communes(self) -> int:

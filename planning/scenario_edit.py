@@ -6,6 +6,7 @@ turns the edited frames back into a scenario dict.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -247,3 +248,23 @@ def potentiel_financier_moyen(dgcl: pd.DataFrame | None, population: pd.Series, 
     if w.sum() <= 0:
         return float(sub["potentiel_financier_hab"].mean())
     return float((sub["potentiel_financier_hab"] * w).sum() / w.sum())
+
+
+_PATH_PLACES = re.compile(r"structures\[(\d+)\]\.places_ouvertes\.(\d{4})")
+_PATH_FIELD = re.compile(r"structures\[(\d+)\]\.(\w+)")
+
+
+def message_lisible(message: str, scenario: Mapping[str, Any]) -> str:
+    """A validation message in the words of the editable table:
+    « structures[0].places_ouvertes.2024 : … » → « Crèche X (ligne 1) — Places 2024 : … »."""
+    structs = list(scenario.get("structures", []))
+
+    def name(i: str) -> str:
+        k = int(i)
+        nom = structs[k].get("nom") if k < len(structs) else None
+        return f"« {nom} » (ligne {k + 1})" if nom else f"Ligne {k + 1}"
+
+    out = _PATH_PLACES.sub(lambda m: f"{name(m.group(1))} — Places {m.group(2)}", message)
+    labels = {**SCALAR_FIELDS, **BOOL_FIELDS, "nom": "Structure", "code_insee": "Commune (INSEE)",
+              "gestion": "Gestion", "places_ouvertes": "Places"}
+    return _PATH_FIELD.sub(lambda m: f"{name(m.group(1))} — {labels.get(m.group(2), m.group(2))}", out)

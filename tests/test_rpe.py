@@ -165,3 +165,19 @@ def test_cli_text_and_errors(tmp_store, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_path / "vide"))
     assert main([]) == 1
     assert "build-reference" in capsys.readouterr().err
+
+
+def test_restricting_the_target_to_one_ept_keeps_only_its_towns(reference_store):
+    """Plaine Commune (EPT) inside Seine-Saint-Denis: the share is computed on its own towns."""
+    from planning.coverage import load_inputs
+    from planning.rpe import rpe_target
+
+    inputs = load_inputs(reference_store)
+    if not inputs.has_structures():
+        pytest.skip("pas de liste de structures dans le magasin")
+    dep = rpe_target(inputs, 2026, departement="93")
+    pc = dep.restreint("ept", "200057867", "Plaine Commune")
+    expected = [v for v in dep.villes if v.ept_code == "200057867"]
+    assert pc.nb_communes == len(expected) and 0 < pc.nb_communes < dep.nb_communes
+    assert pc.nb_avec_rpe == sum(v.nb_rpe > 0 for v in expected)
+    assert pc.to_dict()["territoire"]["nom"] == "Plaine Commune"

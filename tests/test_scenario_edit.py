@@ -88,3 +88,14 @@ def test_top_amount_communes_and_weighted_financial_potential():
     # (1000 × 3000 + 700 × 1000) / 4000 = 925
     assert potentiel_financier_moyen(dgcl, pop, ["A", "B"]) == 925.0
     assert potentiel_financier_moyen(dgcl, pop, ["Z"]) is None and potentiel_financier_moyen(None, pop, ["A"]) is None
+
+
+def test_validation_messages_name_the_structure_and_the_column():
+    from planning.scenario_edit import message_lisible
+
+    sc = {"structures": [{"nom": "Crèche des Lilas"}, {"nom": ""}]}
+    assert message_lisible("structures[0].places_ouvertes.2024 : nombre négatif", sc) == \
+        "« Crèche des Lilas » (ligne 1) — Places 2024 : nombre négatif"
+    assert message_lisible("structures[1].prix_revient_horaire : champ obligatoire manquant", sc) == \
+        "Ligne 2 — Prix de revient (€/h) : champ obligatoire manquant"
+    assert message_lisible("territoire.communes : liste vide", sc) == "territoire.communes : liste vide"
