@@ -199,7 +199,11 @@ with guard("construire la carte de couverture"):
         cols = [c for c in TABLE_COLUMNS if c in vals.columns and c != ind]
         cols.insert(2, ind)  # the mapped figure right after the name
         shown = vals[cols].rename(columns={**TABLE_COLUMNS, ind: meta["label"]})
-        sort_col = meta["label"] if ind in PERIOD_INDICATORS else TABLE_COLUMNS.get(ind, ind)
+        for c in shown.columns:  # booleans and labels: words, not True/None
+            if shown[c].dtype == bool or shown[c].dtype == object or str(shown[c].dtype) in ("str", "string"):
+                shown[c] = shown[c].map(lambda v: "oui" if v is True else "non" if v is False else
+                                        ("n.d." if v is None or (isinstance(v, float) and pd.isna(v)) else v))
+        sort_col = meta["label"]
         if sort_col in shown.columns:
             shown = shown.sort_values(sort_col, ascending=not meta.get("higher_is_better", True), na_position="last")
         st.markdown(f"**{len(shown)} {ECHELLE_LABEL[echelle].lower()}** (cliquez un en-tête pour trier)")

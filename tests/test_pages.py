@@ -1,6 +1,7 @@
 """AppTest smoke tests: every page renders on the demo store without an exception."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,3 +142,15 @@ def test_coverage_page_shows_places_created_and_closed_over_a_period(demo_store)
                            par_annee=False).set_index("code")["variation_nette_psu"]
     got = table.set_index("Code")[col]
     assert (got == ref.loc[got.index]).all()
+
+
+def test_coverage_table_puts_the_mapped_figure_first_and_sorts_by_it(demo_store):
+    at = _run("pages/couverture.py", {"dep": "89"})
+    table = at.dataframe[0].value
+    label = "Places d'EAJE pour 100 enfants de moins de 3 ans"
+    assert list(table.columns[:3]) == ["Code", "Nom", label]
+    v = table[label].to_numpy(dtype=float)
+    known = v[~pd.isna(v)]
+    assert (known[:-1] >= known[1:]).all()              # best coverage first
+    assert pd.isna(v[len(known):]).all()               # « donnée non disponible » last, not mixed with 0
+    assert set(table["QPV"]) <= {"oui", "non", "n.d."}
