@@ -175,8 +175,9 @@ with guard("construire la carte de couverture"):
         st.warning("La carte des communes de toute la France est trop lourde : choisissez un département.")
         st.stop()
     dep = terr.departement if terr.niveau != "france" else None
+    # a disabled checkbox keeps its last value: structures are never drawn on the France view
     layers = tuple(k for k, on in (("qpv", show_qpv), ("frr", show_frr), ("zrr", show_zrr),
-                                   ("structures", show_pts)) if on)
+                                   ("structures", show_pts and terr.niveau != "france")) if on)
     filt = tuple(sorted((k, v) for k, v in filters.items() if v))
     per = tuple(periode) if ind in PERIOD_INDICATORS else ()
     meta = indicator_meta(ind, annee, per)
@@ -218,8 +219,10 @@ with guard("construire la carte de couverture"):
                            mime="text/csv", key="cov_dl_csv")
         d2.download_button("Excel", frame_to_xlsx(shown, "Couverture", notes), file_name=f"couverture_{annee}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="cov_dl_xlsx")
-        d3.download_button("Carte HTML", map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
-                                                 terr.code if terr.niveau == "commune" else None, "inline", per),
+        hl = terr.code if terr.niveau == "commune" else None
+        d3.download_button("Carte HTML",  # built only when clicked (self-contained: Leaflet inlined)
+                           lambda: map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre, hl,
+                                           "inline", per),
                            file_name=f"carte_{annee}.html", mime="text/html", key="cov_dl_html",
                            help="Carte interactive autonome (fonctionne hors ligne, sans l'application).")
 
