@@ -175,15 +175,18 @@ def browser_side() -> None:
 
             t0 = time.perf_counter()
             pg.goto(f"{url}/couverture?dep=93")
-            record("ouverture de l'application sur la carte du 93 (chargement complet)", map_drawn("Seine-Saint-Denis", t0))
+            record("ouverture de l'application sur la carte du 93 (chargement complet)",
+                   map_drawn("— Département Seine-Saint-Denis", t0))
             sidebar_dep = pg.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
             for typed, needle, label, budget in (
-                ("Yonne", "Yonne", "département rural (89)", None),
-                ("Seine-Saint-Denis", "Seine-Saint-Denis", "département dense (93)", None),
-                ("France", "France entière", "France (départements)", None),
-                ("Yonne", "Yonne", "département rural (89)", BUDGETS["carte_departement_navigateur"]),
-                ("Seine-Saint-Denis", "Seine-Saint-Denis", "département dense (93)", BUDGETS["carte_departement_navigateur"]),
-                ("France", "France entière", "France (départements)", BUDGETS["carte_france_navigateur"]),
+                # the needle is the map title: département names also appear inside the France map
+                ("Yonne", "— Département Yonne", "département rural (89)", None),
+                ("Seine-Saint-Denis", "— Département Seine-Saint-Denis", "département dense (93)", None),
+                ("France", "— France entière", "France (départements)", None),
+                ("Yonne", "— Département Yonne", "département rural (89)", BUDGETS["carte_departement_navigateur"]),
+                ("Seine-Saint-Denis", "— Département Seine-Saint-Denis", "département dense (93)",
+                 BUDGETS["carte_departement_navigateur"]),
+                ("France", "— France entière", "France (départements)", BUDGETS["carte_france_navigateur"]),
             ):
                 sidebar_dep.click()
                 pg.keyboard.type(typed)
@@ -201,9 +204,11 @@ def browser_side() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
+    ap.add_argument("--navigateur-seul", action="store_true")
     args = ap.parse_args()
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
-    server_side()
+    if not args.navigateur_seul:
+        server_side()
     if not args.sans_navigateur:
         browser_side()
     print("\nRésumé")
