@@ -91,6 +91,7 @@ with guard("comparer les scénarios"):
         fig.add_scatter(x=d["annee"], y=d["ecart_reste_a_charge"], name=f"{name} — reste à charge",
                         mode="lines+markers", line=dict(color=palette[i % 5], dash="dash"))
     fig.update_layout(barmode="group", height=400, separators=", ", yaxis_title="€ (écart avec la référence)",
+                      yaxis_tickformat=",.0f",
                       xaxis=dict(dtick=1), legend=dict(orientation="h", y=-0.2), margin=dict(t=20))
     st.plotly_chart(fig, width="stretch", key="cmp_chart")
     st.markdown("Tableau des écarts (alternative textuelle du graphique)")

@@ -250,7 +250,7 @@ with guard("calculer le scénario"):
     fig.add_scatter(x=py["annee"], y=py["participations_familiales"], name="Participations familiales",
                     mode="lines+markers", line=dict(color="#D55E00", width=2, dash="dot"), marker_symbol="square")
     fig.update_layout(barmode="stack", height=430, separators=", ", legend=dict(orientation="h", y=-0.2),
-                      yaxis_title="€ par an", xaxis=dict(dtick=1), margin=dict(t=30),
+                      yaxis_title="€ par an", yaxis_tickformat=",.0f", xaxis=dict(dtick=1), margin=dict(t=30),
                       title="Financement Caf par année (barres) et reste à charge (ligne)")
     st.plotly_chart(fig, width="stretch", key="sim_chart")
 
