@@ -208,11 +208,17 @@ with guard("construire la carte de couverture"):
         if sort_col in shown.columns:
             shown = shown.sort_values(sort_col, ascending=not meta.get("higher_is_better", True), na_position="last")
         st.markdown(f"**{len(shown)} {ECHELLE_LABEL[echelle].lower()}** (cliquez un en-tête pour trier)")
+        for c in shown.columns:  # one decimal, on screen and in the downloads
+            if pd.api.types.is_float_dtype(shown[c]):
+                shown[c] = shown[c].round(1)
         cfg = {c: st.column_config.NumberColumn(format="localized", width="small")
                for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
-        cfg[shown.columns[2]] = st.column_config.NumberColumn(format="localized", width="medium")
-        cfg["Nom"] = st.column_config.TextColumn(width="medium")
-        st.dataframe(shown, hide_index=True, height=560, width="stretch", column_config=cfg)
+        cfg[shown.columns[2]] = st.column_config.NumberColumn(
+            format="localized", width="small", help=f"{meta['label']} ({meta['unite']})")
+        cfg["Nom"] = st.column_config.TextColumn(width="medium", pinned=True)
+        # the code stays in the downloads; on screen the name (pinned) and the mapped figure come first
+        st.dataframe(shown, hide_index=True, height=560, width="stretch", column_config=cfg,
+                     column_order=[c for c in shown.columns if c != "Code"])
         notes = [f"{meta['label']} ({meta['unite']}), {annee}", f"Source : {meta['source']}"]
         d1, d2, d3 = st.columns(3)
         d1.download_button("CSV", frame_to_csv(shown, notes), file_name=f"couverture_{annee}.csv",
