@@ -78,6 +78,7 @@ def server_side() -> None:
              ("France par EPCI", "epci", None, None),
              ("Seine-Saint-Denis (93), communes", "commune", ("departement", "93"), "93"),
              ("Yonne (89), communes", "commune", ("departement", "89"), "89")]
+    sizes: dict[str, tuple[float, float]] = {}
     for label, echelle, spec, dep in cases:
         coverage_map._geometries.cache_clear()
         t0 = time.perf_counter()
@@ -95,6 +96,7 @@ def server_side() -> None:
         record(f"{label} : à froid (simplification + carte)", cold)
         record(f"{label} : à chaud (autre indicateur ou année)", warm, budget=BUDGETS["interaction_chaude"])
         record(f"{label} : HTML envoyé", len(html.encode()) / 1024, unit="Ko")
+        sizes[label] = (warm, len(html.encode()))
     # the naive approach, measured once (about 20 s): whole unsimplified commune layer via folium GeoJson
     print("   Approche naïve : toutes les communes, non simplifiées, folium GeoJson + GeoJsonTooltip")
     import folium
@@ -105,8 +107,12 @@ def server_side() -> None:
     m = folium.Map(location=[46.6, 2.4], zoom_start=6, tiles=None)
     folium.GeoJson(com, tooltip=folium.GeoJsonTooltip(fields=["nom"])).add_to(m)
     naive = m.get_root().render()
-    record("naïf : construction à chaque rerun", time.perf_counter() - t0)
+    naive_t = time.perf_counter() - t0
+    record("naïf : construction à chaque rerun", naive_t)
     record("naïf : HTML envoyé à chaque rerun", len(naive.encode()) / 1024, unit="Ko")
+    for label, (warm, size) in sizes.items():
+        print(f"     rapport naïf / {label} : ×{naive_t / warm:,.0f} en temps serveur, "
+              f"×{len(naive.encode()) / size:,.0f} en taille envoyée".replace(",", " "))
 
     print("5. Documents")
     from exports import build_ctg_onepager, build_sdsf_pack
