@@ -14,23 +14,10 @@ from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometr
 from pages._data import coverage_inputs, table, territoire_spec
 from pages._ui import (children_estimate_note, demo_banner, fr_num, guard, manifest_token, require_store, store,
                        territory_picker)
-from planning.coverage import INDICATEURS, description, indicateurs, trajectoire_cog_psu, variation_places
+from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
+from planning.carte import meta as carte_meta
+from planning.coverage import INDICATEURS, trajectoire_cog_psu
 
-# Flows over a period (created, closed, net), from planning.coverage.variation_places
-PERIOD_INDICATORS = {
-    "variation_nette": "Variation nette des places d'EAJE sur la période",
-    "places_creees": "Places d'EAJE créées sur la période",
-    "places_fermees": "Places d'EAJE fermées sur la période",
-    "variation_nette_psu": "Variation nette des places d'EAJE en PSU sur la période",
-    "places_creees_psu": "Places d'EAJE en PSU créées sur la période",
-    "places_fermees_psu": "Places d'EAJE en PSU fermées sur la période",
-}
-MAP_INDICATORS = [c for c in INDICATEURS if c not in ("variation_nette_psu", "part_villes_10000_avec_rpe")] \
-    + list(PERIOD_INDICATORS)
-
-
-def indicator_label(code: str) -> str:
-    return PERIOD_INDICATORS.get(code) or INDICATEURS[code].label
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
     "places_eaje": "Places EAJE", "places_psu": "dont PSU", "places_hors_psu": "dont hors PSU",
@@ -98,39 +85,14 @@ def spec_for_scale() -> tuple[str, str] | None:
     return territoire_spec(terr)
 
 
-def apply_filters(df: pd.DataFrame, f: dict) -> pd.DataFrame:
-    if f.get("qpv"):
-        df = df[df["qpv"].fillna(False).astype(bool)]
-    if f.get("frr"):
-        df = df[df["classement_frr"].isin(["FRR", "FRR+"])]
-    if f.get("taille"):
-        df = df[df["taille"].isin(f["taille"])]
-    if f.get("densite"):
-        df = df[df["niveau_densite"].isin(f["densite"])]
-    return df
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: tuple,
                periode: tuple = ()) -> pd.DataFrame:
-    df = indicateurs(coverage_inputs(), echelle, annee, territoire=spec)
-    if periode:
-        flows = variation_places(coverage_inputs(), periode[0], periode[1], niveau=echelle, territoire=spec,
-                                 par_annee=False)
-        df = df.merge(flows[["code"] + list(PERIOD_INDICATORS)], on="code", how="left")
-    return apply_filters(df, dict(filt)).reset_index(drop=True)
+    return valeurs(coverage_inputs(), echelle, spec, annee, dict(filt), periode)
 
 
 def indicator_meta(ind: str, annee: int, periode: tuple) -> dict:
-    if ind not in PERIOD_INDICATORS:
-        return description(ind, coverage_inputs(), annee)
-    base = description("places_eaje", coverage_inputs(), annee)
-    return {**base, "code": ind, "label": f"{PERIOD_INDICATORS[ind]} {periode[0]}-{periode[1]}",
-            "unite": "places (créations moins fermetures)" if ind.startswith("variation") else "places",
-            "format": "nombre", "higher_is_better": True,
-            "description": "Places des structures ouvertes (ou fermées) entre le 1er janvier de la première année et "
-                           "le 31 décembre de la dernière, d'après les dates d'ouverture et de fermeture de la liste "
-                           "des structures."}
+    return carte_meta(ind, coverage_inputs(), annee, periode)
 
 
 @st.cache_data(show_spinner="Construction de la carte…", max_entries=32)
