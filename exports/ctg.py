@@ -14,7 +14,7 @@ import pandas as pd
 
 from .charts import bar_chart
 from .common import is_fictif, slug, sources_table
-from .document import (Colonne, Document, Section, Tableau, fr_eur, fr_num, fr_pct, masque_effectif)
+from .document import (Colonne, Document, Section, Tableau, fr_eur, fr_num, masque_effectif)
 from .sdsf import ExportImpossible, TAUX_LIB
 
 COUCHES = ("communes", "enfants_moins_3", "structures", "qpv", "frr")

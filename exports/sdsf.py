@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import datetime as dt
-import time
 from typing import Iterable
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 
 from .charts import bar_chart, hbar_chart
 from .common import is_fictif, slug, sources_table
-from .document import (Colonne, Document, Section, Tableau, fr_date, fr_eur, fr_num, fr_pct,
+from .document import (Colonne, Document, Section, Tableau, fr_date, fr_num, fr_pct,
                        masque_effectif, MASQUE_EFFECTIF, MASQUE_DERIVE)
 
 FORMATS = ("pptx", "pdf", "xlsx")
@@ -286,7 +285,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="nb_assistants_maternels")],
         nom_feuille="RPE AM par ETP")
     sections.append(Section(
-        f"Assistants maternels par ETP d'animation de RPE (COG-01-10)", image=png_am,
+        "Assistants maternels par ETP d'animation de RPE (COG-01-10)", image=png_am,
         image_alt="Barres horizontales : assistants maternels par ETP pour chaque RPE, avec la cible COG",
         tableau=t_am,
         points=[f"Département : {_rate(depi['am_par_etp'], depi['am_rpe'])} assistants maternels par ETP "
@@ -341,8 +340,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         titre=f"Schéma départemental des services aux familles — {nom_dep}",
         sous_titre=f"Pack du comité départemental (CDSF) — situation au 31 décembre {annee}",
         sections=sections, fictif=fictif, date=today,
-        couverture=[f"Indicateurs de la COG État–Cnaf 2023-2027 : couverture EAJE, trajectoire des places PSU "
-                    f"(COG-01-01), RPE (COG-01-10, COG-01-11)."],
+        couverture=["Indicateurs de la COG État–Cnaf 2023-2027 : couverture EAJE, trajectoire des places PSU "
+                    "(COG-01-01), RPE (COG-01-10, COG-01-11)."],
         sources=sources_table(store, COUCHES), tableaux_annexes=[t_grp_full])
     return doc
 

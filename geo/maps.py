@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import folium
-import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
 

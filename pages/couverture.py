@@ -12,11 +12,11 @@ from data.store import NATURE_FICTIF
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometries
 from pages._data import coverage_inputs, table, territoire_spec
-from pages._ui import (children_estimate_note, demo_banner, fr_num, guard, manifest_token, require_store, store,
+from pages._ui import (children_estimate_note, demo_banner, guard, manifest_token, require_store, store,
                        territory_picker)
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
 from planning.carte import meta as carte_meta
-from planning.coverage import INDICATEURS, trajectoire_cog_psu
+from planning.coverage import trajectoire_cog_psu
 
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",

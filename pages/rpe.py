@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from exports.frames import frame_to_csv, frame_to_xlsx
-from geo.classes import categories, fr_int, fr_number
+from geo.classes import categories
 from geo.coverage_map import geometries
 from geo.maps import choropleth_map, map_html
 from pages._data import coverage_inputs

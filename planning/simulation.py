@@ -21,7 +21,7 @@ import numpy as np
 
 from . import bonus as B
 from . import psu as P
-from .parametres import Baremes, ParametreAbsent, ParametreInconnu
+from .parametres import Baremes, ParametreAbsent
 from .participations import participations_structure
 from .psu import EPS, Montant, fr_euros, fr_nombre, fr_pct
 

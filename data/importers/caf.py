@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..codes import fold_arrondissement, is_arrondissement, normalise_insee
+from ..codes import normalise_insee
 from ..store import Store
 from .common import (Built, Col, Problems, Table, _short, check_cells, commune_reference, fold_codes,
-                     normalise_header, number_column, parse_date, read_table, report_duplicates)
+                     number_column, parse_date, read_table, report_duplicates)
 from .official import _info
 
 LEVELS = ("com", "epci", "dep", "nat")
@@ -100,7 +99,6 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
     level = _detect_level(table, fichier, probs)
     if what == "places" and level == "nat":
         probs.warn("fichier national de places : écrit dans caf_places_nat.")
-    cols = set(table.frame.columns)
     code_col = next((c for c in table.frame.columns if c in CODE_FIELDS.get(level, ())), None)
     name_col = next((c for c in table.frame.columns if c in NAME_FIELDS.get(level, ())), None)
     if level != "nat" and code_col is None:

@@ -9,8 +9,7 @@ import pandas as pd
 
 from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, _short, base_frame, check_cells, check_size,
-                     commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
+from .common import (Built, Col, Problems, Table, _short, base_frame, check_cells, commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
                      parse_bool, read_table, report_duplicates, resolve_columns, text_column, year_in)
 
 CODE_COMMUNE = Col("code_insee", ("codgeo", "insee_com", "code_commune", "com", "codecommune", "code_insee_commune",

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codes import normalise_insee
 from ..store import NATURE_IMPORTE, LayerInfo, Store
 from .common import (Built, Col, Problems, Table, _fr_num, _short, check_cells, code_column, commune_reference,
                      date_column, fold_codes, normalise_header, number_column, parse_bool, read_table,
