@@ -201,6 +201,17 @@ def browser_side() -> None:
                 pg.keyboard.press("Enter")
                 run = "à chaud" if budget else "première fois"
                 record(f"changement de territoire → carte {label} dessinée, {run}", map_drawn(needle, t0), budget=budget)
+            for q, needle, label, budget in (("dep=89", "— Département Yonne", "Yonne (89)",
+                                              BUDGETS["carte_departement_navigateur"]),
+                                             ("dep=", "— France entière", "France", BUDGETS["carte_france_navigateur"])):
+                other = b.new_page(viewport={"width": 1400, "height": 1000})
+                t0 = time.perf_counter()
+                other.goto(f"{url}/couverture?{q}")
+                pg_saved, pg = pg, other
+                record(f"nouvel onglet (serveur déjà chaud) → carte {label} dessinée", map_drawn(needle, t0),
+                       budget=budget)
+                pg = pg_saved
+                other.close()
             b.close()
     finally:
         proc.terminate()

@@ -90,7 +90,7 @@ def warm_up() -> bool:
     def run() -> None:
         try:
             s = store()
-            for echelle in ("departement", "epci"):
+            for echelle in ("departement",):  # the EPCI layer (1 s) is simplified on first use
                 geometries(s, echelle, None)
         except Exception:  # noqa: BLE001 - a warm-up never breaks the app
             pass

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from data.store import NATURE_FICTIF
@@ -93,6 +92,25 @@ def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: t
 
 def indicator_meta(ind: str, annee: int, periode: tuple) -> dict:
     return carte_meta(ind, coverage_inputs(), annee, periode)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def traj_chart(token: str, spec: tuple | None, this_year: int) -> bytes:
+    from exports.charts import bar_chart
+
+    t = trajectoire_cog_psu(coverage_inputs(), 2023, 2027, territoire=spec)
+    obs = t["annee"] <= this_year
+    nan = float("nan")
+    return bar_chart(
+        t["annee"].tolist(),
+        {"Variation nette (toutes communes)": t["variation_nette_psu"].where(obs, nan).tolist(),
+         "dont communes avec QPV": t["variation_nette_psu_qpv"].where(obs, nan).tolist(),
+         "dont communes FRR / ZRR": t["variation_nette_psu_frr_zrr"].where(obs, nan).tolist()},
+        title="Variation nette des places PSU par an", ylabel="places PSU",
+        subtitle="Années non encore observées : pas de barre",
+        line=("Trajectoire COG-01-01 rapportée au territoire", t["cible_territoire"].tolist()),
+        fictif=store().info("structures") is not None and store().info("structures").nature == NATURE_FICTIF,
+        figsize=(10.0, 4.2), dpi=110)
 
 
 @st.cache_data(show_spinner="Construction de la carte…", max_entries=32)
@@ -205,18 +223,13 @@ with guard("calculer la variation des places PSU"):
         traj.loc[future, obs] = float("nan")
     st.caption(traj.attrs.get("libelle", "") + (f" Années après {this_year} : pas encore observées." if future.any()
                                                 else ""))
-    fig = go.Figure()
-    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu"], name="Variation nette (toutes communes)",
-                marker_color="#0072B2")
-    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu_qpv"], name="dont communes avec QPV",
-                marker_color="#CC79A7", marker_pattern_shape="/")
-    fig.add_bar(x=traj["annee"], y=traj["variation_nette_psu_frr_zrr"], name="dont communes FRR / ZRR",
-                marker_color="#E69F00", marker_pattern_shape=".")
-    fig.add_scatter(x=traj["annee"], y=traj["cible_territoire"], name="Trajectoire COG-01-01 rapportée au territoire",
-                    mode="lines+markers", line=dict(color="#000000", dash="dash", width=3), marker_symbol="diamond")
-    fig.update_layout(barmode="group", height=380, separators=", ", xaxis=dict(dtick=1),
-                      yaxis_title="places PSU par an", legend=dict(orientation="h", y=-0.25), margin=dict(t=10))
-    st.plotly_chart(fig, width="stretch", key="cov_traj")
+    # A static picture (same renderer as the committee documents): an interactive chart here would
+    # hold the map back by 1.5-2 s on every new tab (the charting bundle loads first).
+    png = traj_chart(manifest_token(), spec_t, this_year)
+    st.image(png, width="stretch",
+             caption="Barres : variation nette des places PSU par an (toutes communes, dont communes avec QPV, "
+                     "dont communes FRR / ZRR) ; losanges : trajectoire COG-01-01 rapportée au territoire. "
+                     "Mêmes chiffres dans le tableau ci-dessous.")
     tab = traj[["annee", "places_creees_psu", "places_fermees_psu", "variation_nette_psu", "variation_nette_psu_qpv",
                 "variation_nette_psu_frr_zrr", "cible_territoire", "ecart"]].rename(columns={
         "annee": "Année", "places_creees_psu": "Places PSU créées", "places_fermees_psu": "Places PSU fermées",
