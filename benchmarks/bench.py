@@ -111,8 +111,9 @@ def server_side() -> None:
     record("naïf : construction à chaque rerun", naive_t)
     record("naïf : HTML envoyé à chaque rerun", len(naive.encode()) / 1024, unit="Ko")
     for label, (warm, size) in sizes.items():
-        print(f"     rapport naïf / {label} : ×{naive_t / warm:,.0f} en temps serveur, "
-              f"×{len(naive.encode()) / size:,.0f} en taille envoyée".replace(",", " "))
+        t_ratio = f"{naive_t / warm:,.0f}".replace(",", " ")
+        s_ratio = f"{len(naive.encode()) / size:,.0f}".replace(",", " ")
+        print(f"     rapport naïf / {label} : ×{t_ratio} en temps serveur, ×{s_ratio} en taille envoyée")
 
     print("5. Documents")
     from exports import build_ctg_onepager, build_sdsf_pack
