@@ -24,6 +24,24 @@ with guard("afficher l'état des données"):
     c3.metric("EPCI", fr_num(facts.get("epci")))
     c4.metric("Départements", fr_num(facts.get("departements")))
 
+    st.subheader(f"Chiffres clés — {terr.libelle}")
+    from pages._data import coverage_inputs, territoire_spec
+    from planning.coverage import description, indicateurs
+
+    inp = coverage_inputs()
+    annee = pd.Timestamp.today().year
+    spec = territoire_spec(terr)
+    row = indicateurs(inp, terr.niveau if terr.niveau != "france" else "france", annee, territoire=spec)
+    row = row[row["code"] == terr.code].iloc[0] if terr.code and (row["code"] == terr.code).any() else row.iloc[0]
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric("Enfants de moins de 3 ans", fr_num(row["enfants_moins_3"]))
+    k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_num(row["places_eaje"]))
+    k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_num(row["taux_eaje"], 1))
+    k4.metric("RPE situés sur le territoire", fr_num(row["nb_rpe"]))
+    st.caption(f"Sources : {description('taux_eaje', inp, annee)['source']}. « donnée non disponible » : la liste "
+               "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "
+               "sans liste importée).")
+
     st.subheader("Données chargées")
     rows = []
     for name, info in sorted(s.layers().items()):

@@ -154,3 +154,15 @@ def test_coverage_table_puts_the_mapped_figure_first_and_sorts_by_it(demo_store)
     assert (known[:-1] >= known[1:]).all()              # best coverage first
     assert pd.isna(v[len(known):]).all()               # « donnée non disponible » last, not mixed with 0
     assert set(table["QPV"]) <= {"oui", "non", "n.d."}
+
+
+def test_home_key_figures_match_the_coverage_engine(demo_store):
+    from planning.coverage import indicateurs, load_inputs
+    from planning.formats import fr_number
+
+    at = _run("pages/accueil.py", {"dep": "93"})
+    year = pd.Timestamp.today().year
+    ref = indicateurs(load_inputs(demo_store), "departement", year, territoire=("departement", "93")).iloc[0]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Places d'EAJE pour 100 enfants de moins de 3 ans"] == fr_number(ref["taux_eaje"], 1)
+    assert metrics[f"Places d'EAJE au 31/12/{year}"] == fr_number(ref["places_eaje"], 0)
