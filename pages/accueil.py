@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from data.store import DEMO_LABEL
-from pages._ui import NATURE_BADGE, fr_num, guard, require_store, store, territory_picker
+from pages._ui import NATURE_BADGE, demo_banner, fr_num, guard, require_store, store, territory_picker
 
 st.title("Atlas Petite Enfance")
 st.markdown(
@@ -14,6 +14,7 @@ st.markdown(
 )
 require_store()
 terr = territory_picker()
+demo_banner()
 
 with guard("afficher l'état des données"):
     s = store()
