@@ -361,6 +361,13 @@ class ScenarioStore:
         except sa.exc.IntegrityError:
             raise _nom_pris(name or "", territoire) from None
 
+    @staticmethod
+    def _written(conn: Connection, scenario_id: str) -> Scenario:
+        """The scenario as this transaction wrote it (read before commit, so that a concurrent
+        writer cannot slip in between the save and what the caller gets back)."""
+        row = conn.execute(sa.select(scenarios).where(scenarios.c.id == scenario_id)).first()
+        return Scenario(_meta(row), json.loads(row.data))
+
     # -- public API
 
     def get(self, scenario_id: str) -> Scenario:
@@ -380,7 +387,8 @@ class ScenarioStore:
         text = _dump(data)
         with self._unique_names(name, territoire), self._tx(write=True) as conn:
             sid = self._insert(conn, name, territoire, text, auteur)
-        return self.get(sid)
+            written = self._written(conn, sid)
+        return written
 
     def update(self, scenario_id: str, data: dict[str, Any], expected_version: int,
                name: str | None = None, auteur: str | None = None) -> Scenario:
@@ -396,7 +404,8 @@ class ScenarioStore:
             self._save(conn, scenario_id=scenario_id, from_version=row.version,
                        name=new_name or row.name, territoire=row.territoire, data_text=text,
                        auteur=auteur, action="modification")
-        return self.get(scenario_id)
+            written = self._written(conn, scenario_id)
+        return written
 
     def rename(self, scenario_id: str, new_name: str, expected_version: int,
                auteur: str | None = None) -> Scenario:
@@ -408,7 +417,8 @@ class ScenarioStore:
             self._save(conn, scenario_id=scenario_id, from_version=row.version, name=new_name,
                        territoire=row.territoire, data_text=row.data, auteur=auteur,
                        action="renommage")
-        return self.get(scenario_id)
+            written = self._written(conn, scenario_id)
+        return written
 
     def duplicate(self, scenario_id: str, new_name: str | None = None,
                   auteur: str | None = None) -> Scenario:
@@ -427,7 +437,8 @@ class ScenarioStore:
                     suffix = f" ({n})"
                     name, n = base[: NAME_MAX - len(suffix)] + suffix, n + 1
             sid = self._insert(conn, name, row.territoire, row.data, auteur or row.auteur)
-        return self.get(sid)
+            written = self._written(conn, sid)
+        return written
 
     def delete(self, scenario_id: str, expected_version: int | None = None) -> None:
         """Remove the scenario from the list; its history stays in ``scenario_versions``."""
