@@ -27,10 +27,13 @@ with guard("charger la liste des types de fichiers"):
                         key="import_kind",
                         index=kinds.index("structures") if "structures" in kinds else 0)
     spec = KINDS[kind]
+    def as_list(v, default):
+        return [v] if isinstance(v, str) else list(v or default)
+
     st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
-               f"{', '.join(getattr(spec, 'layers', ()) or [kind])} ; formats : "
-               f"{', '.join(getattr(spec, 'extensions', ()) or ['csv', 'xlsx'])}. Colonnes attendues et variantes "
-               "acceptées : voir « Formats acceptés » en bas de page.")
+               f"{', '.join(as_list(getattr(spec, 'layers', None), [kind]))} ; formats : "
+               f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Colonnes attendues et "
+               "variantes acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
                                 key="import_file")
     if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go"):

@@ -246,6 +246,8 @@ def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good
     goto(page, f"{hostile_url}/import?dep=89")
     page.get_by_text("Liste des structures", exact=False).first.wait_for()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(bad))
+    page.get_by_text("structures_caf.csv").first.wait_for()
+    wait_idle(page)  # the upload reruns the script: click only once the button is the final one
     page.get_by_role("button", name="Vérifier et importer").click()
     page.get_by_text("Import refusé").wait_for(timeout=30000)
     wait_idle(page)
@@ -261,6 +263,8 @@ def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good
     page.keyboard.press("Enter")
     wait_idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
+    page.get_by_text("qpv_liste.csv").first.wait_for()
+    wait_idle(page)
     page.get_by_role("button", name="Vérifier et importer").click()
     try:
         page.get_by_text("ligne(s) écrite(s) dans qpv", exact=False).first.wait_for(timeout=30000)
