@@ -25,6 +25,16 @@ def _known_filter(df: pd.DataFrame, known: set[str], probs: Problems, colonne: s
     return df[keep].reset_index(drop=True)
 
 
+def _one_row_per_commune(df: pd.DataFrame, probs: Problems, colonne: str, value_cols: list[str], how: str,
+                         store, known: set[str] | None = None) -> pd.DataFrame:
+    """The shared steps of every commune-level file: fold Paris/Lyon/Marseille arrondissements
+    (``how``: "sum" or "same"), drop unknown INSEE codes with a warning, report duplicates."""
+    df = fold_frame(df, probs, colonne, value_cols, how)
+    known = known if known is not None else set(commune_reference(store)["code_insee"])
+    df = _known_filter(df, known, probs, colonne)
+    return report_duplicates(df, ["code_insee"], value_cols, "_ligne", probs, colonne, "commune")
+
+
 def _vintage(fichier: str, table: Table | None, default: str) -> tuple[int | None, str]:
     y = year_in(fichier, *(table.preamble if table else []))
     return y, (str(y) if y else default)
@@ -229,9 +239,7 @@ def build_frr(path: Path, fichier: str, store: Store, probs: Problems, publisher
             values.append(int(x))
     df["codefrr"] = values
     probs.raise_if_errors()
-    df = fold_frame(df, probs, table.label(m["code_insee"]), ["codefrr"], "same")
-    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, table.label(m["code_insee"]))
-    df = report_duplicates(df, ["code_insee"], ["codefrr"], "_ligne", probs, table.label(m["code_insee"]), "commune")
+    df = _one_row_per_commune(df, probs, table.label(m["code_insee"]), ["codefrr"], "same", store)
     probs.raise_if_errors()
     out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
                         "codefrr": pd.array(df["codefrr"].astype(int), dtype="Int64")})
@@ -268,9 +276,7 @@ def build_zrr(path: Path, fichier: str, store: Store, probs: Problems, publisher
     df["zrr"], df["libelle"] = zrr, lib
     probs.raise_if_errors()
     col = table.label(m["code_insee"])
-    df = fold_frame(df, probs, col, ["zrr"], "same")
-    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, col)
-    df = report_duplicates(df, ["code_insee"], ["zrr"], "_ligne", probs, col, "commune")
+    df = _one_row_per_commune(df, probs, col, ["zrr"], "same", store)
     probs.raise_if_errors()
     out = df[["code_insee", "zrr", "libelle"]].astype(str).sort_values("code_insee").reset_index(drop=True)
     y = year_in(fichier, *table.preamble)
@@ -304,10 +310,8 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
                         "valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
     probs.raise_if_errors()
     ccol = table.label(m["code_insee"])
-    df = fold_frame(df, probs, ccol, ["enfants"], "sum")
     ref = commune_reference(store)
-    df = _known_filter(df, set(ref["code_insee"]), probs, ccol)
-    df = report_duplicates(df, ["code_insee"], ["enfants"], "_ligne", probs, ccol, "commune")
+    df = _one_row_per_commune(df, probs, ccol, ["enfants"], "sum", store, known=set(ref["code_insee"]))
     if "pop" not in df.columns:  # fall back on the référentiel population (other year: only a gross check)
         pop = df["code_insee"].map(dict(zip(ref["code_insee"], ref["population"])))
         for _, r in df[df["enfants"] > pop * 1.5].iterrows():
@@ -367,9 +371,7 @@ def build_populations(path: Path, fichier: str, store: Store, probs: Problems, p
         probs.error("population municipale manquante — renseignez-la.", int(r["_ligne"]), table.label(m["pmun"]))
     probs.raise_if_errors()
     ccol = table.label(m["code_insee"])
-    df = fold_frame(df, probs, ccol, ["pmun", "ptot"], "sum")
-    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
-    df = report_duplicates(df, ["code_insee"], ["pmun", "ptot"], "_ligne", probs, ccol, "commune")
+    df = _one_row_per_commune(df, probs, ccol, ["pmun", "ptot"], "sum", store)
     probs.raise_if_errors()
     out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
                         "pmun": pd.array(df["pmun"].round(), dtype="Int64"),
@@ -419,9 +421,7 @@ def build_grille(path: Path, fichier: str, store: Store, probs: Problems, publis
     probs.raise_if_errors()
     ccol = table.label(m["code_insee"])
     vals = ["niveau_densite", "niveau_ruralite", "niveau_centralite"]
-    df = fold_frame(df, probs, ccol, vals, "same")
-    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
-    df = report_duplicates(df, ["code_insee"], vals, "_ligne", probs, ccol, "commune")
+    df = _one_row_per_commune(df, probs, ccol, vals, "same", store)
     probs.raise_if_errors()
     out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
                         "niveau_densite": df["niveau_densite"].astype("int64"),
@@ -480,9 +480,7 @@ def build_dgcl(path: Path, fichier: str, store: Store, probs: Problems, publishe
     probs.raise_if_errors()
     ccol = table.label(m["code_insee"])
     vals = ["potentiel_financier_hab", "frr_ou_zrr", "population_qpv"]
-    df = fold_frame(df, probs, ccol, vals, "same")
-    df = _known_filter(df, set(commune_reference(store)["code_insee"]), probs, ccol)
-    df = report_duplicates(df, ["code_insee"], vals, "_ligne", probs, ccol, "commune")
+    df = _one_row_per_commune(df, probs, ccol, vals, "same", store)
     probs.raise_if_errors()
     out = pd.DataFrame({"code_insee": df["code_insee"].astype(str),
                         "potentiel_financier_hab": df["potentiel_financier_hab"].astype(float),
