@@ -79,20 +79,17 @@ def server_side() -> None:
              ("Seine-Saint-Denis (93), communes", "commune", ("departement", "93"), "93"),
              ("Yonne (89), communes", "commune", ("departement", "89"), "89")]
     sizes: dict[str, tuple[float, float]] = {}
+    def build_map(label: str, echelle: str, spec, dep) -> str:
+        """What the coverage page does for one map: indicators, geometry, HTML."""
+        vals = indicateurs(inputs, echelle, 2026, territoire=spec)
+        g = geometries(store, echelle, dep)
+        return coverage_map_html(g[g["code"].isin(vals["code"])], vals,
+                                 indicateur=description("taux_eaje", inputs, 2026), annee=2026, titre=label)
+
     for label, echelle, spec, dep in cases:
         coverage_map._geometries.cache_clear()
-        t0 = time.perf_counter()
-        vals = indicateurs(inputs, echelle, 2026, territoire=spec)
-        g = geometries(store, echelle, dep)
-        html = coverage_map_html(g[g["code"].isin(vals["code"])], vals, indicateur=description("taux_eaje", inputs, 2026),
-                                 annee=2026, titre=label)
-        cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        vals = indicateurs(inputs, echelle, 2026, territoire=spec)
-        g = geometries(store, echelle, dep)
-        html = coverage_map_html(g[g["code"].isin(vals["code"])], vals, indicateur=description("taux_eaje", inputs, 2026),
-                                 annee=2026, titre=label)
-        warm = time.perf_counter() - t0
+        _, cold = timed(build_map, label, echelle, spec, dep)
+        html, warm = timed(build_map, label, echelle, spec, dep)
         record(f"{label} : à froid (simplification + carte)", cold)
         record(f"{label} : à chaud (autre indicateur ou année)", warm, budget=BUDGETS["interaction_chaude"])
         record(f"{label} : HTML envoyé", len(html.encode()) / 1024, unit="Ko")
