@@ -15,7 +15,7 @@ from pages._ui import (children_estimate_note, demo_banner, guard, manifest_toke
                        territory_picker)
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
 from planning.carte import meta as carte_meta
-from planning.coverage import trajectoire_cog_psu
+from planning.coverage import ouvertes, trajectoire_cog_psu
 
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
@@ -137,11 +137,8 @@ def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: 
     if "structures" in layers:
         st_df = table("structures")
         if st_df is not None:
-            end = pd.Timestamp(year=annee, month=12, day=31)
-            op = pd.to_datetime(st_df["date_ouverture"], errors="coerce")
-            cl = pd.to_datetime(st_df["date_fermeture"], errors="coerce")
             codes = set(geometries(s, "commune", dep)["code"]) if echelle != "commune" else set(geoms["code"])
-            pts = st_df[st_df["code_insee"].isin(codes) & (op.isna() | (op <= end)) & (cl.isna() | (cl > end))]
+            pts = st_df[st_df["code_insee"].isin(codes) & ouvertes(st_df, annee)]
             fictif = (s.info("structures").nature == NATURE_FICTIF)
     return coverage_map_html(geoms, vals, indicateur=indicator_meta(ind, annee, periode), annee=annee,
                              methode=methode, titre=titre, couches=couches, structures=pts,

@@ -474,6 +474,14 @@ def _open_mask(s: dict, annee: int) -> np.ndarray:
     return opened & not_closed
 
 
+def ouvertes(structures: pd.DataFrame, annee: int) -> pd.Series:
+    """Structures open on 31 December of ``annee`` (same rule as every indicator: opened on or
+    before that day, not closed by then; a missing opening date counts as open)."""
+    s = {"ouv": pd.to_datetime(structures["date_ouverture"], errors="coerce").to_numpy("datetime64[ns]"),
+         "ferm": pd.to_datetime(structures["date_fermeture"], errors="coerce").to_numpy("datetime64[ns]")}
+    return pd.Series(_open_mask(s, annee), index=structures.index)
+
+
 def _commune_stock(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
     """Places, RPE counts and staffing per commune (NaN where the structure list is unknown)."""
     key = ("stock", int(annee))

@@ -12,6 +12,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from .coverage import ouvertes
 from .parametres import Baremes
 from .simulation import valeur_annee
 
@@ -33,13 +34,6 @@ BOOL_FIELDS = {"fournit_couches": "Couches fournies", "fournit_repas": "Repas fo
 
 def places_column(annee: int) -> str:
     return f"places_{annee}"
-
-
-def _open_in(df: pd.DataFrame, annee: int) -> pd.Series:
-    end = pd.Timestamp(year=annee, month=12, day=31)
-    opened = pd.to_datetime(df["date_ouverture"], errors="coerce")
-    closed = pd.to_datetime(df["date_fermeture"], errors="coerce")
-    return (opened.isna() | (opened <= end)) & (closed.isna() | (closed > end))
 
 
 def scenario_from_store(
@@ -69,11 +63,10 @@ def scenario_from_store(
     if structures is not None and len(structures):
         sub = structures[structures["code_insee"].isin(codes) & structures["type"].isin(EAJE_PSU_TYPES)
                          & structures["psu"].astype(bool)]
-        for _, s in sub.sort_values(["code_insee", "nom"]).iterrows():
-            places = {}
-            for y in range(debut, fin + 1):
-                open_y = bool(_open_in(s.to_frame().T, y).iloc[0])
-                places[str(y)] = int(s["places"]) if open_y else 0
+        sub = sub.sort_values(["code_insee", "nom"])
+        open_by_year = {y: ouvertes(sub, y) for y in range(debut, fin + 1)}
+        for i, s in sub.iterrows():
+            places = {str(y): int(s["places"]) if open_by_year[y][i] else 0 for y in range(debut, fin + 1)}
             if not any(places.values()):
                 continue
             # compact per-year value: keep only the changes

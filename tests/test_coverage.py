@@ -278,3 +278,15 @@ def test_load_inputs_from_store(tmp_store):
     assert "données fictives de démonstration" in d["source"]
     aux = row(indicateurs(inp, "commune", 2024, territoire="commune:89024"), "89024")
     assert aux["places_eaje"] == 20
+
+
+def test_structures_open_on_31_december():
+    from planning.coverage import ouvertes
+
+    df = pd.DataFrame({
+        "date_ouverture": ["2024-12-31", "2025-01-01", None, "2010-01-01", "2010-01-01"],
+        "date_fermeture": [None, None, None, "2024-12-31", "2025-01-01"],
+    })
+    # opened on the last day counts; opened the next day does not; unknown opening counts;
+    # closed on 31 December is not open at the end of that day; closed the next day still is
+    assert ouvertes(df, 2024).tolist() == [True, False, True, False, True]
