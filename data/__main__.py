@@ -44,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kind", help="type de fichier (voir `python -m data kinds`)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="rapport d'import en JSON")
+    p.add_argument("--nom", default=None, help="nom du fichier affiché dans les messages (fichier téléversé)")
+    p.add_argument("--progression", default=None, help="fichier JSON où écrire l'avancement (page Import)")
+    p.add_argument("--isoler", action="store_true",
+                   help="appliquer à ce processus les limites de mémoire et de temps (docs/LIMITES.md)")
 
     sub.add_parser("kinds", help="types de fichiers importables")
 
@@ -73,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "import":
             from .importers import run_import_cli
 
-            return run_import_cli(args.kind, args.file, as_json=args.json)
+            return run_import_cli(args.kind, args.file, as_json=args.json, nom=args.nom,
+                                  progression=args.progression, isoler=args.isoler)
         if args.cmd == "fetch":
             from .fetch import run_fetch_cli
 

@@ -2,11 +2,12 @@
 
 Public API::
 
-    import_file(kind, path, store=None, *, filename=None) -> ImportReport
+    import_file(kind, path, store=None, *, filename=None, limits=None, progress=None) -> ImportReport
     write_structures(frame, store, nature, source, vintage, extra=None) -> ImportReport
     KINDS                       kind -> KindSpec(label, publisher, extensions)
     run_import_cli(kind, file, as_json=False) -> exit code
     ImportValidationError(.problems), Problem, ImportReport
+    Limits                      what one import may consume (docs/LIMITES.md)
 
 Every file is validated as a whole before anything is written; the layers are
 then replaced in one atomic ``Store.write_layers`` call, so a rejected file
@@ -16,22 +17,29 @@ columns of each kind.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import sys
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
-from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, ImportReport, ImportValidationError, Problem,
-                     Problems, check_size)
+from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, Col, ImportReport, ImportValidationError, Problem,
+                     Problems, Table, check_size, os_error_message, read_table)
+from .readers import Limits, reading_context, time_limit_message
 from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
                        build_qpv_polygones, build_zrr)
 from .structures import TYPES as STRUCTURE_TYPES
 from .structures import build_structures, write_structures
 
 __all__ = ["KINDS", "KindSpec", "import_file", "write_structures", "run_import_cli", "ImportReport",
-           "ImportValidationError", "Problem", "STRUCTURE_TYPES", "MAX_FILE_MB"]
+           "ImportValidationError", "Problem", "Problems", "Col", "Table", "read_table", "STRUCTURE_TYPES",
+           "MAX_FILE_MB", "Limits", "ImportTimeout"]
 
 
 @dataclass(frozen=True)
@@ -69,44 +77,160 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
 ]}
 
 
+class ImportTimeout(Exception):
+    """Raised (by the CLI's alarm) when one import runs longer than its time limit."""
+
+
+_log = logging.getLogger("atlas.import")
+_GEO_MODULES = ("pyogrio", "fiona", "shapely", "geopandas", "osgeo")
+
+
+def display_name(name: str) -> str:
+    """The file name shown in messages: no control characters, at most 200 characters."""
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(name))
+    return s if len(s) <= 200 else s[:150] + "…" + s[-40:]
+
+
+def _library_warnings(caught: list, probs: Problems) -> None:
+    """Warnings of the reading libraries become one French warning each kind (never their English text)."""
+    seen: set[str] = set()
+    for w in caught:
+        module = getattr(w, "filename", "") or ""
+        text = str(getattr(w, "message", ""))
+        _log.info("avertissement d'une bibliothèque pendant un import : %s (%s)", text, module)
+        if not any(f"/{m}/" in module or f"/{m}." in module for m in _GEO_MODULES) \
+                and not issubclass(w.category, RuntimeWarning):
+            continue
+        if "invalid value" in text or "NaN" in text or "nan" in text:
+            msg = ("des coordonnées non numériques (NaN) ou des géométries invalides ont été rencontrées en lisant le "
+                   "fichier — vérifiez les contours concernés.")
+        elif any(m in module for m in _GEO_MODULES):
+            msg = ("le lecteur de fichiers géographiques a signalé une anomalie dans le fichier (objet, attribut ou "
+                   "système de coordonnées inhabituel) — vérifiez le résultat sur la carte.")
+        else:
+            msg = "une valeur inhabituelle a été rencontrée pendant la lecture — vérifiez le résultat."
+        if msg not in seen:
+            seen.add(msg)
+            probs.warn(msg)
+
+
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
-                max_mb: float | None = None) -> ImportReport:
+                max_mb: float | None = None, limits: Limits | None = None,
+                progress: Callable[[float, str], None] | None = None) -> ImportReport:
     """Validate the whole file, then write its layer(s) atomically.
 
     ``filename`` is the name shown in messages (an uploaded file saved under a
-    temporary name keeps its real name).  Raises ``ImportValidationError``.
+    temporary name keeps its real name).  ``limits`` (default: from the environment,
+    see docs/LIMITES.md) bound what reading may consume; ``progress(fraction, message)``
+    is called while reading.  Raises ``ImportValidationError`` with French messages for
+    every refusal, including unreadable files and exhausted limits.
     """
-    path = Path(path)
-    fichier = filename or path.name
-    probs = Problems(fichier)
+    fichier = display_name(filename or Path(str(path)).name)
+    lim = (limits or Limits.from_env()).with_(max_file_mb=max_mb)
+    probs = Problems(fichier, max_errors=lim.max_errors, max_warnings=lim.max_warnings)
     spec = KINDS.get(kind)
     if spec is None:
         raise probs.fatal(f"type d'import « {kind} » inconnu — types possibles : {', '.join(KINDS)}.")
+    path = Path(path)
     store = store or Store()
-    check_size(path, probs, max_mb)
-    try:
-        built = spec.build(path, fichier, store, probs, spec.publisher)
-    except ImportValidationError:
-        raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a reader bug must still come out as a French message
-        raise probs.fatal(f"fichier illisible pour le type « {kind} » ({type(exc).__name__} : {exc}) — vérifiez "
-                          "que c'est le bon fichier et le bon type d'import.")
-    probs.raise_if_errors()
-    for name, (_frame, info) in built.layers.items():
-        info.name = name
-    store.write_layers(built.layers)
+    with reading_context(lim, progress) as ctx, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_size(path, probs)
+        failure: str | None = None
+        try:
+            built = spec.build(path, fichier, store, probs, spec.publisher)
+        except ImportValidationError:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except MemoryError:
+            failure = (f"mémoire insuffisante pour vérifier ce fichier (limite de l'import : {lim.max_memory_mb} Mo, "
+                       "ATLAS_IMPORT_MAX_MEMOIRE_MO) — filtrez-le sur votre territoire ou découpez-le.")
+        except ImportTimeout:
+            failure = time_limit_message(lim)
+        except RecursionError:
+            failure = "structure du fichier trop imbriquée pour être lue — vérifiez que c'est le bon fichier."
+        except OSError as exc:
+            failure = os_error_message(exc)
+        except Exception:  # a reader bug must still come out as a French message, never English
+            _log.exception("import %s de %s : erreur de lecture", kind, fichier)
+            failure = (f"fichier illisible pour le type « {spec.label} » : son contenu ne correspond pas à ce que "
+                       "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (le détail "
+                       "technique est dans le journal du serveur).")
+        if failure is not None:   # raised here, once the frames of the failed reading are freed
+            raise probs.fatal(failure)
+        _library_warnings(caught, probs)
+        probs.raise_if_errors()
+        ctx.report(0.9, "Enregistrement dans le magasin de données…", force=True)
+        for name, (_frame, info) in built.layers.items():
+            info.name = name
+        try:
+            store.write_layers(built.layers)
+        except OSError as exc:
+            _log.exception("import %s de %s : écriture impossible", kind, fichier)
+            raise probs.fatal("écriture impossible dans le magasin de données (disque plein ou droits insuffisants) "
+                              f"— rien n'a été modifié ({os_error_message(exc)})") from None
+        ctx.report(1.0, "Import terminé.", force=True)
     return ImportReport(kind=kind, fichier=fichier, layers=list(built.layers), rows=built.rows,
                         warnings=probs.warnings, vintage=built.vintage,
                         source=next(iter(built.layers.values()))[1].source, encoding=built.encoding,
                         notes=built.notes)
 
 
-def run_import_cli(kind: str, file: str, as_json: bool = False) -> int:
-    """``python -m data import KIND FILE``: French report on stdout, errors on stderr."""
+def _progress_writer(path: str | None) -> Callable[[float, str], None] | None:
+    """Progress for a parent process: a small JSON file replaced atomically."""
+    if not path:
+        return None
+    target = Path(path)
+
+    def write(fraction: float, message: str) -> None:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps({"fraction": round(fraction, 4), "message": message}, ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, target)
+    return write
+
+
+def apply_os_limits(limits: Limits) -> None:
+    """Limits of the operating system on this process (an import run by the page in its own process):
+    address space, CPU time, and a lower priority than the server's sessions."""
+    import resource
+
+    mem = int(limits.max_memory_mb) * 1024 * 1024
     try:
-        report = import_file(kind, file)
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    except (ValueError, OSError):
+        pass
+    cpu = int(limits.max_seconds) + 30
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 30))
+    except (ValueError, OSError):
+        pass
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
+def run_import_cli(kind: str, file: str, as_json: bool = False, *, nom: str | None = None,
+                   progression: str | None = None, isoler: bool = False) -> int:
+    """``python -m data import KIND FILE``: French report on stdout, errors on stderr.
+
+    ``nom``: name shown in messages; ``progression``: JSON file where progress is written;
+    ``isoler``: apply the memory/CPU limits of the operating system to this process (what the
+    Import page does for the process it starts).  Exit code 0 (imported), 1 (refused).
+    """
+    limits = Limits.from_env()
+    if isoler:
+        apply_os_limits(limits)
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
+    if use_alarm:
+        def on_alarm(_signum, _frame):
+            raise ImportTimeout()
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(int(limits.max_seconds) + 5)
+    try:
+        report = import_file(kind, file, filename=nom, limits=limits, progress=_progress_writer(progression))
     except ImportValidationError as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,
@@ -119,8 +243,12 @@ def run_import_cli(kind: str, file: str, as_json: bool = False) -> int:
         if len(errors) > 50:
             print(f"  … et {len(errors) - 50} autres erreurs.", file=sys.stderr)
         return 1
+    finally:
+        if use_alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     if as_json:
-        print(json.dumps({"ok": True, **report.to_dict()}, ensure_ascii=False, indent=2))
+        print(json.dumps({"ok": True, **report.to_dict(), "summary": report.summary()}, ensure_ascii=False, indent=2))
     else:
         print(report.summary(max_warnings=50))
     return 0
