@@ -171,3 +171,22 @@ def big_structures_xlsx(path: Path, rows: int = 1_000_000) -> Path:
             yield [_CODES[i % len(_CODES)], "EAJE", f"Multi-accueil numéro {i}", 10 + i % 50, "oui", "publique",
                    (40000 + i % 5000, 1)]
     return write_xlsx(path, gen())
+
+
+# ---------------------------------------------------------------------------
+# Checks on messages shown to users
+# ---------------------------------------------------------------------------
+import re as _re
+
+_QUOTED = _re.compile(r"«[^»]*»")
+_ENGLISH = _re.compile(
+    r"\b(the|error|errors|invalid|expected|unexpected|cannot|can't|could not|failed|not found|object|attribute|"
+    r"codec|decode|encode|field larger|Errno|Traceback|NoneType|KeyError|ValueError|TypeError|IndexError|"
+    r"Exception|line contains|has no|is not|does not|no such|file or directory|permission denied|"
+    r"too long|BOM|warning|index out of range|unsupported|Erreur inattendue)\b", _re.I)
+
+
+def english_in(message: str, fichier: str = "") -> list[str]:
+    """English or technical words in a message, ignoring quoted cell values « … » and the file name."""
+    text = _QUOTED.sub("«»", message.replace(fichier, "") if fichier else message)
+    return _ENGLISH.findall(text)

@@ -101,7 +101,10 @@ def _library_warnings(caught: list, probs: Problems) -> None:
         if not any(f"/{m}/" in module or f"/{m}." in module for m in _GEO_MODULES) \
                 and not issubclass(w.category, RuntimeWarning):
             continue
-        if "invalid value" in text or "NaN" in text or "nan" in text:
+        if "Several features with id" in text:
+            msg = ("plusieurs objets du fichier portent le même identifiant (« id ») : ils ont été renumérotés à la "
+                   "lecture — vérifiez qu'il n'y a pas de doublon.")
+        elif "invalid value" in text or "NaN" in text or "nan" in text:
             msg = ("des coordonnées non numériques (NaN) ou des géométries invalides ont été rencontrées en lisant le "
                    "fichier — vérifiez les contours concernés.")
         elif any(m in module for m in _GEO_MODULES):

@@ -146,6 +146,7 @@ class Problems:
         self._n_errors = 0
         self._n_warnings = 0
         self.dropped_warnings = 0
+        self.refused_cells: set[tuple[int | None, str | None]] = set()   # already refused when the file was read
 
     def error(self, message: str, ligne: int | None = None, colonne: str | None = None) -> None:
         if self._n_errors >= self.max_errors:
@@ -440,6 +441,7 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
             if not v.isascii() and non_latin_digits(v):
                 probs.error(f"nombre « {_short(v)} » écrit avec des chiffres non latins — saisissez-le avec les "
                             "chiffres 0 à 9.", i, headers[normed[j]])
+                probs.refused_cells.add((i, headers[normed[j]]))
         data.append(vals)
         lines.append(i)
     if beyond:
@@ -596,7 +598,9 @@ def number_column(table: Table, col: str, probs: Problems, *, minimum: float | N
         x, reason = _number(v, percent)
         line = table.lines[i]
         if x is None:
-            if reason:
+            if (line, label) in probs.refused_cells:
+                pass
+            elif reason:
                 probs.error(f"{what} « {_short(v)} » : {reason}.", line, label)
             else:
                 probs.error(f"{what} « {_short(v)} » n'est pas un nombre — saisissez un nombre (ex. 12 ou 12,5).",

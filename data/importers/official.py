@@ -124,9 +124,9 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
         raise probs.fatal("format non reconnu pour les contours QPV — fournissez le GeoJSON publié par l'ANCT.")
     try:
         gdf = gpd.read_file(path)
-    except Exception as exc:
-        raise probs.fatal(f"fichier géographique illisible ({type(exc).__name__}) — vérifiez que c'est bien "
-                          "un GeoJSON valide.")
+    except Exception:
+        raise probs.fatal("fichier géographique illisible (GeoJSON mal formé, coordonnées non numériques ou "
+                          "géométrie impossible) — vérifiez que c'est bien un GeoJSON valide.") from None
     if gdf.empty:
         raise probs.fatal("le fichier ne contient aucun contour.")
     headers = {c: c for c in gdf.columns if c != gdf.geometry.name}

@@ -285,22 +285,27 @@ class _Lines:
         return line
 
 
-def _sniff(path: Path, codec: str, score: Callable[[list[list[str]]], tuple[int, int]]) -> str:
+def _sniff(path: Path, codec: str, score: Callable[[list[list[str]]], tuple[int, int]], max_cell: int) -> str:
     with open(path, encoding=codec, newline="", errors="replace") as fh:
         head = fh.read(SNIFF_CHARS)
     best_sep, best = ";", (-1, -1)
-    for sep in SEPARATORS:
-        try:
-            sample = []
-            for row in csv.reader(io.StringIO(head), delimiter=sep):
-                sample.append(row)
-                if len(sample) >= 30:
-                    break
-        except csv.Error:
-            continue
-        s = score(sample)
-        if s > best:
-            best_sep, best = sep, s
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(max_cell, SNIFF_CHARS))
+    try:
+        for sep in SEPARATORS:
+            sample: list[list[str]] = []
+            try:
+                for row in csv.reader(io.StringIO(head), delimiter=sep):
+                    sample.append(row)
+                    if len(sample) >= 30:
+                        break
+            except csv.Error:
+                pass           # keep the rows read before the damage
+            s = score(sample)
+            if s > best:
+                best_sep, best = sep, s
+    finally:
+        csv.field_size_limit(old)
     return best_sep
 
 
@@ -309,7 +314,7 @@ def read_csv_rows(path: Path, probs: "Problems", score: Callable[[list[list[str]
     ctx = current_context()
     lim = ctx.limits
     codec, label = detect_encoding(path, probs, ctx)
-    sep = _sniff(path, codec, score)
+    sep = _sniff(path, codec, score, lim.max_cell_chars)
     size = path.stat().st_size
     max_line = max(lim.max_cell_chars * 4, 1_000_000)
 
@@ -321,6 +326,7 @@ def read_csv_rows(path: Path, probs: "Problems", score: Callable[[list[list[str]
                 lines = _Lines(fh, probs, ctx, size, max_line, 0.1, 0.6)
                 reader = csv.reader(lines, delimiter=sep)
                 record = 0
+                width = 0
                 while True:
                     first = lines.n + 1
                     try:
@@ -333,16 +339,32 @@ def read_csv_rows(path: Path, probs: "Problems", score: Callable[[list[list[str]
                         raise probs.fatal("caractère illisible dans l'encodage détecté — réenregistrez le fichier en "
                                           "« CSV UTF-8 ».", record + 1) from None
                     record += 1
-                    if lines.n - first + 1 > _MULTILINE_RECORD:
+                    width = width or len(row)
+                    if lines.n > first and _swallowed_rows(row, sep, width, lines.n - first + 1):
                         raise probs.fatal(
                             f"une cellule s'étend sur {fr_int(lines.n - first + 1)} lignes du fichier à partir de "
-                            f"la ligne {fr_int(first)} : un guillemet « \" » n'est sans doute pas refermé — "
-                            "corrigez la cellule.", record)
+                            f"la ligne {fr_int(first)} et contient des lignes entières du tableau : un guillemet "
+                            "« \" » n'est sans doute pas refermé — corrigez la cellule.", record)
                     yield record, row
         finally:
             csv.field_size_limit(old)
 
     return RowSource(rows(), encoding=label, separator=sep, kind="csv")
+
+
+def _swallowed_rows(row: list[str], sep: str, width: int, span: int) -> bool:
+    """A quoted cell over several lines is legal (an address); one holding whole rows of the table,
+    or over a hundred lines, is an unclosed quote that would silently eat the rows below."""
+    if span > _MULTILINE_RECORD:
+        return True
+    if width < 2:
+        return False
+    for cell in row:
+        if "\n" in cell or "\r" in cell:
+            for inner in cell.splitlines()[1:]:
+                if inner.count(sep) >= width - 1:
+                    return True
+    return False
 
 
 def _csv_error_message(text: str, lim: Limits, first: int) -> str:
