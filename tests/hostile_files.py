@@ -183,7 +183,7 @@ _ENGLISH = _re.compile(
     r"\b(the|error|errors|invalid|expected|unexpected|cannot|can't|could not|failed|not found|object|attribute|"
     r"codec|decode|encode|field larger|Errno|Traceback|NoneType|KeyError|ValueError|TypeError|IndexError|"
     r"Exception|line contains|has no|is not|does not|no such|file or directory|permission denied|"
-    r"too long|BOM|warning|index out of range|unsupported|Erreur inattendue)\b", _re.I)
+    r"too long|warning|index out of range|unsupported|Erreur inattendue)\b", _re.I)
 
 
 def english_in(message: str, fichier: str = "") -> list[str]:

@@ -292,3 +292,17 @@ def test_cli_on_hostile_files_prints_french_only(tmp_store):
         assert r.returncode == 1 and r.stderr.startswith("Import refusé : 1 erreur(s)."), r.stderr
         assert "Traceback" not in r.stderr and "Warning" not in r.stderr and not hf.english_in(r.stderr, name)
     assert snapshot(tmp_store) == before
+
+
+def test_a_file_whose_every_row_is_set_aside_imports_nothing(tmp_store, tmp_path):
+    """Unknown codes are warnings (lines set aside); when no line is left the import is refused instead of
+    replacing a layer by nothing (or reporting « 0 ligne(s) écrite(s) » as a success)."""
+    frr = tmp_path / "frr.csv"
+    frr.write_text("codgeo;codefrr\n99999;4\n99998;5\n", encoding="utf-8")
+    assert "aucune ligne utilisable" in refused(tmp_store, "frr", frr)[-1]
+    enf = tmp_path / "base-cc-evol-struct-pop-2021.CSV"
+    enf.write_text("CODGEO;P21_POP0002\n99999;12\n", encoding="utf-8")
+    assert "aucune ligne utilisable" in refused(tmp_store, "enfants_moins_3", enf)[-1]
+    caf = tmp_path / "txcouv_pe_com.csv"
+    caf.write_text("annee;numcom;nomcom;txcouv_com\n2022;XXXXX;XX;\n", encoding="utf-8")
+    assert "lignes de remplissage" in refused(tmp_store, "caf_couverture", caf)[-1]

@@ -82,6 +82,7 @@ class ImportTimeout(Exception):
 
 
 _log = logging.getLogger("atlas.import")
+_log.addHandler(logging.NullHandler())   # technical detail: the server log of a page import, never a user's screen
 _GEO_MODULES = ("pyogrio", "fiona", "shapely", "geopandas", "osgeo")
 
 
@@ -117,6 +118,19 @@ def _library_warnings(caught: list, probs: Problems) -> None:
             probs.warn(msg)
 
 
+def _origin(exc: BaseException) -> str:
+    """'data/importers/structures.py:166': the innermost frame of the project in a traceback."""
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith(root) and "site-packages" not in name:
+            where = f"{os.path.relpath(name, root)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
                 max_mb: float | None = None, limits: Limits | None = None,
                 progress: Callable[[float, str], None] | None = None) -> ImportReport:
@@ -140,6 +154,7 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
         warnings.simplefilter("always")
         check_size(path, probs)
         failure: str | None = None
+        origin: str | None = None
         try:
             built = spec.build(path, fichier, store, probs, spec.publisher)
         except ImportValidationError:
@@ -155,15 +170,22 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
             failure = "structure du fichier trop imbriquée pour être lue — vérifiez que c'est le bon fichier."
         except OSError as exc:
             failure = os_error_message(exc)
-        except Exception:  # a reader bug must still come out as a French message, never English
-            _log.exception("import %s de %s : erreur de lecture", kind, fichier)
+        except Exception as exc:  # a reader bug must still come out as a French message, never English
+            origin = _origin(exc)
+            _log.exception("import %s de %s : erreur de lecture (%s)", kind, fichier, origin)
             failure = (f"fichier illisible pour le type « {spec.label} » : son contenu ne correspond pas à ce que "
-                       "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (le détail "
-                       "technique est dans le journal du serveur).")
+                       "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (si c'est le "
+                       "cas, signalez-le : c'est une erreur interne de l'application).")
         if failure is not None:   # raised here, once the frames of the failed reading are freed
-            raise probs.fatal(failure)
+            err = probs.fatal(failure)
+            err.origine = origin  # where an internal error came from (server log, tests), never shown
+            raise err
         _library_warnings(caught, probs)
         probs.raise_if_errors()
+        empty = [name for name, (frame, _info) in built.layers.items() if len(frame) == 0]
+        if empty or not built.rows:   # replacing a layer by nothing is never what an import means
+            raise probs.fatal("aucune ligne utilisable : toutes les lignes du fichier ont été écartées (voir les "
+                              "avertissements), rien ne serait importé — corrigez le fichier.")
         ctx.report(0.9, "Enregistrement dans le magasin de données…", force=True)
         for name, (_frame, info) in built.layers.items():
             info.name = name
@@ -226,6 +248,11 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, *, nom: str | No
     limits = Limits.from_env()
     if isoler:
         apply_os_limits(limits)
+        # run by the Import page: the technical detail goes to the error output, which the page
+        # copies to the server log (never shown to the user)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s : %(message)s"))
+        _log.addHandler(handler)
     use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
     if use_alarm:
         def on_alarm(_signum, _frame):

@@ -160,6 +160,9 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
                        "nom": [table.frame[name_col].iloc[i].strip() if name_col else "France"
                                for i in range(len(lines))], **values})
     df = df.drop(index=placeholder).reset_index(drop=True)
+    if df.empty:
+        raise probs.fatal("aucune ligne de territoire : le fichier ne contient que des lignes de remplissage "
+                          "(XX, XXX) — exportez-le de nouveau depuis data.caf.fr.", table.header_line)
     if level == "com":
         df["code"] = fold_codes(df["code_orig"].tolist(), df["_ligne"].tolist(), probs, clabel)
         arm = df["code_orig"] != df["code"]

@@ -73,6 +73,8 @@ class Problem:
 class ImportValidationError(Exception):
     """The file was rejected; ``problems`` lists every error (and warnings found so far)."""
 
+    origine: str | None = None     # file:line of an internal error turned into a French message
+
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         errors = [p for p in self.problems if p.niveau == ERREUR]

@@ -154,6 +154,12 @@ class ImportJob:
             d = json.loads(self.result_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             d = None
+        try:
+            detail = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            detail = ""
+        if detail and rc in (0, 1):   # technical detail of a refusal (internal error): server log only
+            print(f"[import {self.kind} de {self.filename}] {detail[-4000:]}", file=sys.stderr)
         if rc == 0 and isinstance(d, dict) and d.get("ok"):
             return JobState(TERMINE, 1.0, "Import terminé.", report=ImportReport.from_dict(d), seconds=elapsed)
         if rc == 1 and isinstance(d, dict) and not d.get("ok"):
@@ -169,14 +175,7 @@ class ImportJob:
             msg = ("l'import s'est arrêté sans rapport (erreur interne, détail dans le journal du serveur) — le "
                    "magasin de données n'a pas été modifié. Réessayez ; si cela se reproduit, signalez-le avec le "
                    "fichier.")
-        try:
-            tail = self.log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-        except OSError:
-            tail = ""
-        import logging
-
-        logging.getLogger("atlas.import").warning("import %s de %s : code de sortie %s ; %s", self.kind,
-                                                  self.filename, rc, tail)
+        print(f"[import {self.kind} de {self.filename}] code de sortie {rc} ; {detail[-4000:]}", file=sys.stderr)
         return JobState(ECHEC, 1.0, "Import interrompu.", problems=[Problem(self.filename, None, None, msg)],
                         seconds=elapsed)
 
