@@ -8,7 +8,9 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 3. server time to build each coverage map (France, a dense and a rural département), cold and
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
-4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet).
+4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
+6. a 45 MB import running in the background (own process) while another browser session switches
+maps: that session's time-to-map against its idle value (benchmarks/bench_import.py).
 """
 from __future__ import annotations
 
@@ -37,8 +39,12 @@ ROWS: list[tuple[str, str, str, str]] = []
 
 
 def record(what: str, value: float, unit: str = "s", budget: float | None = None) -> None:
-    shown = f"{value:,.3f} {unit}".replace(",", " ").replace(".", ",") if unit == "s" else \
-        f"{value:,.0f} {unit}".replace(",", " ")
+    if unit == "s":
+        shown = f"{value:,.3f} {unit}".replace(",", " ").replace(".", ",")
+    elif unit == "×":
+        shown = f"{value:.2f} ×".replace(".", ",")
+    else:
+        shown = f"{value:,.0f} {unit}".replace(",", " ")
     verdict = "" if budget is None else ("OK" if value <= budget else "DÉPASSÉ")
     b = "" if budget is None else (f"≤ {budget:g} {unit}".replace(".", ","))
     ROWS.append((what, shown, b, verdict))
@@ -220,12 +226,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
     ap.add_argument("--navigateur-seul", action="store_true")
+    ap.add_argument("--sans-import", action="store_true", help="sans la mesure 6 (import de 45 Mo, ≈ 2 min)")
     args = ap.parse_args()
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
         server_side()
     if not args.sans_navigateur:
         browser_side()
+    if not args.sans_navigateur and not args.sans_import:
+        print("6. Import de 45 Mo en arrière-plan (processus séparé) pendant qu'une autre session change de carte")
+        from bench_import import run as import_in_background
+
+        import_in_background(record)
     print("\nRésumé")
     for what, shown, b, verdict in ROWS:
         if verdict:
