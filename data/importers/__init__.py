@@ -218,7 +218,8 @@ def _progress_writer(path: str | None) -> Callable[[float, str], None] | None:
 
 def apply_os_limits(limits: Limits) -> None:
     """Limits of the operating system on this process (an import run by the page in its own process):
-    address space, CPU time, and a lower priority than the server's sessions."""
+    address space, CPU time, and the lowest priority (nice 19): the server's sessions and their
+    browsers always get the processor first."""
     import resource
 
     mem = int(limits.max_memory_mb) * 1024 * 1024
@@ -232,7 +233,7 @@ def apply_os_limits(limits: Limits) -> None:
     except (ValueError, OSError):
         pass
     try:
-        os.nice(10)
+        os.nice(19)
     except OSError:
         pass
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code, normalise_insee
-from .readers import (Limits, column_name, current_context, fr_int, fr_mb, non_latin_digits, read_csv_rows,
+from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, fr_int, fr_mb, non_latin_digits, read_csv_rows,
                       read_xlsx_rows)
 
 MAX_FILE_MB = Limits.from_env().max_file_mb
@@ -439,7 +439,7 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
             vals = vals[:width]
         elif len(vals) < width:
             vals = vals + [""] * (width - len(vals))
-        for j, v in enumerate(vals if not joined.isascii() else ()):
+        for j, v in enumerate(vals if not joined.isascii() and NON_ASCII_DIGIT.search(joined) else ()):
             if not v.isascii() and non_latin_digits(v):
                 probs.error(f"nombre « {_short(v)} » écrit avec des chiffres non latins — saisissez-le avec les "
                             "chiffres 0 à 9.", i, headers[normed[j]])

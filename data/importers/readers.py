@@ -893,6 +893,7 @@ def read_xlsx_rows(path: Path, probs: "Problems", has_header: Callable[[list[lis
 # ---------------------------------------------------------------------------
 # Cells
 # ---------------------------------------------------------------------------
+NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")      # a decimal digit of another script: '١', '１'
 _NUMERIC_LOOKING = re.compile(r"[\s+\-\u2212.,%/:\d]+")
 
 
