@@ -51,9 +51,13 @@ def _show_result(state) -> None:
             st.warning(f"{len(report.warnings)} avertissement(s) : lignes écartées ou corrigées.")
             st.dataframe(_problems_table(report.warnings, with_level=False), hide_index=True, width="stretch")
     elif state.status == REFUSE:
+        errors = [p for p in state.problems if p.niveau == "erreur"]
         st.error(f"Import refusé : {len(state.problems)} problème(s). Les données existantes n'ont pas été "
                  "modifiées.")
-        st.dataframe(_problems_table(state.problems), hide_index=True, width="stretch")
+        st.text("\n".join(str(p) for p in errors[:5]) + (f"\n… et {len(errors) - 5} autre(s) erreur(s), toutes "
+                                                        "dans le tableau ci-dessous." if len(errors) > 5 else ""))
+        if len(state.problems) > 1:
+            st.dataframe(_problems_table(state.problems), hide_index=True, width="stretch")
     elif state.status == ECHEC:
         st.error("Import interrompu. Les données existantes n'ont pas été modifiées.")
         for p in state.problems:
