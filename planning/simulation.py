@@ -111,6 +111,13 @@ def _nombre_msg(v: Any) -> str:
     return "nombre attendu"
 
 
+def montrer(text: Any, n: int = 40) -> str:
+    """User text quoted in a message: shortened, control characters (line breaks…) replaced."""
+    t = str(text)
+    t = t if len(t) <= n else t[:n] + "…"
+    return "".join(c if c.isprintable() else "?" for c in t)
+
+
 def _est_annee(k: Any) -> bool:
     return isinstance(k, str) and len(k) == 4 and k.isascii() and k.isdigit()
 
@@ -230,7 +237,7 @@ def _baremes_for(data: Mapping[str, Any], erreurs: list[str] | None = None) -> B
     for k, v in overrides.items():
         if k not in known:
             if erreurs is not None:
-                shown = k if len(k) <= 80 else k[:80] + "…"
+                shown = montrer(k, 80)
                 erreurs.append(f"parametres.{shown} : paramètre inconnu (voir la liste dans planning/baremes/*.yaml)")
             continue
         why = _check_override(k, v, base)
@@ -393,7 +400,7 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                 if not isinstance(c, str) or len(c) > 10:
                     err.append(f"territoire.communes[{i}] : code INSEE attendu sous forme de texte (ex. \"89387\")")
                 elif known_codes is not None and c not in known_codes:
-                    err.append(f"territoire.communes[{i}] : commune inconnue « {c} » (code INSEE absent du référentiel)")
+                    err.append(f"territoire.communes[{i}] : commune inconnue « {montrer(c)} » (code INSEE absent du référentiel)")
                 else:
                     codes_terr.add(c)
         for k in ("places_psu_cofinancees_reference", "potentiel_financier_par_habitant", "montant_cej_par_place"):
@@ -404,7 +411,7 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                     err.append(f"territoire.{k} : nombre négatif")
                 elif terr[k] > MAX_MONTANT:
                     err.append(f"territoire.{k} : valeur hors limites (au plus {fr_nombre(MAX_MONTANT, 0)})")
-        if "annee_reference" in terr:
+        if terr.get("annee_reference") is not None:
             v = terr["annee_reference"]
             if not (isinstance(v, int) and not isinstance(v, bool)) or not ANNEE_MIN_ABSOLUE <= v <= ANNEE_MAX:
                 err.append(f"territoire.annee_reference : année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} "
@@ -433,7 +440,7 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
             sid = str(sid)
         if _texte(sid, f"{p}.id", err, requis=True, limite=120):
             if sid in ids:
-                err.append(f"{p}.id : identifiant « {sid} » en double")
+                err.append(f"{p}.id : identifiant « {montrer(sid)} » en double")
             ids.add(sid)
         _texte(s.get("nom"), f"{p}.nom", err)
         code = s.get("code_insee")
@@ -441,9 +448,9 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
             err.append(f"{p}.code_insee : champ manquant (code INSEE en texte, ex. \"89387\")")
             code = None
         elif known_codes is not None and code not in known_codes:
-            err.append(f"{p}.code_insee : commune inconnue « {code} » (code INSEE absent du référentiel)")
+            err.append(f"{p}.code_insee : commune inconnue « {montrer(code)} » (code INSEE absent du référentiel)")
         elif codes_terr and code not in codes_terr:
-            err.append(f"{p}.code_insee : la commune « {code} » n'est pas dans territoire.communes")
+            err.append(f"{p}.code_insee : la commune « {montrer(code)} » n'est pas dans territoire.communes")
         if not isinstance(s.get("gestion"), str) or s.get("gestion") not in GESTIONS:
             err.append(f"{p}.gestion : « publique » ou « privee » attendu")
         for k in ("fournit_couches", "fournit_repas", "psu", "qpv", "frr_zrr"):
@@ -460,7 +467,7 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
             for k, v in items:
                 path = f"{p}.places_ouvertes" + (f".{k}" if k is not None else "")
                 if k is not None and not _est_annee(k):
-                    err.append(f"{p}.places_ouvertes : la clé « {str(k)[:20]} » doit être une année sur quatre "
+                    err.append(f"{p}.places_ouvertes : la clé « {montrer(k, 20)} » doit être une année sur quatre "
                                "chiffres (ex. \"2026\")")
                     continue
                 if not _is_number(v):
@@ -481,15 +488,15 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
         # numbers (plain or by year)
         for name, required, kind, maxi in _CHAMPS_NUMERIQUES:
             v = s.get(name)
-            if v is None:
+            if v is None or (isinstance(v, Mapping) and not v):
                 if required:
-                    err.append(f"{p}.{name} : champ manquant")
+                    err.append(f"{p}.{name} : champ manquant" + (" (objet vide)" if v is not None else ""))
                 continue
             items = list(v.items()) if isinstance(v, Mapping) else [(None, v)]
             for k, x in items:
                 path = f"{p}.{name}" + (f".{k}" if k is not None else "")
                 if k is not None and not _est_annee(k):
-                    err.append(f"{p}.{name} : la clé « {str(k)[:20]} » doit être une année sur quatre chiffres")
+                    err.append(f"{p}.{name} : la clé « {montrer(k, 20)} » doit être une année sur quatre chiffres")
                     continue
                 if not _is_number(x):
                     err.append(f"{path} : {_nombre_msg(x)}")
@@ -506,11 +513,12 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                         extra = " (saisir un ratio, ex. 1.10 pour 110 %)" if name == "taux_facturation" else ""
                         err.append(f"{path} : {fr_nombre(x, 2)} dépasse le maximum vraisemblable "
                                    f"{fr_nombre(mx, 2)}{extra}")
-        if s.get("participation_horaire_moyenne") is None and s.get("participations_familiales") is None:
+        if all(s.get(k) is None or (isinstance(s.get(k), Mapping) and not s.get(k))
+               for k in ("participation_horaire_moyenne", "participations_familiales")):
             err.append(f"{p}.participation_horaire_moyenne : champ manquant (ou participations_familiales)")
         # a value by year must exist from the first simulated year in which the structure has places
         if periode_ok and places_ok and premiere is not None:
-            pf_field = ("participation_horaire_moyenne" if s.get("participation_horaire_moyenne") is not None
+            pf_field = ("participation_horaire_moyenne" if s.get("participation_horaire_moyenne") not in (None, {})
                         else "participations_familiales")
             for name in ("prix_revient_horaire", "heures_facturees_par_place", "taux_facturation", pf_field):
                 v = s.get(name)
@@ -768,9 +776,10 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
     outre_mer = any(c.startswith("97") for c in communes_terr)
     ref_pv = bar.get("bonus.trajectoire_annee_reference",
                      max(debut, bar.definition("bonus.trajectoire_annee_reference").valeurs[0][0].year))
-    annee_ref = int(terr.get("annee_reference", ref_pv.valeur))
+    annee_ref = int(terr["annee_reference"]) if terr.get("annee_reference") is not None else int(ref_pv.valeur)
     somme_ref = sum(_places(s, annee_ref) for s in structures)
-    base_terr = float(terr.get("places_psu_cofinancees_reference", somme_ref))
+    base_terr = float(terr["places_psu_cofinancees_reference"]) \
+        if terr.get("places_psu_cofinancees_reference") is not None else float(somme_ref)
     pf_terr = terr.get("potentiel_financier_par_habitant")
 
     annees = list(range(debut, fin + 1))
