@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from data.store import DEMO_LABEL
+from pages._texte import md
 from pages._ui import NATURE_BADGE, demo_banner, fr_num, guard, require_store, store, territory_picker
 
 st.title("Atlas Petite Enfance")
@@ -25,7 +26,7 @@ with guard("afficher l'état des données"):
     c3.metric("EPCI", fr_num(facts.get("epci")))
     c4.metric("Départements", fr_num(facts.get("departements")))
 
-    st.subheader(f"Chiffres clés — {terr.libelle}")
+    st.subheader(f"Chiffres clés — {md(terr.libelle)}")
     from pages._data import coverage_inputs, territoire_spec
     from planning.coverage import description, indicateurs
 
@@ -39,7 +40,7 @@ with guard("afficher l'état des données"):
     k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_num(row["places_eaje"]))
     k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_num(row["taux_eaje"], 1))
     k4.metric("RPE situés sur le territoire", fr_num(row["nb_rpe"]))
-    st.caption(f"Sources : {description('taux_eaje', inp, annee)['source']}. « donnée non disponible » : la liste "
+    st.caption(f"Sources : {md(description('taux_eaje', inp, annee)['source'])}. « donnée non disponible » : la liste "
                "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "
                "sans liste importée).")
 

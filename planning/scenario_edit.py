@@ -61,8 +61,11 @@ def scenario_from_store(
                  "participation_horaire_moyenne", "part_enfants_handicap")}
     structs: list[dict[str, Any]] = []
     if structures is not None and len(structures):
+        psu = structures["psu"].map(_psu_flag) if "psu" in structures.columns else \
+            pd.Series([None] * len(structures), index=structures.index, dtype=object)
         sub = structures[structures["code_insee"].isin(codes) & structures["type"].isin(EAJE_PSU_TYPES)
-                         & structures["psu"].astype(bool)]
+                         & (psu != False)]  # noqa: E712 - PSU or « non renseigné » (never guessed)
+        sub = sub.assign(_psu=psu.loc[sub.index])
         sub = sub.sort_values(["code_insee", "nom"])
         open_by_year = {y: ouvertes(sub, y) for y in range(debut, fin + 1)}
         for i, s in sub.iterrows():
@@ -88,7 +91,10 @@ def scenario_from_store(
                 "qpv": s["code_insee"] in qpv,
                 "frr_zrr": s["code_insee"] in frr,
             })
-    ref_places = sum(valeur_annee(s["places_ouvertes"], debut, 0) or 0 for s in structs)
+            if s["_psu"] is None:  # PSU « non renseigné » in the list: shown unticked and flagged, not counted
+                structs[-1]["psu"] = False
+                structs[-1]["psu_non_renseigne"] = True
+    ref_places = sum(valeur_annee(s["places_ouvertes"], debut, 0) or 0 for s in structs if s.get("psu", True))
     territoire: dict[str, Any] = {
         "nom": territoire_nom,
         "communes": codes,
@@ -105,6 +111,16 @@ def scenario_from_store(
         "structures": structs,
         "parametres": {},
     }
+
+
+def _psu_flag(v: Any) -> bool | None:
+    """PSU flag of a structure of the store: True, False, or None when « non renseigné » (NA, empty)."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, str):
+        t = v.strip().lower()
+        return True if t in ("oui", "true", "1", "vrai") else False if t in ("non", "false", "0", "faux") else None
+    return bool(v)
 
 
 def structures_frame(scenario: Mapping[str, Any]) -> pd.DataFrame:
