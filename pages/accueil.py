@@ -68,7 +68,7 @@ with guard("afficher l'état des données"):
 
     st.subheader("Par où commencer")
     st.markdown(
-        f"- Territoire choisi : **{terr.libelle}** (barre latérale ; le lien de la page garde ce choix).\n"
+        f"- Territoire choisi : **{md(terr.libelle)}** (barre latérale ; le lien de la page garde ce choix).\n"
         "- **Couverture** : carte et tableau des places pour 100 enfants de moins de 3 ans, QPV et FRR.\n"
         "- **Objectif RPE** : communes de plus de 10 000 habitants avec un RPE (obligation au 1er janvier 2026).\n"
         "- **Simulateur** : PSU et bonus d'une trajectoire CTG, reste à charge, scénarios enregistrés.\n"
