@@ -16,19 +16,24 @@ Not a page (no Streamlit import): tested directly in tests/test_markdown_injecti
 from __future__ import annotations
 
 import html
+import re
 import string
 
 # CommonMark: a backslash before any ASCII punctuation character makes it literal.  Escaping them all
-# also defeats Streamlit's extensions (:colour[…], :material/icon:, $math$) and GFM autolinks
-# (« http\:\/\/… » is no longer a URL).
+# also defeats Streamlit's extensions (:colour[…], :material/icon:, $math$), HTML and links.
 _ESCAPE = {ord(c): "\\" + c for c in string.punctuation}
 _BLANKS = {ord(c): " " for c in "\r\n\t\v\f\u2028\u2029\x85"}
+# GFM « autolink literals » (http://…, www.…, a@b.fr) are found in the text *after* parsing, escapes
+# already removed: an invisible WORD JOINER (U+2060) after « http: », « www » and « @ » breaks them.
+_JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(?i)(https?:|www(?=\.)|@)")
 
 
 def md(text: object) -> str:
     """``text`` ready to be placed inside a Markdown string and shown literally, on one line."""
     s = "" if text is None else str(text)
-    return s.translate(_BLANKS).translate(_ESCAPE)
+    s = _AUTOLINK.sub(lambda m: m.group(1) + _JOINER, s.translate(_BLANKS))
+    return s.translate(_ESCAPE)
 
 
 def md_lignes(lines) -> str:

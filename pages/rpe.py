@@ -53,7 +53,7 @@ with guard("calculer l'objectif RPE"):
     if scope == "territoire":
         res = res.restreint(terr.niveau, terr.code, terr.nom, communes=communes_of(terr)["code_insee"])
     d = res.to_dict()
-    nd = "donnée non disponible"
+    nd = "n.d."  # « donnée non disponible », explained in the warning below
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
                                                        else d["nb_communes_plus_10000"]))
@@ -99,7 +99,7 @@ with guard("calculer l'objectif RPE"):
     tab["situation"] = [CATEGORIES[2] if a else (CATEGORIES[1] if c else CATEGORIES[0])
                         for a, c in zip(tab["avec_rpe"], tab["couverte_ailleurs"])]
     st.subheader("Communes de plus de 10 000 habitants sans RPE dans la commune")
-    missing = tab[~tab["avec_rpe"]]
+    missing = tab[~tab["avec_rpe"].astype(bool)]  # bool even when empty (an empty object mask selects columns)
     missing = missing.assign(qpv=missing["qpv"].map({True: "oui", False: "non"}).fillna("n.d."),
                              rpe_ailleurs=missing["rpe_ailleurs"].fillna("—"))
     show = missing[["code", "nom", "population", "taux_eaje", "situation", "epci_nom", "qpv", "rpe_ailleurs"]].rename(
@@ -113,7 +113,7 @@ with guard("calculer l'objectif RPE"):
             show = pd.DataFrame({"Code": res.villes_sans_donnee,
                                  "Commune": [com_nd.at[c, "nom"] for c in res.villes_sans_donnee],
                                  "Population": [com_nd.at[c, "population"] for c in res.villes_sans_donnee],
-                                 "RPE dans la commune": nd})
+                                 "RPE dans la commune": "donnée non disponible"})
             st.dataframe(show, hide_index=True, width="stretch",
                          column_config={"Population": st.column_config.NumberColumn(format="localized")})
         elif show.empty:

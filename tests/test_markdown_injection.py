@@ -27,7 +27,9 @@ ESCAPED_IP = IP.replace(".", "\\.")
 # -- the helper ------------------------------------------------------------------------------------
 
 def test_md_escapes_every_markdown_construct():
-    assert md("Crèche ![x](http://a.b/i.png)") == "Crèche \\!\\[x\\]\\(http\\:\\/\\/a\\.b\\/i\\.png\\)"
+    # escapes, plus an invisible word joiner (U+2060) that breaks GFM autolinks (http://, www., e-mail)
+    assert md("Crèche ![x](http://a.b/i.png)") == "Crèche \\!\\[x\\]\\(http\\:\u2060\\/\\/a\\.b\\/i\\.png\\)"
+    assert md("www.a.fr contact@a.fr") == "www\u2060\\.a\\.fr contact\\@\u2060a\\.fr"
     assert md("Multi-accueil « Les P'tits Loups »") == "Multi\\-accueil « Les P\\'tits Loups »"
     assert md("ligne 1\nligne 2\r\n# titre") == "ligne 1 ligne 2  \\# titre"    # one line: no heading, no list
     assert md("<b>x</b> :red[y] $z$") == "\\<b\\>x\\<\\/b\\> \\:red\\[y\\] \\$z\\$"
