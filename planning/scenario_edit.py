@@ -61,7 +61,7 @@ def scenario_from_store(
                  "participation_horaire_moyenne", "part_enfants_handicap")}
     structs: list[dict[str, Any]] = []
     if structures is not None and len(structures):
-        psu = structures["psu"].map(_psu_flag) if "psu" in structures.columns else \
+        psu = structures["psu"].astype(object).map(_psu_flag).astype(object) if "psu" in structures.columns else \
             pd.Series([None] * len(structures), index=structures.index, dtype=object)
         sub = structures[structures["code_insee"].isin(codes) & structures["type"].isin(EAJE_PSU_TYPES)
                          & (psu != False)]  # noqa: E712 - PSU or « non renseigné » (never guessed)
