@@ -40,4 +40,5 @@ except Exception:  # noqa: BLE001 - the store may not be built yet; pages say so
     pass
 
 nav = st.navigation(PAGES)
+st.session_state["_atlas_navigation"] = True  # pages._ui.NAVIGATION_MARKER: app.py ran in this session
 nav.run()
