@@ -517,7 +517,7 @@ def build_structures(path: Path, fichier: str, store: Store, probs: Problems, pu
     else the file's date)."""
     if millesime is not None and str(millesime).strip():
         try:
-            ts, source = parse_millesime(millesime), "option --millesime"
+            ts, source = parse_millesime(millesime), "valeur donnée à l'import"
         except ValueError as exc:
             raise probs.fatal(str(exc))
     else:
