@@ -286,3 +286,24 @@ def test_imported_open_data_list_gives_unknown_psu_in_the_indicators(tmp_store):
     assert dep["places_eaje"] == 315 and dep["places_psu_non_renseigne"] == 315
     assert dep["places_psu"] == 0 and dep["places_hors_psu"] == 0
     assert np.isnan(indicateurs(inp, "departement", 2024, territoire="departement:92").iloc[0]["places_eaje"])
+
+
+def test_sdsf_pack_says_how_many_places_have_psu_unknown(tmp_store):
+    """The 93 list of the fixture: 315 places, all « PSU non renseigné » → the key figures say so and
+    the commune table has the column."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from exports import build_sdsf_pack
+
+    import_file("structures", SSD, tmp_store, millesime="2024")
+    from pypdf import PdfReader
+
+    files = build_sdsf_pack("93", store=tmp_store, formats=["xlsx", "pdf"], annee=2024)
+    wb = load_workbook(io.BytesIO(next(v for k, v in files.items() if k.endswith(".xlsx"))))
+    text = "\n".join(str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
+    assert "Places EAJE au PSU non renseigné" in text
+    pdf = PdfReader(io.BytesIO(next(v for k, v in files.items() if k.endswith(".pdf"))))
+    text = " ".join(" ".join(pg.extract_text().split()) for pg in pdf.pages)
+    assert "dont 0 en PSU et 315 au PSU « non renseigné »" in text
