@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 
 from data.store import PROJECT_ROOT, Store
-from tests.test_e2e import SHOTS, _free_port, assert_no_exception, browser, goto, page, wait_idle  # noqa: F401
+from tests.test_e2e import SHOTS, _free_port, assert_no_exception, goto, page, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 
 from data.store import PROJECT_ROOT
-from tests.test_e2e import SHOTS, _free_port, assert_no_exception, browser, goto, page  # noqa: F401
+from tests.test_e2e import SHOTS, _free_port, assert_no_exception, goto, page  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
