@@ -8,7 +8,8 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 3. server time to build each coverage map (France, a dense and a rural département), cold and
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
-4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet).
+4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
+6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export).
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ BUDGETS = {
     "simulateur_limite_s": 120.0,   # s, the largest scenario accepted (2 000 structures × 10 years), --json
     "simulateur_limite_mo": 1024.0,  # MB of peak memory for it
     "simulateur_refus": 5.0,         # s to refuse a scenario over the limit (10 000 structures)
+    "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -249,6 +251,46 @@ def simulateur_limites() -> None:
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
             if n == 2000 and peak > before:
                 record("  mémoire maximale du processus", peak / 1024, "Mo", BUDGETS["simulateur_limite_mo"])
+def import_side(n: int = 815) -> None:
+    """6. Import of a real-size open-data crèche list (shape of the Hauts-de-Seine export, 815 rows)
+    into a private copy of the store (the user's store is never touched)."""
+    import tempfile
+
+    from data.importers import import_file
+    from data.store import Store
+
+    print("6. Import d'une liste de crèches open data (taille réelle)")
+    src = Store()
+    communes = src.read("communes", columns=["code_insee", "dep", "lat", "lon"])
+    communes = communes[communes["dep"] == "92"].reset_index(drop=True)
+    types = ["Multi-accueil", "Micro crèche", "Crèche parentale", "Accueil familial", "Jardin d'enfants",
+             "Halte-garderie", "Petite crèche", "Crèche collective"]
+    gestions = ["Commune", "Associatif", "Privé", "Public autre", "Département"]
+    head = ("NOM;TYPE;ADRESSE;CODE POSTAL;COMMUNE;CODE INSEE;TEL;GESTION;GESTIONNAIRE;CAPACITE;NB ACCUEIL FAM;"
+            "AGE MINI MOIS;AGE MAXI ANNEE;HANDICAP;geo_shape;geo_point_2d")
+    lines = [head]
+    for i in range(n):
+        c = communes.iloc[i % len(communes)]
+        t = types[i % len(types)]
+        cap = 10 if t == "Micro crèche" else 20 + (i * 7) % 60
+        la, lo = round(float(c["lat"]) + (i % 9) * 1e-4, 5), round(float(c["lon"]) - (i % 7) * 1e-4, 5)
+        lines.append(f"Structure {i + 1};{t};{i + 1} RUE DU BANC;92000;COMMUNE;{c['code_insee']};;"
+                     f"{gestions[i % len(gestions)]};Gestionnaire {i % 40};{cap};;2;4;Non;"
+                     f'"{{""coordinates"": [{lo}, {la}], ""type"": ""Point""}}";{la}, {lo}')
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "store"
+        (root / "layers").mkdir(parents=True)
+        for layer in src.layers_dir.glob("*.parquet"):
+            try:
+                os.link(layer, root / "layers" / layer.name)
+            except OSError:
+                shutil.copy2(layer, root / "layers" / layer.name)
+        shutil.copy2(src.manifest_path, root / "manifest.json")
+        f = Path(tmp) / "etablissements-daccueil-de-la-petite-enfance-pe.csv"
+        f.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+        report, t = timed(import_file, "structures", f, Store(root), millesime="2024")
+        record(f"import structures open data ({report.rows} lignes, PSU non renseigné)", t,
+               budget=BUDGETS["import_liste_creches"])
 
 
 def main() -> None:
@@ -260,6 +302,7 @@ def main() -> None:
     if not args.navigateur_seul:
         server_side()
         simulateur_limites()
+        import_side()
     if not args.sans_navigateur:
         browser_side()
     print("\nRésumé")

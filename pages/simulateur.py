@@ -97,6 +97,15 @@ if st.session_state.get("sim_terr") != territoire_key():
         set_scenario(prefill())
 
 # -- scenario management --------------------------------------------------------
+with guard("compter les places au PSU non renseigné"):
+    from planning.scenario_edit import psu_non_renseigne
+
+    _nr = psu_non_renseigne(table("structures"), list(communes_of(terr)["code_insee"]),
+                            st.session_state.get("sim_data", {}).get("periode", {}).get("debut", 2023))
+    if _nr[0]:
+        st.warning(f"{fr_number(_nr[0], 0)} crèche(s) du territoire ({fr_number(_nr[1], 0)} places) ont un financement "
+                   "PSU « non renseigné » dans la liste des structures : elles ne sont pas pré-remplies ; ajoutez-les "
+                   "à la main si elles sont financées par la PSU.", icon=":material/help:")
 st.caption(f"Territoire de la CTG : **{md(terr.libelle)}**. Les places PSU existantes sont pré-remplies depuis la "
            "liste des structures ; coûts et heures sont des **valeurs à vérifier** à remplacer par celles de "
            "chaque structure.")
@@ -138,12 +147,6 @@ data: dict = st.session_state["sim_data"]
 rev = st.session_state.get("sim_rev", 0)
 state = "non enregistré" if not st.session_state.get("sim_id") else f"version {st.session_state['sim_version']}"
 st.subheader(f"{md(st.session_state.get('sim_name', 'Scénario'))} — {state}")
-inconnus = [s.get("nom", "") for s in data.get("structures", []) if s.get("psu_non_renseigne")]
-if inconnus:
-    st.warning(f"{len(inconnus)} structure(s) de la liste n'ont pas de statut PSU renseigné : elles sont reprises "
-               "avec la case « PSU » **décochée** (non comptées). Cochez-la pour celles qui sont financées par la "
-               "PSU. Structures concernées : " + " ; ".join(md(n) for n in inconnus[:20])
-               + (" …" if len(inconnus) > 20 else ""), icon=":material/help:")
 
 # -- territory inputs ---------------------------------------------------------------
 with st.expander("Territoire et période", expanded=False):

@@ -61,11 +61,8 @@ def scenario_from_store(
                  "participation_horaire_moyenne", "part_enfants_handicap")}
     structs: list[dict[str, Any]] = []
     if structures is not None and len(structures):
-        psu = structures["psu"].astype(object).map(_psu_flag).astype(object) if "psu" in structures.columns else \
-            pd.Series([None] * len(structures), index=structures.index, dtype=object)
         sub = structures[structures["code_insee"].isin(codes) & structures["type"].isin(EAJE_PSU_TYPES)
-                         & (psu != False)]  # noqa: E712 - PSU or « non renseigné » (never guessed)
-        sub = sub.assign(_psu=psu.loc[sub.index])
+                         & structures["psu"].astype("boolean").fillna(False).astype(bool)]
         sub = sub.sort_values(["code_insee", "nom"])
         open_by_year = {y: ouvertes(sub, y) for y in range(debut, fin + 1)}
         for i, s in sub.iterrows():
@@ -91,10 +88,7 @@ def scenario_from_store(
                 "qpv": s["code_insee"] in qpv,
                 "frr_zrr": s["code_insee"] in frr,
             })
-            if s["_psu"] is None:  # PSU « non renseigné » in the list: shown unticked and flagged, not counted
-                structs[-1]["psu"] = False
-                structs[-1]["psu_non_renseigne"] = True
-    ref_places = sum(valeur_annee(s["places_ouvertes"], debut, 0) or 0 for s in structs if s.get("psu", True))
+    ref_places = sum(valeur_annee(s["places_ouvertes"], debut, 0) or 0 for s in structs)
     territoire: dict[str, Any] = {
         "nom": territoire_nom,
         "communes": codes,
@@ -111,16 +105,6 @@ def scenario_from_store(
         "structures": structs,
         "parametres": {},
     }
-
-
-def _psu_flag(v: Any) -> bool | None:
-    """PSU flag of a structure of the store: True, False, or None when « non renseigné » (NA, empty)."""
-    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-        return None
-    if isinstance(v, str):
-        t = v.strip().lower()
-        return True if t in ("oui", "true", "1", "vrai") else False if t in ("non", "false", "0", "faux") else None
-    return bool(v)
 
 
 def structures_frame(scenario: Mapping[str, Any]) -> pd.DataFrame:
@@ -277,3 +261,14 @@ def message_lisible(message: str, scenario: Mapping[str, Any]) -> str:
     labels = {**SCALAR_FIELDS, **BOOL_FIELDS, "nom": "Structure", "code_insee": "Commune (INSEE)",
               "gestion": "Gestion", "places_ouvertes": "Places"}
     return _PATH_FIELD.sub(lambda m: f"{name(m.group(1))} — {labels.get(m.group(2), m.group(2))}", out)
+
+
+def psu_non_renseigne(structures: pd.DataFrame | None, communes: Iterable[str], annee: int) -> tuple[int, int]:
+    """(structures, places) of EAJE open on 31 December ``annee`` in these communes whose PSU financing is
+    « non renseigné » (open-data lists): the pre-fill leaves them out, the page says how many."""
+    if structures is None or not len(structures) or "psu" not in structures:
+        return 0, 0
+    sub = structures[structures["code_insee"].isin(set(communes)) & structures["type"].isin(EAJE_PSU_TYPES)
+                     & structures["psu"].astype("boolean").isna()]
+    sub = sub[ouvertes(sub, annee)] if len(sub) else sub
+    return len(sub), int(pd.to_numeric(sub["places"], errors="coerce").fillna(0).sum())

@@ -100,20 +100,3 @@ def test_validation_messages_name_the_structure_and_the_column():
         "Ligne 2 — Prix de revient (€/h) : champ obligatoire manquant"
     assert message_lisible("territoire.communes : liste vide", sc) == "territoire.communes : liste vide"
 
-
-def test_prefill_leaves_an_unknown_psu_status_visible_never_guessed():
-    """A structure whose PSU flag is « non renseigné » (None/NA) is listed unticked and flagged, and is not
-    counted in the territory's co-financed places; a known non-PSU structure stays out."""
-    s = _structures()
-    s["psu"] = s["psu"].astype(object)
-    s.loc[s["id"] == "C", "psu"] = None
-    sc = scenario_from_store("Test", ["89024", "89387"], s)
-    by_id = {x["id"]: x for x in sc["structures"]}
-    assert sorted(by_id) == ["A", "B", "C"]
-    assert by_id["C"]["psu"] is False and by_id["C"]["psu_non_renseigne"] is True
-    assert "psu_non_renseigne" not in by_id["A"]
-    assert sc["territoire"]["places_psu_cofinancees_reference"] == 30   # A only (C unknown, not counted)
-    s2 = _structures()
-    s2["psu"] = pd.array([True, True, pd.NA, False, False, True], dtype="boolean")
-    assert {x["id"]: x.get("psu", True) for x in scenario_from_store("Test", ["89024", "89387"], s2)["structures"]} == \
-        {"A": True, "B": True, "C": False}
