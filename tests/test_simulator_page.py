@@ -7,7 +7,17 @@ from streamlit.testing.v1 import AppTest
 from data.store import PROJECT_ROOT
 
 
-def test_scenario_is_validated_once_per_rerun(reference_store, tmp_path, monkeypatch):
+@pytest.fixture
+def fresh_caches():
+    """The page caches its ScenarioStore: use this test's database, then forget it."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+def test_scenario_is_validated_once_per_rerun(reference_store, tmp_path, monkeypatch, fresh_caches):
     import planning.simulation as sim
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'scenarios.sqlite'}")
