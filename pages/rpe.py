@@ -58,7 +58,7 @@ with guard("calculer l'objectif RPE"):
     m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
                                                        else d["nb_communes_plus_10000"]))
     m2.metric("avec un RPE situé dans la commune", nd if res.sans_liste else fr_num(d["nb_avec_rpe"]))
-    m3.metric(f"Part en {annee}", fr_pct(d["part"]),
+    m3.metric(f"Part en {annee}", nd if d["part"] is None else fr_pct(d["part"]),
               delta=None if d["cible"] is None or d["part"] is None else
               f"{fr_num(100 * (d['part'] - d['cible']), 1)} points par rapport à la cible",
               delta_color="normal")
