@@ -33,6 +33,9 @@ BUDGETS = {
     "carte_departement_navigateur": 2.0,
     "carte_france_navigateur": 3.0,
     "document": 10.0,
+    "simulateur_limite_s": 120.0,   # s, the largest scenario accepted (2 000 structures × 10 years), --json
+    "simulateur_limite_mo": 1024.0,  # MB of peak memory for it
+    "simulateur_refus": 5.0,         # s to refuse a scenario over the limit (10 000 structures)
     "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
 }
 ROWS: list[tuple[str, str, str, str]] = []
@@ -218,6 +221,36 @@ def browser_side() -> None:
         proc.wait(timeout=10)
 
 
+def simulateur_limites() -> None:
+    """The CTG simulator at its limits (docs/SCENARIOS.md « Limites »): the largest accepted scenario,
+    2 000 structures over 10 years written with --json, and the immediate refusal of 10 000 structures.
+    Each run is a child process: its peak memory (ru_maxrss) is measured alone."""
+    import resource
+    import tempfile
+
+    example = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
+
+    def scenario(n: int, fin: int) -> dict:
+        d = dict(example, periode={"debut": 2023, "fin": fin})
+        d["structures"] = [dict(example["structures"][i % 3], id=f"s{i}", nom=f"Structure {i}") for i in range(n)]
+        return d
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, fin, label, budget in ((2000, 2032, "simulateur : 2 000 structures × 10 ans, --json (limite)",
+                                       BUDGETS["simulateur_limite_s"]),
+                                      (10000, 2027, "simulateur : 10 000 structures refusées d'emblée",
+                                       BUDGETS["simulateur_refus"])):
+            f = Path(tmp) / f"s{n}.json"
+            f.write_text(json.dumps(scenario(n, fin)), encoding="utf-8")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t = time.perf_counter()
+            p = subprocess.run([sys.executable, "-m", "planning", "simulate", str(f), "--json"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            elapsed = time.perf_counter() - t
+            record(label + f" (code {p.returncode})", elapsed, budget=budget)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            if n == 2000 and peak > before:
+                record("  mémoire maximale du processus", peak / 1024, "Mo", BUDGETS["simulateur_limite_mo"])
 def import_side(n: int = 815) -> None:
     """6. Import of a real-size open-data crèche list (shape of the Hauts-de-Seine export, 815 rows)
     into a private copy of the store (the user's store is never touched)."""
@@ -268,6 +301,7 @@ def main() -> None:
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
         server_side()
+        simulateur_limites()
         import_side()
     if not args.sans_navigateur:
         browser_side()

@@ -117,7 +117,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
            if depi.get("places_psu_non_renseigne", 0) > 0 else "") + ".",
         f"Taux de couverture EAJE : {fr_num(depi['taux_eaje'], 1)} {TAUX_LIB}.",
         f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
-        f"{rpe.nb_avec_rpe} sur {rpe.nb_communes}.",
+        f"{rpe.phrase_part()}.",
         f"Assistants maternels par ETP d'animation de RPE : {_rate(depi['am_par_etp'], depi['am_rpe'])} "
         f"(cible COG {annee} : {fr_num(rpes['cible_am_par_etp'].iloc[0], 0) if len(rpes) else 'n.d.'}).",
     ]
@@ -253,7 +253,9 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         + (f" dont {len(rpe.couvertes_ailleurs)} couverte(s) depuis une autre commune de l'intercommunalité."
            if rpe.couvertes_ailleurs else "."),
     ]
-    if rpe.villes_sans_donnee:
+    if rpe.sans_liste:
+        rpe_pts = [rpe.message_donnee_absente, rpe_pts[1]]
+    elif rpe.villes_sans_donnee:
         rpe_pts.append(f"{len(rpe.villes_sans_donnee)} commune(s) hors de la liste des structures (non comptées).")
     t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants et RPE — {nom_dep}", villes, [
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
@@ -268,8 +270,10 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
         Colonne("epci", "Intercommunalité"), Colonne("ailleurs", "RPE dans une autre commune")],
         nom_feuille="Communes sans RPE")
-    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE ({len(sans)})",
-                            points=[] if len(sans) else ["Toutes les communes concernées ont un RPE."],
+    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE "
+                            f"({'n.d.' if rpe.sans_liste else len(sans)})",
+                            points=[] if len(sans) else [rpe.message_donnee_absente if rpe.sans_liste
+                                                         else "Toutes les communes concernées ont un RPE."],
                             tableau=t_sans if len(sans) else None, notes=[src_line]))
 
     # -- assistants maternels per RPE ETP ----------------------------------------

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from pages._texte import html_texte, md, md_lignes  # noqa: F401  (re-exported: one helper for every page)
 from planning.formats import fr_euros, fr_number, fr_ratio
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
 
@@ -195,7 +196,7 @@ def provenance_line(layer: str) -> str:
     if info is None:
         return f"{layer} : non chargé"
     badge = NATURE_BADGE.get(info.nature, info.nature)
-    text = f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}"
+    text = md(f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}")
     if info.nature == NATURE_FICTIF:
         text += f" — **{DEMO_LABEL}**"
     return text
@@ -245,5 +246,5 @@ def guard(action: str) -> Iterator[None]:
     except ScriptControlException:
         raise
     except Exception as exc:  # noqa: BLE001
-        st.error(f"Impossible de {action} : {exc}")
+        st.error(f"Impossible de {action} : {md(exc)}")
         print(traceback.format_exc())  # server log only

@@ -11,6 +11,7 @@ from data.store import NATURE_FICTIF
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometries
 from pages._data import coverage_inputs, table, territoire_spec
+from pages._texte import md
 from pages._ui import (children_estimate_note, demo_banner, guard, manifest_token, require_store, store,
                        territory_picker)
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
@@ -165,7 +166,7 @@ with guard("construire la carte de couverture"):
     html = map_for(token, echelle, spec, dep, ind, annee, methode, layers, filt, titre,
                    terr.code if terr.niveau == "commune" else None, "static", per)
 
-    st.markdown(f"**{meta['label']}** — {meta['unite']}, {annee}. Source : {meta['source']}.")
+    st.markdown(f"**{md(meta['label'])}** — {md(meta['unite'])}, {annee}. Source : {md(meta['source'])}.")
     if meta.get("description"):
         st.caption(meta["description"])
     col_map, col_tab = st.columns([3, 2])
@@ -219,7 +220,7 @@ with guard("calculer la variation des places PSU"):
         obs = ["places_creees_psu", "places_fermees_psu", "variation_nette_psu", "variation_nette_psu_qpv",
                "variation_nette_psu_frr_zrr", "ecart"]
         traj.loc[future, obs] = float("nan")
-    st.caption(traj.attrs.get("libelle", "") + (f" Années après {this_year} : pas encore observées." if future.any()
+    st.caption(md(traj.attrs.get("libelle", "")) + (f" Années après {this_year} : pas encore observées." if future.any()
                                                 else ""))
     # A static picture (same renderer as the committee documents): an interactive chart here would
     # hold the map back by 1.5-2 s on every new tab (the charting bundle loads first).

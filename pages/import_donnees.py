@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from pages._texte import md
 from pages._ui import NATURE_BADGE, guard, require_store, store, territory_picker
 
 st.title("Import de données")
@@ -54,7 +55,7 @@ with guard("charger la liste des types de fichiers"):
                                            for p in exc.problems]).astype(str),
                              hide_index=True, width="stretch")
             else:
-                st.success(report.summary())
+                st.success(md(report.summary()))
                 if report.warnings:
                     st.warning(f"{len(report.warnings)} avertissement(s) : lignes écartées ou corrigées.")
                     st.dataframe(pd.DataFrame([{"Fichier": p.fichier, "Ligne": p.ligne or "—",

@@ -254,3 +254,126 @@ def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good
     finally:
         page.screenshot(path=str(SHOTS / "import_succes.png"))
     assert_no_exception(page)
+
+
+# -- Markdown in names (issue 9, item 4) and missing data on the RPE page (item 8) ---------------
+
+MD_IP = "198.51.100.7"
+MD_NAME = f"![x](http://{MD_IP}/a.png) [Valider](http://{MD_IP}/v) <b>g</b>"
+
+
+@pytest.fixture(scope="module")
+def markdown_url(tmp_path_factory):
+    """An app whose commune Toucy, one of its crèches, the structure list's source and a saved scenario
+    carry Markdown that would fetch an outside image or make a link if it were interpreted."""
+    import dataclasses
+    import json
+    import shutil as sh
+
+    from data.store import Store
+    from planning.scenarios_db import ScenarioStore
+
+    src = Store()
+    root = tmp_path_factory.mktemp("markdown_store")
+    (root / "layers").mkdir()
+    for p in src.layers_dir.glob("*.parquet"):
+        os.link(p, root / "layers" / p.name)
+    sh.copy2(src.manifest_path, root / "manifest.json")
+    store = Store(root)
+    com = store.read("communes")
+    com.loc[com["code_insee"] == "89419", "nom"] = "Toucy " + MD_NAME
+    structures = store.read("structures")
+    i = structures.index[structures["code_insee"] == "89419"][0]
+    structures.loc[i, "nom"] = "Crèche " + MD_NAME
+    info = dataclasses.replace(store.info("structures"), source=f"liste {MD_NAME}.csv")
+    store.write_layers({"communes": (com, store.info("communes")), "structures": (structures, info)})
+    db_url = f"sqlite:///{root / 'scenarios.sqlite'}"
+    ex = json.loads((PROJECT_ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
+    db = ScenarioStore(db_url)
+    db.create("Référence", "epci:200067130", ex)
+    ex["structures"][0]["nom"] = "Structure " + MD_NAME
+    ex["structures"][0]["prix_revient_horaire"] = 8.0          # Caf share > 80 %: alerts name the structure
+    ex["structures"][0]["part_regime_general"] = 1.0
+    db.create("Scénario " + MD_NAME, "epci:200067130", ex)
+    db.close()
+    port = _free_port()
+    env = dict(os.environ, ATLAS_DATA_DIR=str(root), DATABASE_URL=db_url)
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _assert_nothing_from_names(pg) -> None:
+    html = pg.content()
+    assert pg.locator(f'img[src*="{MD_IP}"]').count() == 0, "image créée depuis un nom"
+    assert pg.locator(f'a[href*="{MD_IP}"]').count() == 0, "lien créé depuis un nom"
+    assert "<b>g</b>" not in html
+    assert pg.external_requests == [], f"requêtes hors de la machine : {pg.external_requests[:5]}"
+
+
+def _pick(pg, label: str, text: str) -> None:
+    pg.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first.click()
+    pg.keyboard.type(text)
+    pg.keyboard.press("Enter")
+    wait_idle(pg)
+
+
+def test_markdown_in_names_is_text_on_every_page(markdown_url, page):
+    for path in ("?dep=89&grp=200067130&com=89419", "couverture?dep=89&grp=200067130&com=89419", "rpe?dep=89",
+                 "documents?dep=89&grp=200067130", "import?dep=89"):
+        goto(page, f"{markdown_url}/{path}")
+        assert_no_exception(page)
+        _assert_nothing_from_names(page)
+    goto(page, f"{markdown_url}/?dep=89&grp=200067130&com=89419")
+    heading = page.locator('[data-testid="stMain"] h3').first.inner_text().replace("\u2060", "")   # word joiners of md()
+    assert f"Chiffres clés — Commune Toucy ![x](http://{MD_IP}/a.png)" in heading
+
+
+def test_simulator_and_comparison_show_a_hostile_scenario_as_text(markdown_url, page):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    goto(page, f"{markdown_url}/simulateur?dep=89&grp=200067130")
+    _pick(page, "Scénarios enregistrés pour ce territoire", "Scénario")
+    page.get_by_role("button", name="Ouvrir").click()
+    wait_idle(page)
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")  # word joiners of md()
+    assert f"Scénario ![x](http://{MD_IP}/a.png) [Valider](http://{MD_IP}/v) <b>g</b> — version 1" in main
+    assert f"2023 — Structure ![x](http://{MD_IP}/a.png)" in main                 # an alert
+    _assert_nothing_from_names(page)
+    page.screenshot(path=str(SHOTS / "simulateur_nom_hostile.png"), full_page=True)
+
+    goto(page, f"{markdown_url}/scenarios?dep=89&grp=200067130")
+    _pick(page, "Scénarios à comparer", "Référence")
+    _pick(page, "Scénarios à comparer", "Scénario")
+    page.keyboard.press("Escape")                                # close the options list
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30000)
+    assert_no_exception(page)
+    assert f"Écart par année avec « Référence »" in page.locator('[data-testid="stMain"]').inner_text()
+    legend = page.locator('[data-testid="stPlotlyChart"] .legend').first.text_content()
+    assert "<b>g</b>" in legend                                  # shown literally, not bold markup
+    _assert_nothing_from_names(page)
+    page.screenshot(path=str(SHOTS / "scenarios_nom_hostile.png"), full_page=True)
+
+
+def test_rpe_page_says_data_is_missing_without_a_structure_list(app_url, page):
+    goto(page, f"{app_url}/rpe?dep=01")
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Donnée non disponible : aucune liste de structures ne couvre ce territoire" in main
+    assert "Impossible de calculer" not in main and "0 commune(s) n'en ont pas" not in main
+    page.screenshot(path=str(SHOTS / "rpe_01.png"), full_page=True)
+    goto(page, f"{app_url}/rpe?dep=93")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Donnée non disponible" not in main and "Impossible de calculer" not in main
+    page.screenshot(path=str(SHOTS / "rpe_93.png"), full_page=True)
+    assert page.external_requests == []
