@@ -27,7 +27,7 @@ def server(tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     shutil.copy(FIX / "qpv_liste.csv", root / "qpv2024_communes.csv")
-    shutil.copy(FIX / "txcouv_pe_com.csv", root / "txcouv_pe_com.csv")
+    shutil.copy(FIX.parent / "caf" / "txcouv_pe_com.csv", root / "txcouv_pe_com.csv")
     with zipfile.ZipFile(root / "base-cc-evol-struct-pop-2021_csv.zip", "w") as zf:
         zf.write(FIX / "base-cc-evol-struct-pop-2021.CSV", "base-cc-evol-struct-pop-2021.CSV")
         zf.writestr("meta_base-cc-evol-struct-pop-2021.CSV", "COD_VAR;LIB_VAR\n")
@@ -56,7 +56,7 @@ def test_fetch_from_local_server(server, tmp_store):
     assert not by_file["txcouv_pe_dep.csv"].ok and "404" in by_file["txcouv_pe_dep.csv"].message
     assert not report.ok
     assert set(tmp_store.read("qpv")["code_qp"]) == {"QN08901I", "QN08906M", "QN09301M", "QN07501M"}
-    assert tmp_store.read("caf_couverture_com").set_index("code").loc["89024", "txcouv"] == pytest.approx(61.2)
+    assert tmp_store.read("caf_couverture_com").set_index(["code", "annee"]).loc[("89024", 2022), "txcouv"] == 61.2
     e = tmp_store.read("enfants_moins_3").set_index("code_insee")
     assert e.loc["89024", "enfants_moins_3"] == pytest.approx(1012.3) and not e.loc["89024", "estimation"]
     assert "qpv2024_communes.csv" in tmp_store.info("qpv").source

@@ -318,23 +318,29 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
             probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans : plus que la population de la commune "
                         "— valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
     probs.raise_if_errors()
+    from .naissances import NATURE_RECENSEMENT, _enfants_info, nature_column
+
     imported = pd.DataFrame({"code_insee": df["code_insee"].astype(str), "enfants_moins_3": df["enfants"].astype(float),
-                             "annee": year, "estimation": False})
+                             "annee": year, "estimation": False, "nature": NATURE_RECENSEMENT})
     imported = imported[imported["enfants_moins_3"].notna()]
     notes = []
+    previous = store.info("enfants_moins_3")
     if store.has("enfants_moins_3"):
         old = store.read("enfants_moins_3")
+        old = old.assign(nature=nature_column(old))
         rest = old[~old["code_insee"].isin(imported["code_insee"])]
         if len(rest):
-            notes.append(f"{len(rest)} commune(s) absente(s) du fichier gardent l'estimation précédente.")
+            kinds = ", ".join(f"{n} : {k}" for k, n in rest["nature"].value_counts().items())
+            notes.append(f"{len(rest)} commune(s) absente(s) du fichier gardent leur valeur précédente ({kinds}).")
         out = pd.concat([imported, rest[imported.columns]], ignore_index=True)
     else:
         out = imported
-    out = out.astype({"code_insee": str, "enfants_moins_3": float, "annee": "int64", "estimation": bool})
+    out = out.astype({"code_insee": str, "enfants_moins_3": float, "annee": "int64", "estimation": bool,
+                      "nature": str})
     out = out.sort_values("code_insee").reset_index(drop=True)
     vintage = f"recensement {year} (INSEE)"
-    info = _info("Enfants de moins de 3 ans (INSEE)", vintage,
-                 f"{fichier} — {publisher}, colonne {table.label(col)}")
+    y_ref = (previous.extra or {}).get("annee_reference") if previous is not None else None
+    info = _enfants_info(out, previous, f"{fichier} — {publisher}, colonne {table.label(col)}", y_ref)
     notes.insert(0, f"{len(imported)} commune(s) : enfants de 0 à 2 ans du recensement {year} "
                     f"(colonne {table.label(col)}).")
     return Built({"enfants_moins_3": (out, info)}, vintage, len(imported), table.encoding, notes)
