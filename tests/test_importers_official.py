@@ -88,17 +88,17 @@ def test_zrr_legacy(tmp_store):
     assert z.loc["89003", "libelle"].startswith("P - Commune partiellement")
 
 
-def test_enfants_moins_3_replaces_the_estimate(tmp_store):
-    before = tmp_store.read("enfants_moins_3").set_index("code_insee")
-    report = import_file("enfants_moins_3", FIX / "base-cc-evol-struct-pop-2021.CSV", tmp_store)
-    e = tmp_store.read("enfants_moins_3").set_index("code_insee")
+def test_enfants_moins_3_replaces_the_estimate(estimate_store):
+    before = estimate_store.read("enfants_moins_3").set_index("code_insee")
+    report = import_file("enfants_moins_3", FIX / "base-cc-evol-struct-pop-2021.CSV", estimate_store)
+    e = estimate_store.read("enfants_moins_3").set_index("code_insee")
     assert e.loc["89024", "enfants_moins_3"] == pytest.approx(1012.3)
     assert e.loc["93001", "enfants_moins_3"] == pytest.approx(4102.77)
     assert e.loc["89024", "annee"] == 2021 and not e.loc["89024", "estimation"]     # P21 -> 2021
     # communes absent from the file keep the estimate
     assert e.loc["01004", "estimation"] and e.loc["01004", "enfants_moins_3"] == before.loc["01004", "enfants_moins_3"]
     assert len(e) == len(before) and report.rows == 3
-    assert tmp_store.info("enfants_moins_3").nature == NATURE_IMPORTE
+    assert estimate_store.info("enfants_moins_3").nature == NATURE_IMPORTE
 
 
 def test_populations_with_arrondissements_summed(tmp_store):

@@ -298,7 +298,8 @@ def _enfants_info(df: pd.DataFrame, previous: LayerInfo | None, source: str, y: 
         parts.append(LIBELLE_NAISSANCES)
     if not parts:
         return previous or LayerInfo("", 0, NATURE_ESTIME, "estimation", source)
-    label = "Enfants de moins de 3 ans : " + " et ".join(parts)
+    label = " et ".join(parts)
+    label = label[0].upper() + label[1:]
     vintage_parts = []
     if n_nais and y:
         a, _b, c = fenetre(y)
