@@ -255,6 +255,15 @@ def enfants_au_31_decembre(inputs: "CoverageInputs", annee: int) -> tuple[np.nda
     return enfants_annee(inputs, int(annee) + 1)
 
 
+def info_enfants_territoire(inputs: "CoverageInputs", annee: int, mask: np.ndarray) -> dict[str, Any]:
+    """:func:`enfants_au_31_decembre` info restricted to the communes of ``mask`` (natures counted there)."""
+    _vals, nature, info = enfants_au_31_decembre(inputs, annee)
+    counts = pd.Series(nature[np.asarray(mask, dtype=bool)]).value_counts().to_dict()
+    sub = dict(info, natures={str(k): int(v) for k, v in counts.items() if k})
+    sub["libelle"] = libelle_enfants(sub)
+    return sub
+
+
 def libelle_enfants(info: dict[str, Any]) -> str:
     parts = []
     nat = info.get("natures", {})
