@@ -218,7 +218,7 @@ INDICATEURS: dict[str, Indicateur] = {i.code: i for i in [
                "Taux EAJE calculé à partir de la liste des structures moins le taux EAJE publié par la Cnaf pour la "
                "même année (vide quand la Cnaf n'a rien publié pour cette année). Un écart signale des structures "
                "absentes ou en trop dans la liste, ou une autre estimation des enfants de moins de 3 ans.", None,
-               "taux", ("structures", "enfants_moins_3", "caf_couverture_com")),
+               "nombre", ("structures", "enfants_moins_3", "caf_couverture_com")),
     Indicateur("naissances", "Naissances domiciliées", "naissances dans l'année",
                "Naissances vivantes de l'année dont la mère est domiciliée dans le territoire (INSEE, état civil). "
                "Année la plus récente disponible quand l'année demandée n'est pas encore publiée.", None, "nombre",
