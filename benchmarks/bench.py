@@ -8,7 +8,9 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 3. server time to build each coverage map (France, a dense and a rural département), cold and
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
-4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet).
+4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
+6. import of the real official files of ../shared/data/reel (when present) and a first
+``python -m data demo`` on a store holding only the référentiel.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ BUDGETS = {
     "carte_departement_navigateur": 2.0,
     "carte_france_navigateur": 3.0,
     "document": 10.0,
+    "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
+    "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -138,6 +142,51 @@ def server_side() -> None:
         print(f"   simulateur vectorisé non mesuré : {exc}")
 
 
+def real_imports() -> None:
+    """Import of the real official files, each into a fresh copy of the référentiel, then a first demo."""
+    import tempfile
+
+    from data.demo import DEFAULT_SHARED, REAL_FOLDER, real_files
+    from data.importers import import_file
+    from data.reference import REFERENCE_LAYERS
+    from data.store import Store
+
+    print("6. Import des fichiers officiels réels (../shared/data/reel) et démonstration")
+    folder = DEFAULT_SHARED / REAL_FOLDER
+    files = real_files(folder)
+    if not files:
+        print(f"   dossier {folder} absent : mesure sautée")
+        return
+    src = Store()
+
+    def fresh(tmp: Path) -> Store:
+        root = tmp / "store"
+        (root / "layers").mkdir(parents=True)
+        m = src.manifest()
+        m["layers"] = {k: v for k, v in m["layers"].items() if k in REFERENCE_LAYERS}
+        m.pop("demo_imports", None)
+        for name in m["layers"]:
+            os.link(src.layer_path(name), root / "layers" / src.layer_path(name).name)
+        (root / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+        return Store(root)
+
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+        for kind, path in files:
+            store = fresh(Path(tmp) / path.stem)
+            report, t = timed(import_file, kind, path, store)
+            budget = BUDGETS["import_fichier_reel"] if path.name in ("txcouv_pe_dep.csv",
+                                                                      "txcouv_pe_com_2017_2022.csv") else None
+            record(f"import {path.name} ({report.rows} lignes)", t, budget=budget)
+        root = fresh(Path(tmp) / "demo").root
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "data", "demo"], cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, ATLAS_DATA_DIR=str(root)))
+        t = time.perf_counter() - t0
+        if done.returncode != 0:
+            print(f"   python -m data demo a échoué : {done.stderr[-500:]}")
+        record("python -m data demo (tous les imports + structures fictives)", t, budget=BUDGETS["demo"])
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -224,6 +273,7 @@ def main() -> None:
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
         server_side()
+        real_imports()
     if not args.sans_navigateur:
         browser_side()
     print("\nRésumé")
