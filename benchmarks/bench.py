@@ -9,7 +9,8 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
 4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
-6. import of the real official files of ../shared/data/reel (when present) and a first
+6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export);
+7. import of the real official files of ../shared/data/reel (when present) and a first
 ``python -m data demo`` on a store holding only the référentiel.
 """
 from __future__ import annotations
@@ -34,6 +35,7 @@ BUDGETS = {
     "carte_departement_navigateur": 2.0,
     "carte_france_navigateur": 3.0,
     "document": 10.0,
+    "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
     "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
     "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
 }
@@ -151,7 +153,7 @@ def real_imports() -> None:
     from data.reference import REFERENCE_LAYERS
     from data.store import Store
 
-    print("6. Import des fichiers officiels réels (../shared/data/reel) et démonstration")
+    print("7. Import des fichiers officiels réels (../shared/data/reel) et démonstration")
     folder = DEFAULT_SHARED / REAL_FOLDER
     files = real_files(folder)
     if not files:
@@ -265,6 +267,48 @@ def browser_side() -> None:
         proc.wait(timeout=10)
 
 
+def import_side(n: int = 815) -> None:
+    """6. Import of a real-size open-data crèche list (shape of the Hauts-de-Seine export, 815 rows)
+    into a private copy of the store (the user's store is never touched)."""
+    import tempfile
+
+    from data.importers import import_file
+    from data.store import Store
+
+    print("6. Import d'une liste de crèches open data (taille réelle)")
+    src = Store()
+    communes = src.read("communes", columns=["code_insee", "dep", "lat", "lon"])
+    communes = communes[communes["dep"] == "92"].reset_index(drop=True)
+    types = ["Multi-accueil", "Micro crèche", "Crèche parentale", "Accueil familial", "Jardin d'enfants",
+             "Halte-garderie", "Petite crèche", "Crèche collective"]
+    gestions = ["Commune", "Associatif", "Privé", "Public autre", "Département"]
+    head = ("NOM;TYPE;ADRESSE;CODE POSTAL;COMMUNE;CODE INSEE;TEL;GESTION;GESTIONNAIRE;CAPACITE;NB ACCUEIL FAM;"
+            "AGE MINI MOIS;AGE MAXI ANNEE;HANDICAP;geo_shape;geo_point_2d")
+    lines = [head]
+    for i in range(n):
+        c = communes.iloc[i % len(communes)]
+        t = types[i % len(types)]
+        cap = 10 if t == "Micro crèche" else 20 + (i * 7) % 60
+        la, lo = round(float(c["lat"]) + (i % 9) * 1e-4, 5), round(float(c["lon"]) - (i % 7) * 1e-4, 5)
+        lines.append(f"Structure {i + 1};{t};{i + 1} RUE DU BANC;92000;COMMUNE;{c['code_insee']};;"
+                     f"{gestions[i % len(gestions)]};Gestionnaire {i % 40};{cap};;2;4;Non;"
+                     f'"{{""coordinates"": [{lo}, {la}], ""type"": ""Point""}}";{la}, {lo}')
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "store"
+        (root / "layers").mkdir(parents=True)
+        for layer in src.layers_dir.glob("*.parquet"):
+            try:
+                os.link(layer, root / "layers" / layer.name)
+            except OSError:
+                shutil.copy2(layer, root / "layers" / layer.name)
+        shutil.copy2(src.manifest_path, root / "manifest.json")
+        f = Path(tmp) / "etablissements-daccueil-de-la-petite-enfance-pe.csv"
+        f.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+        report, t = timed(import_file, "structures", f, Store(root), millesime="2024")
+        record(f"import structures open data ({report.rows} lignes, PSU non renseigné)", t,
+               budget=BUDGETS["import_liste_creches"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
@@ -273,6 +317,7 @@ def main() -> None:
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
         server_side()
+        import_side()
         real_imports()
     if not args.sans_navigateur:
         browser_side()

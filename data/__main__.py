@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kind", help="type de fichier (voir `python -m data kinds`)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="rapport d'import en JSON")
+    p.add_argument("--colonnes", default=None, metavar="CHAMP=COLONNE,…",
+                   help="correspondance des colonnes (structures) : nom=Nom de l'établissement,places=Capacité")
+    p.add_argument("--correspondance", default=None, metavar="NOM",
+                   help="correspondance de colonnes enregistrée sous ce nom (page Import)")
+    p.add_argument("--millesime", default=None, metavar="AAAA|JJ/MM/AAAA",
+                   help="structures sans date d'ouverture : ouvertes à cette date (défaut : date du fichier)")
 
     sub.add_parser("kinds", help="types de fichiers importables")
 
@@ -73,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "import":
             from .importers import run_import_cli
 
-            return run_import_cli(args.kind, args.file, as_json=args.json)
+            return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
+                                  correspondance=args.correspondance, millesime=args.millesime)
         if args.cmd == "fetch":
             from .fetch import run_fetch_cli
 

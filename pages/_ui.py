@@ -51,7 +51,33 @@ def store_ready() -> bool:
     return s.has("communes") and s.has("epci") and s.has("departements")
 
 
+NAVIGATION_MARKER = "_atlas_navigation"
+
+
+def leave_legacy_multipage() -> None:
+    """Make plain ``streamlit run app.py`` behave like ``scripts/serve.py``.
+
+    Streamlit runs the *first* session of a server whose main script sits next to a ``pages/``
+    folder in legacy (v1) multipage mode until ``st.navigation`` has run once: a deep link such as
+    ``/rpe?dep=93`` then executes ``pages/rpe.py`` on its own, with every file of ``pages/``
+    (``_data``, ``_ui``…) listed in the sidebar.  Every page calls :func:`require_store` first:
+    when the legacy flag is still set, switch it off and rerun, so that ``app.py`` and its
+    ``st.navigation`` run and resolve the same URL (page hashes derive from the URL path, identical
+    in both modes).  The launcher sets the same flag before the server starts.
+
+    A session in which ``app.py`` already ran (marker set by ``app.py``) is not rerun: AppTest
+    resets the flag before every run, and a rerun there would drop the widget event of that run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get(NAVIGATION_MARKER):
+            st.rerun()
+
+
 def require_store() -> None:
+    leave_legacy_multipage()
     if not store_ready():
         st.error(
             "Le référentiel national n'est pas construit. Lancez la commande d'installation du README "

@@ -39,6 +39,11 @@ with guard("afficher l'état des données"):
     k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_num(row["places_eaje"]))
     k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_num(row["taux_eaje"], 1))
     k4.metric("RPE situés sur le territoire", fr_num(row["nb_rpe"]))
+    nr = row.get("places_psu_non_renseigne", 0)
+    if nr == nr and nr > 0:  # not NaN
+        st.caption(f"Dont {fr_num(row['places_psu'])} places en PSU, {fr_num(row['places_hors_psu'])} hors PSU et "
+                   f"**{fr_num(nr)} au PSU « non renseigné »** (liste des structures sans cette information : "
+                   "le financement n'est jamais deviné).")
     st.caption(f"Sources : {description('taux_eaje', inp, annee)['source']}. « donnée non disponible » : la liste "
                "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "
                "sans liste importée).")

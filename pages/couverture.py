@@ -27,6 +27,7 @@ from planning.territoires import masque
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
     "places_eaje": "Places EAJE", "places_psu": "dont PSU", "places_hors_psu": "dont hors PSU",
+    "places_psu_non_renseigne": "dont PSU non renseigné",
     "places_mam": "Places en MAM", "taux_eaje": "Places EAJE pour 100 enfants de moins de 3 ans",
     "taux_eaje_psu": "Places PSU pour 100 enfants", "enfants_par_place": "Enfants par place",
     "nb_rpe": "RPE situés ici", "am_par_etp": "Assistants maternels par ETP de RPE",

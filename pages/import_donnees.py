@@ -36,13 +36,16 @@ with guard("charger la liste des types de fichiers"):
                "variantes acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
                                 key="import_file")
+    from pages._mapping import mapping_step
+
+    options = mapping_step(kind, uploaded, store())  # structure lists: column mapping, millésime
     if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go"):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / Path(uploaded.name).name
             path.write_bytes(uploaded.getvalue())
             try:
                 with st.spinner("Vérification du fichier…"):
-                    report = import_file(kind, path, store(), filename=uploaded.name)
+                    report = import_file(kind, path, store(), filename=uploaded.name, **options)
             except ImportValidationError as exc:
                 st.error(f"Import refusé : {len(exc.problems)} problème(s). Les données existantes n'ont pas "
                          "été modifiées.")

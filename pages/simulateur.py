@@ -87,6 +87,15 @@ if st.session_state.get("sim_terr") != territoire_key():
         set_scenario(prefill())
 
 # -- scenario management --------------------------------------------------------
+with guard("compter les places au PSU non renseigné"):
+    from planning.scenario_edit import psu_non_renseigne
+
+    _nr = psu_non_renseigne(table("structures"), list(communes_of(terr)["code_insee"]),
+                            st.session_state.get("sim_data", {}).get("periode", {}).get("debut", 2023))
+    if _nr[0]:
+        st.warning(f"{fr_number(_nr[0], 0)} crèche(s) du territoire ({fr_number(_nr[1], 0)} places) ont un financement "
+                   "PSU « non renseigné » dans la liste des structures : elles ne sont pas pré-remplies ; ajoutez-les "
+                   "à la main si elles sont financées par la PSU.", icon=":material/help:")
 st.caption(f"Territoire de la CTG : **{terr.libelle}**. Les places PSU existantes sont pré-remplies depuis la "
            "liste des structures ; coûts et heures sont des **valeurs à vérifier** à remplacer par celles de "
            "chaque structure.")

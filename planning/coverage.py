@@ -162,6 +162,11 @@ INDICATEURS: dict[str, Indicateur] = {i.code: i for i in [
                "Places d'EAJE financées par la PSU ouvertes au 31 décembre.", True, "nombre", ("structures",)),
     Indicateur("places_hors_psu", "Places d'EAJE hors PSU", "places",
                "Places d'EAJE non financées par la PSU ouvertes au 31 décembre.", True, "nombre", ("structures",)),
+    Indicateur("places_psu_non_renseigne", "Places d'EAJE au financement PSU « non renseigné »", "places",
+               "Places d'EAJE ouvertes au 31 décembre dont la liste des structures ne dit pas si elles sont "
+               "financées par la PSU (listes open data des départements et des villes) : comptées dans les places "
+               "d'EAJE, ni en PSU ni hors PSU — le financement n'est jamais deviné.", None, "nombre",
+               ("structures",)),
     Indicateur("places_mam", "Places en MAM", "places",
                "Places en maisons d'assistants maternels (MAM) ouvertes au 31 décembre : comptées à part, "
                "ce ne sont pas des places d'EAJE.", True, "nombre", ("structures",)),
@@ -400,12 +405,21 @@ class CoverageInputs:
                 return np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
             return pd.to_datetime(s[col], errors="coerce").to_numpy(dtype="datetime64[ns]")
 
-        psu = s["psu"].fillna(False).astype(bool).to_numpy() if "psu" in s.columns else np.zeros(len(s), bool)
+        # PSU « non renseigné » (open-data lists): never counted as PSU nor as hors PSU
+        if "psu" in s.columns:
+            psu_col = s["psu"].astype("boolean")
+            psu_nr = psu_col.isna().to_numpy()
+            psu = psu_col.fillna(False).to_numpy(dtype=bool)
+        else:
+            psu, psu_nr = np.zeros(len(s), bool), np.ones(len(s), bool)
+        est = s["ouverture_estimee"].fillna(False).astype(bool).to_numpy() if "ouverture_estimee" in s.columns \
+            else np.zeros(len(s), bool)
         ok = pos >= 0
         self.structures_hors_referentiel = int((~ok).sum())
         places = np.nan_to_num(num("places"), nan=0.0)
         self._s = {
-            "pos": pos[ok], "kind": kind[ok], "psu": psu[ok], "places": places[ok],
+            "pos": pos[ok], "kind": kind[ok], "psu": psu[ok], "psu_nr": psu_nr[ok], "ouv_est": est[ok],
+            "places": places[ok],
             "ouv": date("date_ouverture")[ok], "ferm": date("date_fermeture")[ok],
             "etp": num("etp_animation")[ok], "am": num("nb_assistants_maternels")[ok],
         }
@@ -526,7 +540,8 @@ def _commune_stock(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
         return inputs._cache[key]
     n = len(inputs.base)
     s = inputs._s
-    cols = ("places_psu", "places_hors_psu", "places_eaje", "places_mam", "nb_rpe", "etp_rpe", "am_rpe")
+    cols = ("places_psu", "places_hors_psu", "places_eaje", "places_mam", "nb_rpe", "etp_rpe", "am_rpe",
+            "places_psu_non_renseigne")
     if s is None:
         out = {c: np.full(n, np.nan) for c in cols}
     else:
@@ -541,13 +556,14 @@ def _commune_stock(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
 
         out = {
             "places_psu": bc(eaje & psu, places),
-            "places_hors_psu": bc(eaje & ~psu, places),
+            "places_hors_psu": bc(eaje & ~psu & ~s["psu_nr"], places),
+            "places_psu_non_renseigne": bc(eaje & s["psu_nr"], places),
             "places_mam": bc(m & (kind == KIND_MAM), places),
             "nb_rpe": bc(rpe),
             "etp_rpe": bc(staffed, s["etp"]),
             "am_rpe": bc(staffed, s["am"]),
         }
-        out["places_eaje"] = out["places_psu"] + out["places_hors_psu"]
+        out["places_eaje"] = out["places_psu"] + out["places_hors_psu"] + out["places_psu_non_renseigne"]
         unknown = ~inputs.structures_known
         for c in cols:
             out[c][unknown] = np.nan
@@ -559,12 +575,13 @@ def _commune_flows(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
     """EAJE places created and closed during ``annee`` per commune (PSU and total)."""
     n = len(inputs.base)
     s = inputs._s
-    cols = ("places_creees_psu", "places_fermees_psu", "places_creees", "places_fermees")
+    cols = ("places_creees_psu", "places_fermees_psu", "places_creees", "places_fermees",
+            "places_creees_psu_non_renseigne", "places_fermees_psu_non_renseigne")
     if s is None:
         return {c: np.full(n, np.nan) for c in cols}
     start, end = _year_end(annee - 1), _year_end(annee)
     eaje = s["kind"] == KIND_EAJE
-    created = eaje & ~np.isnat(s["ouv"]) & (s["ouv"] > start) & (s["ouv"] <= end)
+    created = eaje & ~np.isnat(s["ouv"]) & ~s["ouv_est"] & (s["ouv"] > start) & (s["ouv"] <= end)
     closed = eaje & ~np.isnat(s["ferm"]) & (s["ferm"] > start) & (s["ferm"] <= end)
     # a structure closed before it opened is bad data: ignore its closure
     closed &= np.isnat(s["ouv"]) | (s["ouv"] < s["ferm"])
@@ -574,7 +591,9 @@ def _commune_flows(inputs: CoverageInputs, annee: int) -> dict[str, np.ndarray]:
         return np.bincount(pos[mask], weights=w[mask], minlength=n).astype(float)
 
     out = {"places_creees_psu": bc(created & psu), "places_fermees_psu": bc(closed & psu),
-           "places_creees": bc(created), "places_fermees": bc(closed)}
+           "places_creees": bc(created), "places_fermees": bc(closed),
+           "places_creees_psu_non_renseigne": bc(created & s["psu_nr"]),
+           "places_fermees_psu_non_renseigne": bc(closed & s["psu_nr"])}
     unknown = ~inputs.structures_known
     for c in cols:
         out[c][unknown] = np.nan
@@ -707,7 +726,8 @@ def _level(inputs: CoverageInputs, niveau: str) -> tuple[np.ndarray, int, pd.Dat
     return inputs._cache[key]
 
 
-SUM_STRICT = ["places_psu", "places_hors_psu", "places_eaje", "places_mam", "nb_rpe", "etp_rpe", "am_rpe"]
+SUM_STRICT = ["places_psu", "places_hors_psu", "places_eaje", "places_mam", "nb_rpe", "etp_rpe", "am_rpe",
+              "places_psu_non_renseigne"]
 
 
 def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None) -> pd.DataFrame:
@@ -741,6 +761,8 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
         out[c] = stock[c] if niveau == "commune" else _bin_sum(ids, k, stock[c], strict=True)
 
     enf = out["enfants_moins_3"].to_numpy(dtype=float)
+    # PSU « non renseigné »: places_psu / places_hors_psu and their rates count the known places only,
+    # places_psu_non_renseigne says how many are left out (NaN-free: 0 when everything is known)
     out["taux_eaje_psu"] = _ratio(out["places_psu"], enf, 100.0)
     out["taux_eaje_hors_psu"] = _ratio(out["places_hors_psu"], enf, 100.0)
     out["taux_eaje"] = _ratio(out["places_eaje"], enf, 100.0)
@@ -878,6 +900,7 @@ def trajectoire_cog_psu(inputs: CoverageInputs, annee_debut: int, annee_fin: int
             "annee": annee,
             "places_creees_psu": tot(f["places_creees_psu"]),
             "places_fermees_psu": tot(f["places_fermees_psu"]),
+            "places_fermees_psu_non_renseigne": tot(f["places_fermees_psu_non_renseigne"]),
             "variation_nette_psu": v,
             "variation_nette_psu_qpv": tot(net, qpv),
             "variation_nette_psu_frr_zrr": tot(net, frr),
@@ -976,6 +999,11 @@ def description(code: str, inputs: CoverageInputs | None = None, annee: int | No
         out["enfants"] = enfants_au_31_decembre(inputs, annee)[2].get("libelle", "")
     if ind.cible and annee is not None:
         out["cible"] = cible_cog(ind.cible, annee, inputs.baremes if inputs else None)
+    if code in PSU_INDICATEURS and inputs is not None and annee is not None:
+        nr = psu_non_renseigne(inputs, annee)
+        out["psu_non_renseigne"] = nr
+        if nr["places"] > 0:
+            out["source"] = (f"{out.get('source', '')} ; {nr['libelle']}").lstrip(" ;")
     if code in ("enfants_par_place", "desert") and annee is not None:
         b = inputs.baremes if inputs else None
         r = parametre("couverture.desert_enfants_par_place", annee, b)
@@ -991,6 +1019,34 @@ def description(code: str, inputs: CoverageInputs | None = None, annee: int | No
         parts.append(f"— {out['source']}")
     out["legende"] = " ".join(p for p in parts if p)
     return out
+
+
+PSU_INDICATEURS = ("taux_eaje_psu", "taux_eaje_hors_psu", "places_psu", "places_hors_psu", "variation_nette_psu",
+                   "places_psu_non_renseigne")
+
+
+def psu_non_renseigne(inputs: CoverageInputs, annee: int, territoire=None) -> dict[str, Any]:
+    """EAJE places and structures open on 31 December ``annee`` whose PSU financing is « non renseigné ».
+
+    ``{"places": int, "structures": int, "libelle": str}`` for the whole list, or for the communes
+    of ``territoire``.  Every figure that splits PSU / hors PSU shows this next to it.
+    """
+    s = inputs._s
+    if s is None:
+        return {"places": 0, "structures": 0, "libelle": ""}
+    m = _open_mask(s, annee) & (s["kind"] == KIND_EAJE) & s["psu_nr"]
+    if territoire is not None and parse_territoire(territoire)[0] != "france":
+        tn, tc = parse_territoire(territoire)
+        inside = masque(inputs.base, tn, tc).to_numpy()
+        m &= inside[s["pos"]]
+    places, nb = int(s["places"][m].sum()), int(m.sum())
+    lib = ""
+    if nb:
+        from .formats import fr_number
+
+        lib = (f"PSU « non renseigné » pour {fr_number(places, 0)} places d'EAJE ({fr_number(nb, 0)} structure(s)) : "
+               "ni en PSU ni hors PSU")
+    return {"places": places, "structures": nb, "libelle": lib}
 
 
 # ---------------------------------------------------------------------------

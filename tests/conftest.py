@@ -54,6 +54,26 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for every browser test module (Playwright's sync API allows one
+    running instance per process)."""
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("Chromium est absent : lancez scripts/installer.sh --tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
 @pytest.fixture()
 def estimate_store(tmp_store: Store) -> Store:
     """``tmp_store`` reduced to the référentiel as built from the registries: children under 3 back to

@@ -70,23 +70,6 @@ def app_url():
         proc.kill()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium est absent : lancez scripts/installer.sh --tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture()
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")

@@ -43,6 +43,7 @@ class KindSpec:
     layers: str                   # layer name(s) written, for the import page
     build: Callable[..., Built]
     extensions: tuple[str, ...] = (".csv", ".txt", ".xlsx")
+    options: tuple[str, ...] = ()   # keyword options the builder takes (column mapping, millésime)
 
 
 KINDS: dict[str, KindSpec] = {s.kind: s for s in [
@@ -71,16 +72,18 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
     KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",
              build_grille),
     KindSpec("structures", "Liste des structures de la Caf (EAJE, micro-crèches, MAM, RPE…)", "Caf (fichier interne)",
-             "structures", build_structures),
+             "structures", build_structures, options=("mapping", "millesime")),
 ]}
 
 
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
-                max_mb: float | None = None) -> ImportReport:
+                max_mb: float | None = None, mapping: dict[str, str] | None = None,
+                millesime: object = None) -> ImportReport:
     """Validate the whole file, then write its layer(s) atomically.
 
     ``filename`` is the name shown in messages (an uploaded file saved under a
-    temporary name keeps its real name).  Raises ``ImportValidationError``.
+    temporary name keeps its real name).  ``mapping`` (field -> column) and ``millesime`` are
+    taken by the kinds that declare them (``structures``).  Raises ``ImportValidationError``.
     """
     path = Path(path)
     fichier = filename or path.name
@@ -89,9 +92,14 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
     if spec is None:
         raise probs.fatal(f"type d'import « {kind} » inconnu — types possibles : {', '.join(KINDS)}.")
     store = store or Store()
+    opts = {k: v for k, v in (("mapping", mapping), ("millesime", millesime)) if v}
+    unsupported = [k for k in opts if k not in spec.options]
+    if unsupported:
+        raise probs.fatal(f"option(s) {', '.join(unsupported)} non prise(s) en charge pour le type « {kind} » "
+                          "(seulement pour « structures »).")
     check_size(path, probs, max_mb)
     try:
-        built = spec.build(path, fichier, store, probs, spec.publisher)
+        built = spec.build(path, fichier, store, probs, spec.publisher, **opts)
     except ImportValidationError:
         raise
     except (MemoryError, KeyboardInterrupt):
@@ -109,10 +117,26 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
                         notes=built.notes)
 
 
-def run_import_cli(kind: str, file: str, as_json: bool = False) -> int:
-    """``python -m data import KIND FILE``: French report on stdout, errors on stderr."""
+def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | None = None,
+                   correspondance: str | None = None, millesime: str | None = None) -> int:
+    """``python -m data import KIND FILE [--colonnes …] [--correspondance NOM] [--millesime AAAA]``:
+    French report on stdout, errors on stderr."""
+    mapping = None
+    if colonnes or correspondance:
+        from .mapping import FIELD_LABELS, MappingError, load_mapping, parse_colonnes
+
+        try:
+            if kind not in FIELD_LABELS:
+                raise MappingError(f"--colonnes et --correspondance ne s'appliquent qu'aux types "
+                                   f"{', '.join(FIELD_LABELS)}.")
+            mapping = load_mapping(Store(), kind, correspondance) if correspondance else {}
+            if colonnes:
+                mapping.update(parse_colonnes(colonnes, list(FIELD_LABELS[kind])))
+        except MappingError as exc:
+            print(f"Import refusé : {exc} Le magasin de données n'a pas été modifié.", file=sys.stderr)
+            return 2
     try:
-        report = import_file(kind, file)
+        report = import_file(kind, file, mapping=mapping, millesime=millesime)
     except ImportValidationError as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,

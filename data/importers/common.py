@@ -348,11 +348,23 @@ def _read_xlsx_rows(path: Path, cols: list[Col], probs: Problems, sheet_hint: st
         wb.close()
 
 
-def resolve_columns(table: Table, cols: list[Col], probs: Problems) -> dict[str, str]:
-    """Map logical names to normalised headers; a missing required column is fatal."""
+def resolve_columns(table: Table, cols: list[Col], probs: Problems,
+                    mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Map logical names to normalised headers; a missing required column is fatal.
+
+    ``mapping`` (field -> column as written in the file, or its normalised form) is a column
+    mapping chosen by the user (Import page, ``--colonnes``): it wins over the aliases.
+    """
     found: dict[str, str] = {}
     used: set[str] = set()
+    if mapping:
+        from .mapping import apply_mapping
+
+        found = apply_mapping(table, cols, mapping, probs)
+        used = set(found.values())
     for c in cols:
+        if c.name in found:
+            continue
         for h in table.frame.columns:
             if h not in used and c.matches(h):
                 found[c.name] = h
