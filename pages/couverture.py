@@ -338,13 +338,14 @@ with guard("construire la carte de couverture"):
     if echelle == "commune" and spec is None:
         st.caption(f"{int(vals[ind].notna().sum())} communes publiées par la Cnaf (plus de 10 000 habitants ; Paris, "
                    "Lyon et Marseille sont publiées par arrondissement et restent « donnée non disponible »).")
-    st.iframe(html, height=620, alt=f"Carte : {titre}. Les mêmes chiffres sont dans l'onglet « Tableau » sous la carte.")
+    st.iframe(html, height=620, alt=f"Carte : {titre}. Les mêmes chiffres sont dans le tableau sous la carte.")
     st.caption("Carte : survolez ou parcourez au clavier (Tab) un territoire pour ses chiffres ; la couche "
                "grise hachurée signale une **donnée non disponible** (différente de zéro). La légende se déplie d'un "
-               "clic sur son titre. Les mêmes chiffres sont dans l'onglet « Tableau » ci-dessous.")
-    tab_table, tab_serie, tab_ecart, tab_nais = st.tabs(
-        ["Tableau", "Taux publiés par la Caf depuis 2017", "EAJE : calculé et publié", "Naissances"])
-    with tab_table:
+               "clic sur son titre. Les mêmes chiffres sont dans le « Tableau » ci-dessous.")
+    # one view at a time under the map (only the chosen one is computed: the map is not held back)
+    vue = st.radio("Sous la carte", ["Tableau", "Taux publiés par la Caf depuis 2017", "EAJE : calculé et publié",
+                                     "Naissances"], horizontal=True, key="cov_vue", label_visibility="collapsed")
+    if vue == "Tableau":
         cols = [c for c in TABLE_COLUMNS if c in vals.columns and c != ind
                 and not (pd.api.types.is_float_dtype(vals[c]) and vals[c].isna().all())]  # no empty column
         cols.insert(2, ind)  # the mapped figure right after the name
@@ -383,11 +384,11 @@ with guard("construire la carte de couverture"):
                                            "inline", per),
                            file_name=f"carte_{annee}.html", mime="text/html", key="cov_dl_html",
                            help="Carte interactive autonome (fonctionne hors ligne, sans l'application).")
-    with tab_serie:
+    elif vue == "Taux publiés par la Caf depuis 2017":
         serie_section()
-    with tab_ecart:
+    elif vue == "EAJE : calculé et publié":
         ecart_section(vals, annee)
-    with tab_nais:
+    else:
         naissances_section()
 
 with guard("calculer la variation des places PSU"):
