@@ -167,3 +167,11 @@ def test_rates_file_as_places_is_refused_with_a_hint(estimate_store):
     with pytest.raises(ImportValidationError) as exc:
         import_file("caf_places", FIX / "txcouv_pe_dep.csv", estimate_store)
     assert "caf_couverture" in exc.value.errors[0].message
+
+
+def test_file_of_placeholders_only_is_refused(estimate_store, tmp_path):
+    path = tmp_path / "txcouv_pe_epci.csv"
+    path.write_text("annee;numepci;nomepci;txcouv_epci\n2023;XX;XX;195.8\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError) as exc:
+        import_file("caf_couverture", path, estimate_store)
+    assert "remplissage" in exc.value.errors[0].message and not estimate_store.has("caf_couverture_epci")

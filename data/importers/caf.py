@@ -363,6 +363,9 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
     names = text_values(table, name_col, len(lines), "France" if level == "nat" else "")
     df = pd.DataFrame({"_ligne": lines, "code_orig": codes, "annee": years, "nom": names, **vals})
     df = df[df["code_orig"].notna()].reset_index(drop=True)
+    if df.empty:
+        raise probs.fatal("aucune ligne de territoire : le fichier ne contient que des lignes de remplissage "
+                          "(XX, XXX) — exportez-le de nouveau depuis data.caf.fr.", table.header_line)
     notes: list[str] = []
     if level == "com":
         df = _fold_arrondissements(df, list(vals), what, probs, clabel, notes)

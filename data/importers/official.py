@@ -534,7 +534,7 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
     ref = commune_reference(store)
     df = _one_row_per_commune(df, probs, ccol, ["enfants"], "sum", store, known=set(ref["code_insee"]))
     if "pop" not in df.columns:  # fall back on the référentiel population (other year: only a gross check)
-        pop = df["code_insee"].map(dict(zip(ref["code_insee"], ref["population"])))
+        pop = pd.to_numeric(df["code_insee"].map(dict(zip(ref["code_insee"], ref["population"]))), errors="coerce")
         for _, r in df[df["enfants"] > pop * 1.5].iterrows():
             probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans : plus que la population de la commune "
                         "— valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
