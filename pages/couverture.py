@@ -54,8 +54,10 @@ this_year = dt.date.today().year
 
 has_caf = any(store().has(f"caf_couverture_{k}") for k in ("com", "epci", "dep", "reg", "nat"))
 c1, c2, c3, c4 = st.columns([3, 1, 2, 2])
-# the France view opens on the published Cnaf rate when it is imported (the structure list covers few départements)
-default_ind = "txcouv_caf" if has_caf and terr.niveau == "france" else MAP_INDICATORS[0]
+# the France view, and a département the structure list does not cover, open on the published Cnaf rate
+covered = set(inp.structures_departements or ())
+default_ind = ("txcouv_caf" if has_caf and (terr.niveau == "france" or terr.departement not in covered)
+               else MAP_INDICATORS[0])
 ind = c1.selectbox("Indicateur", MAP_INDICATORS, index=MAP_INDICATORS.index(default_ind),
                    format_func=indicator_label, key="cov_ind")
 annee = int(c2.number_input("Année (au 31 décembre)", 2015, 2035, this_year, key="cov_year"))
