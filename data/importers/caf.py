@@ -269,7 +269,11 @@ def _read(path: Path, fichier: str, probs: Problems, what: str) -> Table:
     year_col = Col("annee", YEAR_FIELDS)
     any_code = Col("code", tuple(f for v in CODE_FIELDS.values() for f in v) + NAME_FIELDS["nat"], required=False)
     value_re = r"(txcouv|tx_couv|taux|pl_|tot_offre|place).*"
-    return read_table(path, fichier, [year_col, any_code, Col("valeur", regex=value_re, required=False)], probs)
+    import warnings
+
+    with warnings.catch_warnings():  # openpyxl: "Workbook contains no default style" (English, harmless)
+        warnings.simplefilter("ignore")
+        return read_table(path, fichier, [year_col, any_code, Col("valeur", regex=value_re, required=False)], probs)
 
 
 def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: str, what: str) -> Built:

@@ -119,8 +119,10 @@ def _wide_form(table: Table, probs: Problems) -> tuple[pd.DataFrame, str]:
         if first.startswith("colonne_") or not table.headers.get(first, "").strip():
             code_col = first
     if code_col is None:
-        raise probs.fatal("colonne du code commune absente (CODGEO, ou la première colonne du tableau INSEE).",
-                          table.header_line, "CODGEO")
+        found = ", ".join(f"« {table.label(c)} »" for c in cols[:12])
+        raise probs.fatal("ce fichier ne ressemble pas aux naissances domiciliées de l'INSEE : ni colonne CODGEO "
+                          "avec des colonnes NAISDyy, ni tableau « code ; libellé ; 2008 ; 2009 ; … » (feuille COM). "
+                          f"En-tête lu : {found} — vérifiez le fichier et le type d'import.", table.header_line, "CODGEO")
     frame = table.frame
     # footer lines: no code-like first cell and no number anywhere (notes, « so : sans objet », « Source : … »)
     codes_raw = frame[code_col].str.strip()
