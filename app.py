@@ -11,9 +11,14 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+# The home page lives at "/" (the default page of st.navigation always does) and also answers its own
+# link "/accueil" (a hidden twin: st.navigation gives the default page an empty URL, so "/accueil" would
+# otherwise open « Page not found »).
+HOME = "pages/accueil.py"
 PAGES = {
     "Atlas": [
-        st.Page("pages/accueil.py", title="Accueil", icon=":material/home:", default=True, url_path="accueil"),
+        st.Page(HOME, title="Accueil", icon=":material/home:", default=True, url_path=""),
+        st.Page(HOME, title="Accueil", icon=":material/home:", url_path="accueil", visibility="hidden"),
         st.Page("pages/couverture.py", title="Couverture", icon=":material/map:", url_path="couverture"),
         st.Page("pages/rpe.py", title="Objectif RPE", icon=":material/diversity_3:", url_path="rpe"),
     ],
@@ -35,4 +40,5 @@ except Exception:  # noqa: BLE001 - the store may not be built yet; pages say so
     pass
 
 nav = st.navigation(PAGES)
+st.session_state["_atlas_navigation"] = True  # pages._ui.NAVIGATION_MARKER: app.py ran in this session
 nav.run()

@@ -9,7 +9,10 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
 4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
-6. a 45 MB import running in the background (own process) while another browser session switches
+6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export);
+7. import of the real official files of ../shared/data/reel (when present) and a first
+``python -m data demo`` on a store holding only the référentiel;
+8. a 45 MB import running in the background (own process) while another browser session switches
 maps: that session's time-to-map against its idle value (benchmarks/bench_import.py).
 """
 from __future__ import annotations
@@ -34,6 +37,12 @@ BUDGETS = {
     "carte_departement_navigateur": 2.0,
     "carte_france_navigateur": 3.0,
     "document": 10.0,
+    "simulateur_limite_s": 120.0,   # s, the largest scenario accepted (2 000 structures × 10 years), --json
+    "simulateur_limite_mo": 1024.0,  # MB of peak memory for it
+    "simulateur_refus": 5.0,         # s to refuse a scenario over the limit (10 000 structures)
+    "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
+    "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
+    "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -144,6 +153,51 @@ def server_side() -> None:
         print(f"   simulateur vectorisé non mesuré : {exc}")
 
 
+def real_imports() -> None:
+    """Import of the real official files, each into a fresh copy of the référentiel, then a first demo."""
+    import tempfile
+
+    from data.demo import DEFAULT_SHARED, REAL_FOLDER, real_files
+    from data.importers import import_file
+    from data.reference import REFERENCE_LAYERS
+    from data.store import Store
+
+    print("7. Import des fichiers officiels réels (../shared/data/reel) et démonstration")
+    folder = DEFAULT_SHARED / REAL_FOLDER
+    files = real_files(folder)
+    if not files:
+        print(f"   dossier {folder} absent : mesure sautée")
+        return
+    src = Store()
+
+    def fresh(tmp: Path) -> Store:
+        root = tmp / "store"
+        (root / "layers").mkdir(parents=True)
+        m = src.manifest()
+        m["layers"] = {k: v for k, v in m["layers"].items() if k in REFERENCE_LAYERS}
+        m.pop("demo_imports", None)
+        for name in m["layers"]:
+            os.link(src.layer_path(name), root / "layers" / src.layer_path(name).name)
+        (root / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+        return Store(root)
+
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+        for kind, path in files:
+            store = fresh(Path(tmp) / path.stem)
+            report, t = timed(import_file, kind, path, store)
+            budget = BUDGETS["import_fichier_reel"] if path.name in ("txcouv_pe_dep.csv",
+                                                                      "txcouv_pe_com_2017_2022.csv") else None
+            record(f"import {path.name} ({report.rows} lignes)", t, budget=budget)
+        root = fresh(Path(tmp) / "demo").root
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "data", "demo"], cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, ATLAS_DATA_DIR=str(root)))
+        t = time.perf_counter() - t0
+        if done.returncode != 0:
+            print(f"   python -m data demo a échoué : {done.stderr[-500:]}")
+        record("python -m data demo (tous les imports + structures fictives)", t, budget=BUDGETS["demo"])
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -222,19 +276,94 @@ def browser_side() -> None:
         proc.wait(timeout=10)
 
 
+def simulateur_limites() -> None:
+    """The CTG simulator at its limits (docs/SCENARIOS.md « Limites »): the largest accepted scenario,
+    2 000 structures over 10 years written with --json, and the immediate refusal of 10 000 structures.
+    Each run is a child process: its peak memory (ru_maxrss) is measured alone."""
+    import resource
+    import tempfile
+
+    example = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
+
+    def scenario(n: int, fin: int) -> dict:
+        d = dict(example, periode={"debut": 2023, "fin": fin})
+        d["structures"] = [dict(example["structures"][i % 3], id=f"s{i}", nom=f"Structure {i}") for i in range(n)]
+        return d
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, fin, label, budget in ((2000, 2032, "simulateur : 2 000 structures × 10 ans, --json (limite)",
+                                       BUDGETS["simulateur_limite_s"]),
+                                      (10000, 2027, "simulateur : 10 000 structures refusées d'emblée",
+                                       BUDGETS["simulateur_refus"])):
+            f = Path(tmp) / f"s{n}.json"
+            f.write_text(json.dumps(scenario(n, fin)), encoding="utf-8")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            t = time.perf_counter()
+            p = subprocess.run([sys.executable, "-m", "planning", "simulate", str(f), "--json"], cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            elapsed = time.perf_counter() - t
+            record(label + f" (code {p.returncode})", elapsed, budget=budget)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            if n == 2000 and peak > before:
+                record("  mémoire maximale du processus", peak / 1024, "Mo", BUDGETS["simulateur_limite_mo"])
+def import_side(n: int = 815) -> None:
+    """6. Import of a real-size open-data crèche list (shape of the Hauts-de-Seine export, 815 rows)
+    into a private copy of the store (the user's store is never touched)."""
+    import tempfile
+
+    from data.importers import import_file
+    from data.store import Store
+
+    print("6. Import d'une liste de crèches open data (taille réelle)")
+    src = Store()
+    communes = src.read("communes", columns=["code_insee", "dep", "lat", "lon"])
+    communes = communes[communes["dep"] == "92"].reset_index(drop=True)
+    types = ["Multi-accueil", "Micro crèche", "Crèche parentale", "Accueil familial", "Jardin d'enfants",
+             "Halte-garderie", "Petite crèche", "Crèche collective"]
+    gestions = ["Commune", "Associatif", "Privé", "Public autre", "Département"]
+    head = ("NOM;TYPE;ADRESSE;CODE POSTAL;COMMUNE;CODE INSEE;TEL;GESTION;GESTIONNAIRE;CAPACITE;NB ACCUEIL FAM;"
+            "AGE MINI MOIS;AGE MAXI ANNEE;HANDICAP;geo_shape;geo_point_2d")
+    lines = [head]
+    for i in range(n):
+        c = communes.iloc[i % len(communes)]
+        t = types[i % len(types)]
+        cap = 10 if t == "Micro crèche" else 20 + (i * 7) % 60
+        la, lo = round(float(c["lat"]) + (i % 9) * 1e-4, 5), round(float(c["lon"]) - (i % 7) * 1e-4, 5)
+        lines.append(f"Structure {i + 1};{t};{i + 1} RUE DU BANC;92000;COMMUNE;{c['code_insee']};;"
+                     f"{gestions[i % len(gestions)]};Gestionnaire {i % 40};{cap};;2;4;Non;"
+                     f'"{{""coordinates"": [{lo}, {la}], ""type"": ""Point""}}";{la}, {lo}')
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "store"
+        (root / "layers").mkdir(parents=True)
+        for layer in src.layers_dir.glob("*.parquet"):
+            try:
+                os.link(layer, root / "layers" / layer.name)
+            except OSError:
+                shutil.copy2(layer, root / "layers" / layer.name)
+        shutil.copy2(src.manifest_path, root / "manifest.json")
+        f = Path(tmp) / "etablissements-daccueil-de-la-petite-enfance-pe.csv"
+        f.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+        report, t = timed(import_file, "structures", f, Store(root), millesime="2024")
+        record(f"import structures open data ({report.rows} lignes, PSU non renseigné)", t,
+               budget=BUDGETS["import_liste_creches"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
     ap.add_argument("--navigateur-seul", action="store_true")
-    ap.add_argument("--sans-import", action="store_true", help="sans la mesure 6 (import de 45 Mo, ≈ 2 min)")
+    ap.add_argument("--sans-import", action="store_true", help="sans la mesure 8 (import de 45 Mo, ≈ 2 min)")
     args = ap.parse_args()
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
         server_side()
+        simulateur_limites()
+        import_side()
+        real_imports()
     if not args.sans_navigateur:
         browser_side()
     if not args.sans_navigateur and not args.sans_import:
-        print("6. Import de 45 Mo en arrière-plan (processus séparé) pendant qu'une autre session change de carte")
+        print("8. Import de 45 Mo en arrière-plan (processus séparé) pendant qu'une autre session change de carte")
         from bench_import import run as import_in_background
 
         import_in_background(record)

@@ -48,6 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--progression", default=None, help="fichier JSON où écrire l'avancement (page Import)")
     p.add_argument("--isoler", action="store_true",
                    help="appliquer à ce processus les limites de mémoire et de temps (docs/LIMITES.md)")
+    p.add_argument("--colonnes-json", default=None, metavar="FICHIER",
+                   help="correspondance des colonnes en JSON {champ: colonne} (page Import)")
+    p.add_argument("--colonnes", default=None, metavar="CHAMP=COLONNE,…",
+                   help="correspondance des colonnes (structures) : nom=Nom de l'établissement,places=Capacité")
+    p.add_argument("--correspondance", default=None, metavar="NOM",
+                   help="correspondance de colonnes enregistrée sous ce nom (page Import)")
+    p.add_argument("--millesime", default=None, metavar="AAAA|JJ/MM/AAAA",
+                   help="structures sans date d'ouverture : ouvertes à cette date (défaut : date du fichier)")
 
     sub.add_parser("kinds", help="types de fichiers importables")
 
@@ -77,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "import":
             from .importers import run_import_cli
 
-            return run_import_cli(args.kind, args.file, as_json=args.json, nom=args.nom,
-                                  progression=args.progression, isoler=args.isoler)
+            return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
+                                  correspondance=args.correspondance, millesime=args.millesime, nom=args.nom,
+                                  progression=args.progression, isoler=args.isoler,
+                                  colonnes_json=args.colonnes_json)
         if args.cmd == "fetch":
             from .fetch import run_fetch_cli
 

@@ -112,10 +112,12 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         f"Population : {fr_num(depi['population'], 0)} habitants ; enfants de moins de 3 ans : "
         f"{_eff(depi['enfants_moins_3'])} ({inputs.prov('enfants_moins_3').libelle}).",
         f"Places d'EAJE au 31 décembre {annee} : {fr_num(depi['places_eaje'], 0)} dont "
-        f"{fr_num(depi['places_psu'], 0)} en PSU.",
+        f"{fr_num(depi['places_psu'], 0)} en PSU"
+        + (f" et {fr_num(depi['places_psu_non_renseigne'], 0)} au PSU « non renseigné » (liste sans cette information)"
+           if depi.get("places_psu_non_renseigne", 0) > 0 else "") + ".",
         f"Taux de couverture EAJE : {fr_num(depi['taux_eaje'], 1)} {TAUX_LIB}.",
         f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
-        f"{rpe.nb_avec_rpe} sur {rpe.nb_communes}.",
+        f"{rpe.phrase_part()}.",
         f"Assistants maternels par ETP d'animation de RPE : {_rate(depi['am_par_etp'], depi['am_rpe'])} "
         f"(cible COG {annee} : {fr_num(rpes['cible_am_par_etp'].iloc[0], 0) if len(rpes) else 'n.d.'}).",
     ]
@@ -153,7 +155,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                 Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
                 Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
                         masque_si="enfants_moins_3"),
-                Colonne("txcouv_caf", "Taux global Caf (pour 100 enfants)", "decimal1")]
+                Colonne("txcouv_caf", "Taux global Caf (pour 100 enfants)", "decimal1"),
+                Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
     com_sorted = com.sort_values("population", ascending=False)
     big = com_sorted[com_sorted["population"] > 3500]
     t_big = Tableau.depuis_frame(f"Couverture des communes de plus de 3 500 habitants — {nom_dep}", big,
@@ -190,7 +193,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                              masque_si="enfants_moins_3"),
                      Colonne("nb_rpe", "RPE", "entier"), Colonne("etp_rpe", "ETP d'animation RPE", "decimal1"),
                      Colonne("am_rpe", "Assistants maternels (RPE)", "effectif"),
-                     Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="am_rpe")]
+                     Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="am_rpe"),
+                     Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
     t_grp = Tableau.depuis_frame(f"Couverture par {lib_grp} — {nom_dep}", grp, grp_cols, nom_feuille=f"Couverture {lib_grp}")
     straddle = grp["taux_eaje"].isna().sum()
     sections.append(Section(
@@ -249,7 +253,9 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         + (f" dont {len(rpe.couvertes_ailleurs)} couverte(s) depuis une autre commune de l'intercommunalité."
            if rpe.couvertes_ailleurs else "."),
     ]
-    if rpe.villes_sans_donnee:
+    if rpe.sans_liste:
+        rpe_pts = [rpe.message_donnee_absente, rpe_pts[1]]
+    elif rpe.villes_sans_donnee:
         rpe_pts.append(f"{len(rpe.villes_sans_donnee)} commune(s) hors de la liste des structures (non comptées).")
     t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants et RPE — {nom_dep}", villes, [
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
@@ -264,8 +270,10 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
         Colonne("epci", "Intercommunalité"), Colonne("ailleurs", "RPE dans une autre commune")],
         nom_feuille="Communes sans RPE")
-    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE ({len(sans)})",
-                            points=[] if len(sans) else ["Toutes les communes concernées ont un RPE."],
+    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE "
+                            f"({'n.d.' if rpe.sans_liste else len(sans)})",
+                            points=[] if len(sans) else [rpe.message_donnee_absente if rpe.sans_liste
+                                                         else "Toutes les communes concernées ont un RPE."],
                             tableau=t_sans if len(sans) else None, notes=[src_line]))
 
     # -- assistants maternels per RPE ETP ----------------------------------------

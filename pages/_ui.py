@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from pages._texte import html_texte, md, md_lignes  # noqa: F401  (re-exported: one helper for every page)
 from planning.formats import fr_euros, fr_number, fr_ratio
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
 
@@ -51,7 +52,33 @@ def store_ready() -> bool:
     return s.has("communes") and s.has("epci") and s.has("departements")
 
 
+NAVIGATION_MARKER = "_atlas_navigation"
+
+
+def leave_legacy_multipage() -> None:
+    """Make plain ``streamlit run app.py`` behave like ``scripts/serve.py``.
+
+    Streamlit runs the *first* session of a server whose main script sits next to a ``pages/``
+    folder in legacy (v1) multipage mode until ``st.navigation`` has run once: a deep link such as
+    ``/rpe?dep=93`` then executes ``pages/rpe.py`` on its own, with every file of ``pages/``
+    (``_data``, ``_ui``…) listed in the sidebar.  Every page calls :func:`require_store` first:
+    when the legacy flag is still set, switch it off and rerun, so that ``app.py`` and its
+    ``st.navigation`` run and resolve the same URL (page hashes derive from the URL path, identical
+    in both modes).  The launcher sets the same flag before the server starts.
+
+    A session in which ``app.py`` already ran (marker set by ``app.py``) is not rerun: AppTest
+    resets the flag before every run, and a rerun there would drop the widget event of that run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        if not st.session_state.get(NAVIGATION_MARKER):
+            st.rerun()
+
+
 def require_store() -> None:
+    leave_legacy_multipage()
     if not store_ready():
         st.error(
             "Le référentiel national n'est pas construit. Lancez la commande d'installation du README "
@@ -169,7 +196,7 @@ def provenance_line(layer: str) -> str:
     if info is None:
         return f"{layer} : non chargé"
     badge = NATURE_BADGE.get(info.nature, info.nature)
-    text = f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}"
+    text = md(f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}")
     if info.nature == NATURE_FICTIF:
         text += f" — **{DEMO_LABEL}**"
     return text
@@ -219,5 +246,5 @@ def guard(action: str) -> Iterator[None]:
     except ScriptControlException:
         raise
     except Exception as exc:  # noqa: BLE001
-        st.error(f"Impossible de {action} : {exc}")
+        st.error(f"Impossible de {action} : {md(exc)}")
         print(traceback.format_exc())  # server log only

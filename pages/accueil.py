@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from data.store import DEMO_LABEL
+from pages._texte import md
 from pages._ui import NATURE_BADGE, demo_banner, fr_num, guard, require_store, store, territory_picker
 
 st.title("Atlas Petite Enfance")
@@ -25,7 +26,7 @@ with guard("afficher l'état des données"):
     c3.metric("EPCI", fr_num(facts.get("epci")))
     c4.metric("Départements", fr_num(facts.get("departements")))
 
-    st.subheader(f"Chiffres clés — {terr.libelle}")
+    st.subheader(f"Chiffres clés — {md(terr.libelle)}")
     from pages._data import coverage_inputs, territoire_spec
     from planning.coverage import description, indicateurs
 
@@ -39,7 +40,12 @@ with guard("afficher l'état des données"):
     k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_num(row["places_eaje"]))
     k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_num(row["taux_eaje"], 1))
     k4.metric("RPE situés sur le territoire", fr_num(row["nb_rpe"]))
-    st.caption(f"Sources : {description('taux_eaje', inp, annee)['source']}. « donnée non disponible » : la liste "
+    nr = row.get("places_psu_non_renseigne", 0)
+    if nr == nr and nr > 0:  # not NaN
+        st.caption(f"Dont {fr_num(row['places_psu'])} places en PSU, {fr_num(row['places_hors_psu'])} hors PSU et "
+                   f"**{fr_num(nr)} au PSU « non renseigné »** (liste des structures sans cette information : "
+                   "le financement n'est jamais deviné).")
+    st.caption(f"Sources : {md(description('taux_eaje', inp, annee)['source'])}. « donnée non disponible » : la liste "
                "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "
                "sans liste importée).")
 
@@ -67,7 +73,7 @@ with guard("afficher l'état des données"):
 
     st.subheader("Par où commencer")
     st.markdown(
-        f"- Territoire choisi : **{terr.libelle}** (barre latérale ; le lien de la page garde ce choix).\n"
+        f"- Territoire choisi : **{md(terr.libelle)}** (barre latérale ; le lien de la page garde ce choix).\n"
         "- **Couverture** : carte et tableau des places pour 100 enfants de moins de 3 ans, QPV et FRR.\n"
         "- **Objectif RPE** : communes de plus de 10 000 habitants avec un RPE (obligation au 1er janvier 2026).\n"
         "- **Simulateur** : PSU et bonus d'une trajectoire CTG, reste à charge, scénarios enregistrés.\n"

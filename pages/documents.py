@@ -11,7 +11,7 @@ import streamlit as st
 from exports import build_ctg_onepager, build_sdsf_pack
 from exports.sdsf import ExportImpossible
 from pages._data import coverage_inputs
-from pages._ui import demo_banner, guard, require_store, territory_picker
+from pages._ui import demo_banner, guard, md, require_store, territory_picker
 from planning.scenarios_db import ScenarioErreur, ScenarioStore
 
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -36,7 +36,7 @@ def offer(files: dict[str, bytes], key: str) -> None:
     cols = st.columns(max(1, len(files)))
     for col, (name, data) in zip(cols, sorted(files.items())):
         ext = name.rsplit(".", 1)[-1]
-        col.download_button(f"Télécharger {name}", data, file_name=name, mime=MIME.get(ext), key=f"{key}_{name}")
+        col.download_button(f"Télécharger {md(name)}", data, file_name=name, mime=MIME.get(ext), key=f"{key}_{name}")
 
 
 st.subheader("Dossier départemental SDSF")
@@ -58,7 +58,7 @@ else:
                 st.session_state["doc_sdsf_files"] = files
                 st.session_state["doc_sdsf_time"] = time.perf_counter() - t0
             except ExportImpossible as exc:
-                st.error(str(exc))
+                st.error(md(exc))
     if st.session_state.get("doc_sdsf_files"):
         st.success(f"Dossier produit en {st.session_state['doc_sdsf_time']:.1f} s.".replace(".", ","))
         offer(st.session_state["doc_sdsf_files"], "doc_sdsf_dl")
@@ -71,7 +71,7 @@ try:
     for m in ScenarioStore().list():
         sources[f"Enregistré : {m.name} ({m.territoire})"] = {"__id__": m.id}
 except ScenarioErreur as exc:
-    st.caption(f"Scénarios enregistrés indisponibles : {exc}")
+    st.caption(f"Scénarios enregistrés indisponibles : {md(exc)}")
 for p in sorted(EXAMPLES.glob("*.json")):
     sources[f"Exemple : {p.stem}"] = {"__path__": str(p)}
 pick = st.selectbox("Scénario", list(sources), key="doc_ctg_pick")
@@ -88,6 +88,6 @@ if st.button("Produire la fiche CTG", type="primary", key="doc_ctg"):
             with st.spinner("Fiche en cours…"):
                 st.session_state["doc_ctg_files"] = build_ctg_onepager(scenario, inputs=coverage_inputs())
         except ExportImpossible as exc:
-            st.error(str(exc))
+            st.error(md(exc))
 if st.session_state.get("doc_ctg_files"):
     offer(st.session_state["doc_ctg_files"], "doc_ctg_dl")

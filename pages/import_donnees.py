@@ -103,12 +103,15 @@ with guard("charger la liste des types de fichiers"):
                "variantes acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
                                 key="import_file")
+    from pages._mapping import mapping_step
+
+    options = mapping_step(kind, uploaded, store())  # structure lists: column mapping, millésime
     job = st.session_state.get(JOB_KEY)
     state = job.poll() if job is not None else None
     running = state is not None and state.running
     if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go", disabled=running):
         st.session_state.pop(RESULT_KEY, None)
-        st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store())
+        st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(), **options)
         state = st.session_state[JOB_KEY].poll()
         running = True
     if running:

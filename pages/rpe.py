@@ -11,9 +11,9 @@ from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.classes import categories
 from geo.coverage_map import geometries
 from geo.maps import choropleth_map, map_html
-from pages._data import coverage_inputs
-from pages._ui import (communes_table, demo_banner, fr_num, fr_pct, guard, manifest_token, require_store, store,
-                       territory_picker)
+from pages._data import communes_of, coverage_inputs
+from pages._ui import (communes_table, demo_banner, fr_num, fr_pct, guard, manifest_token, md, require_store,
+                       store, territory_picker)
 from planning.coverage import cible_cog, rpe_table
 from planning.rpe import rpe_target
 
@@ -51,27 +51,33 @@ with guard("calculer l'objectif RPE"):
         kw["departement"] = terr.departement
     res = rpe_target(inp, annee, **kw)
     if scope == "territoire":
-        res = res.restreint(terr.niveau, terr.code, terr.nom)
+        res = res.restreint(terr.niveau, terr.code, terr.nom, communes=communes_of(terr)["code_insee"])
     d = res.to_dict()
+    nd = "n.d."  # « donnée non disponible », explained in the warning below
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000"]))
-    m2.metric("avec un RPE situé dans la commune", fr_num(d["nb_avec_rpe"]))
-    m3.metric(f"Part en {annee}", fr_pct(d["part"]),
+    m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
+                                                       else d["nb_communes_plus_10000"]))
+    m2.metric("avec un RPE situé dans la commune", nd if res.sans_liste else fr_num(d["nb_avec_rpe"]))
+    m3.metric(f"Part en {annee}", nd if d["part"] is None else fr_pct(d["part"]),
               delta=None if d["cible"] is None or d["part"] is None else
               f"{fr_num(100 * (d['part'] - d['cible']), 1)} points par rapport à la cible",
               delta_color="normal")
     m4.metric(f"Cible COG-01-11 {annee}", fr_pct(d["cible"]) if d["cible"] is not None else "hors COG 2023-2027")
     deadline = dt.date.fromisoformat(d["echeance_legale"])
-    if d["echeance_depassee"]:
+    if res.sans_liste:
+        st.warning(md(res.message_donnee_absente), icon=":material/help:")
+        st.caption(f"Obligation légale : depuis le {deadline:%d/%m/%Y}, toute commune de plus de 10 000 habitants "
+                   "doit disposer d'un RPE (loi 2023-1196, art. 17).")
+    elif d["echeance_depassee"]:
         st.error(f"Obligation légale : depuis le **{deadline:%d/%m/%Y}**, toute commune de plus de 10 000 habitants "
                  "doit disposer d'un RPE (loi 2023-1196, art. 17). "
                  f"{d['nb_communes_plus_10000'] - d['nb_avec_rpe']} commune(s) n'en ont pas dans la commune.")
     else:
         st.warning(f"Échéance légale : le {deadline:%d/%m/%Y} toute commune de plus de 10 000 habitants devra "
                    "disposer d'un RPE.")
-    st.caption(d["note"] + f" Source des structures : {d['source_structures']}. Population : populations légales "
+    st.caption(md(d["note"]) + f" Source des structures : {md(d['source_structures'])}. Population : populations légales "
                "2023 (en vigueur au 1er janvier 2026).")
-    if d.get("nb_communes_plus_10000_perimetre", d["nb_communes_plus_10000"]) != d["nb_communes_plus_10000"]:
+    if not res.sans_liste and d["nb_communes_plus_10000_perimetre"] != d["nb_communes_plus_10000"]:
         st.info("Une partie des communes du périmètre n'a pas de liste de structures importée : elles sont "
                 "exclues de la part (donnée non disponible).")
 
@@ -90,10 +96,10 @@ with guard("calculer l'objectif RPE"):
     st.caption("Cibles : 90 % (2023), 95 % (2024), 100 % (2025-2027) — COG État–Cnaf 2023-2027.")
 
     tab = res.table()
-    tab["situation"] = tab.apply(lambda r: CATEGORIES[2] if r["avec_rpe"] else
-                                 (CATEGORIES[1] if r["couverte_ailleurs"] else CATEGORIES[0]), axis=1)
+    tab["situation"] = [CATEGORIES[2] if a else (CATEGORIES[1] if c else CATEGORIES[0])
+                        for a, c in zip(tab["avec_rpe"], tab["couverte_ailleurs"])]
     st.subheader("Communes de plus de 10 000 habitants sans RPE dans la commune")
-    missing = tab[~tab["avec_rpe"]]
+    missing = tab[~tab["avec_rpe"].astype(bool)]  # bool even when empty (an empty object mask selects columns)
     missing = missing.assign(qpv=missing["qpv"].map({True: "oui", False: "non"}).fillna("n.d."),
                              rpe_ailleurs=missing["rpe_ailleurs"].fillna("—"))
     show = missing[["code", "nom", "population", "taux_eaje", "situation", "epci_nom", "qpv", "rpe_ailleurs"]].rename(
@@ -102,7 +108,15 @@ with guard("calculer l'objectif RPE"):
                  "situation": "Situation", "rpe_ailleurs": "RPE intercommunal situé à"})
     map_col, tab_col = st.columns([2, 3]) if scope in ("departement", "territoire") else (None, st.container())
     with tab_col:
-        if show.empty:
+        if res.sans_liste:
+            com_nd = communes_table(manifest_token()).set_index("code_insee")
+            show = pd.DataFrame({"Code": res.villes_sans_donnee,
+                                 "Commune": [com_nd.at[c, "nom"] for c in res.villes_sans_donnee],
+                                 "Population": [com_nd.at[c, "population"] for c in res.villes_sans_donnee],
+                                 "RPE dans la commune": "donnée non disponible"})
+            st.dataframe(show, hide_index=True, width="stretch",
+                         column_config={"Population": st.column_config.NumberColumn(format="localized")})
+        elif show.empty:
             st.success("Toutes les communes de plus de 10 000 habitants du périmètre ont un RPE dans la commune.")
         else:
             st.dataframe(show, hide_index=True, width="stretch",
@@ -134,6 +148,8 @@ with guard("calculer l'objectif RPE"):
                 return map_html(m)
 
             rows = tuple((r.code, CATEGORIES.index(r.situation)) for r in tab.itertuples())
+            if res.sans_liste:
+                st.info("Pas de carte : la situation des communes est inconnue (aucune liste de structures).")
             if rows:
                 st.iframe(rpe_map(manifest_token(), terr.departement, annee, rows), height=460,
                           alt="Carte des communes de plus de 10 000 habitants selon la présence d'un RPE ; liste dans le tableau.")
@@ -145,7 +161,9 @@ with guard("calculer les assistants maternels par ETP de RPE"):
             "territoire": (terr.niveau, terr.code)}[scope]
     rt = rpe_table(inp, annee, territoire=spec)
     target = cible_cog("objectifs_cog.assistants_maternels_par_etp_rpe", annee)
-    if rt.empty:
+    if res.sans_liste:
+        st.info("Donnée non disponible : aucune liste de structures ne couvre ce périmètre.")
+    elif rt.empty:
         st.info("Aucun RPE dans la liste des structures pour ce périmètre.")
     else:
         total = rt["nb_assistants_maternels"].sum() / rt["etp_animation"].sum()

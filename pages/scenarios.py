@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import fr_eur, guard, require_store, territory_picker
+from pages._ui import fr_eur, guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
 from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
 from planning.simulation import ScenarioInvalide, simulate
@@ -24,7 +24,7 @@ try:
     db = scenario_db()
     metas = db.list()
 except ScenarioErreur as exc:
-    st.error(f"Base des scénarios indisponible : {exc}")
+    st.error(f"Base des scénarios indisponible : {md(exc)}")
     st.stop()
 
 if not metas:
@@ -59,9 +59,9 @@ with st.expander("Renommer ou supprimer un scénario"):
             db.delete(target, expected_version=m.version)
             st.rerun()
     except ConflitDeVersion as exc:
-        st.warning(str(exc))
+        st.warning(md(exc))
     except ScenarioErreur as exc:
-        st.error(str(exc))
+        st.error(md(exc))
 
 if len(chosen) < 2:
     st.caption("Choisissez au moins deux scénarios.")
@@ -74,7 +74,7 @@ with guard("comparer les scénarios"):
         try:
             results[s.meta.name] = simulate(s.data)
         except ScenarioInvalide as exc:
-            st.error(f"« {s.meta.name} » ne peut pas être calculé : " + " ; ".join(exc.erreurs))
+            st.error(f"« {md(s.meta.name)} » ne peut pas être calculé : " + " ; ".join(md(e) for e in exc.erreurs))
     if len(results) < 2:
         st.stop()
     cmp_ = compare_results(results)
@@ -83,12 +83,12 @@ with guard("comparer les scénarios"):
                  column_config={c: st.column_config.NumberColumn(format="localized")
                                 for c in cmp_.summary.columns if c != "Indicateur"})
     ref = cmp_.reference
-    st.subheader(f"Écart par année avec « {ref} » (Caf et reste à charge)")
+    st.subheader(f"Écart par année avec « {md(ref)} » (Caf et reste à charge)")
     fig = go.Figure()
     palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00"]
     for i, (name, d) in enumerate(cmp_.differences.groupby("scenario", sort=False)):
-        fig.add_bar(x=d["annee"], y=d["ecart_total_caf"], name=f"{name} — Caf", marker_color=palette[i % 5])
-        fig.add_scatter(x=d["annee"], y=d["ecart_reste_a_charge"], name=f"{name} — reste à charge",
+        fig.add_bar(x=d["annee"], y=d["ecart_total_caf"], name=f"{html_texte(name)} — Caf", marker_color=palette[i % 5])
+        fig.add_scatter(x=d["annee"], y=d["ecart_reste_a_charge"], name=f"{html_texte(name)} — reste à charge",
                         mode="lines+markers", line=dict(color=palette[i % 5], dash="dash"))
     fig.update_layout(barmode="group", height=400, separators=", ", yaxis_title="€ (écart avec la référence)",
                       yaxis_tickformat=",.0f",

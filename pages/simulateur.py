@@ -9,14 +9,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
-from pages._ui import demo_banner, fr_eur, fr_num, fr_pct, guard, require_store, territory_picker
+from pages._ui import (demo_banner, fr_eur, fr_num, fr_pct, guard, manifest_token, md, md_lignes, require_store,
+                       territory_picker)
 from planning.parametres import Baremes
 from planning.formats import fr_number
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
 from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
-from planning.simulation import ScenarioInvalide, simulate, validate_scenario
+from planning.simulation import ScenarioInvalide, _load_communes, simulate, validate_scenario
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
 AMOUNTS = ["psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
@@ -33,6 +34,15 @@ demo_banner()
 @st.cache_resource
 def scenario_db() -> ScenarioStore:
     return ScenarioStore()
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def communes_validation(token: str):
+    """Communes (codes, populations) used to check scenarios: read once per store state."""
+    return _load_communes()
+
+
+DOWNLOAD_MAX_LIGNES = 1000  # structure-years: beyond, the detailed JSON (≈ 45 kB per line) is for the command line
 
 
 def territoire_key() -> str:
@@ -87,7 +97,16 @@ if st.session_state.get("sim_terr") != territoire_key():
         set_scenario(prefill())
 
 # -- scenario management --------------------------------------------------------
-st.caption(f"Territoire de la CTG : **{terr.libelle}**. Les places PSU existantes sont pré-remplies depuis la "
+with guard("compter les places au PSU non renseigné"):
+    from planning.scenario_edit import psu_non_renseigne
+
+    _nr = psu_non_renseigne(table("structures"), list(communes_of(terr)["code_insee"]),
+                            st.session_state.get("sim_data", {}).get("periode", {}).get("debut", 2023))
+    if _nr[0]:
+        st.warning(f"{fr_number(_nr[0], 0)} crèche(s) du territoire ({fr_number(_nr[1], 0)} places) ont un financement "
+                   "PSU « non renseigné » dans la liste des structures : elles ne sont pas pré-remplies ; ajoutez-les "
+                   "à la main si elles sont financées par la PSU.", icon=":material/help:")
+st.caption(f"Territoire de la CTG : **{md(terr.libelle)}**. Les places PSU existantes sont pré-remplies depuis la "
            "liste des structures ; coûts et heures sont des **valeurs à vérifier** à remplacer par celles de "
            "chaque structure.")
 db_error = None
@@ -97,7 +116,7 @@ try:
 except ScenarioErreur as exc:
     db, saved, db_error = None, [], str(exc)
 if db_error:
-    st.error(f"Base des scénarios indisponible : {db_error}")
+    st.error(f"Base des scénarios indisponible : {md(db_error)}")
 
 c1, c2, c3 = st.columns([3, 2, 2])
 with c1:
@@ -127,7 +146,7 @@ with c3:
 data: dict = st.session_state["sim_data"]
 rev = st.session_state.get("sim_rev", 0)
 state = "non enregistré" if not st.session_state.get("sim_id") else f"version {st.session_state['sim_version']}"
-st.subheader(f"{st.session_state.get('sim_name', 'Scénario')} — {state}")
+st.subheader(f"{md(st.session_state.get('sim_name', 'Scénario'))} — {state}")
 
 # -- territory inputs ---------------------------------------------------------------
 with st.expander("Territoire et période", expanded=False):
@@ -203,24 +222,26 @@ with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce 
 st.session_state["sim_current"] = data
 
 # -- results ---------------------------------------------------------------------------------
-errors = validate_scenario(data)
+communes_ref = communes_validation(manifest_token())
+errors = validate_scenario(data, communes=communes_ref)  # once per rerun; simulate() does not check again
 if errors:
-    st.error("Le scénario ne peut pas être calculé :\n\n" + "\n".join(f"- {message_lisible(e, data)}" for e in errors))
+    st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in errors))
     st.stop()
 
 with guard("calculer le scénario"):
     try:
-        result = simulate(data)
+        result = simulate(data, communes=communes_ref, deja_valide=True)
     except ScenarioInvalide as exc:
-        st.error("Le scénario ne peut pas être calculé :\n\n"
-                 + "\n".join(f"- {message_lisible(e, data)}" for e in exc.erreurs))
+        st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in exc.erreurs))
         st.stop()
-    rd = result.to_dict()
     frames = result.to_frames()
     py, ps = frames["par_annee"], frames["par_structure"]
-    labels = rd.get("libelles", {})
-    cumul = rd["cumul"]
-    last = rd["annees"][-1]
+    from planning.simulation import LIBELLES as labels
+
+    cumul = result.cumul
+    last = {"annee": result.annees[-1].annee, "part_caf": result.annees[-1].part_caf,
+            "trajectoire": result.annees[-1].trajectoire.to_dict()}
+    a_verifier = sorted({p["parametre"] for p in result.parametres_utilises() if p["a_verifier"]})
 
     st.markdown("#### Résultats")
     m1, m2, m3, m4 = st.columns(4)
@@ -229,13 +250,15 @@ with guard("calculer le scénario"):
     m3.metric("Participations familiales (cumul)", fr_eur(cumul["participations_familiales"]))
     m4.metric(f"Part Caf du coût en {last['annee']}", fr_pct(last["part_caf"]))
     traj = last["trajectoire"]
-    st.info(f"**Bonus trajectoire** — {traj['message']}")
-    for a in rd["alertes"]:
-        st.warning(a)
-    if rd.get("parametres_a_verifier"):
+    st.info(f"**Bonus trajectoire** — {md(traj['message'])}")
+    for a in result.alertes:
+        st.warning(md(a))
+    for n in result.notes:
+        st.caption(md(n))
+    if a_verifier:
         descr = {r["parametre"]: r["description"] for r in Baremes().table(data["periode"]["fin"])}
         st.caption("Montants calculés avec des valeurs **à vérifier** (non officielles, modifiables dans "
-                   "« Paramètres ») : " + " ; ".join(descr.get(p, p) for p in rd["parametres_a_verifier"]) + ".")
+                   "« Paramètres ») : " + " ; ".join(md(descr.get(p, p)) for p in a_verifier) + ".")
 
     fig = go.Figure()
     for i, k in enumerate(AMOUNTS):
@@ -272,20 +295,21 @@ with guard("calculer le scénario"):
     # -- détail du calcul -------------------------------------------------------------
     st.markdown("#### Détail du calcul")
     d1, d2, d3 = st.columns(3)
-    years = [a["annee"] for a in rd["annees"]]
+    years = [a.annee for a in result.annees]
     y_pick = d1.selectbox("Année", years, index=len(years) - 1, key="sim_det_year")
-    year_rec = next(a for a in rd["annees"] if a["annee"] == y_pick)
-    s_opts = {s["structure_id"]: s["nom"] for s in year_rec["structures"]}
+    year_rec = next(a for a in result.annees if a.annee == y_pick)
+    s_opts = {l.structure_id: l.nom for l in year_rec.lignes}
     if s_opts:
         s_pick = d2.selectbox("Structure", list(s_opts), format_func=s_opts.get, key="sim_det_struct")
-        srec = next(s for s in year_rec["structures"] if s["structure_id"] == s_pick)
-        keys = [k for k in srec["detail"]]
-        k_pick = d3.selectbox("Montant", keys, format_func=lambda k: srec["detail"][k].get("libelle", k),
+        ligne = next(l for l in year_rec.lignes if l.structure_id == s_pick)
+        detail = {k: m.explain() for k, m in ligne.montants.items()}  # this line only, recomputed
+        k_pick = d3.selectbox("Montant", list(detail), format_func=lambda k: detail[k].get("libelle", k),
                               key="sim_det_amount")
-        det = srec["detail"][k_pick]
+        det = detail[k_pick]
 
         def show_detail(det: dict, depth: int = 0) -> None:
-            st.markdown(f"{'  ' * depth}**{det.get('libelle', '')}** : {fr_num(det.get('valeur'), 2)} {det.get('unite', '')}")
+            st.markdown(f"{'  ' * depth}**{md(det.get('libelle', ''))}** : {fr_num(det.get('valeur'), 2)} "
+                        f"{md(det.get('unite', ''))}")
             st.code(det.get("formule", ""), language=None, wrap_lines=True)
             if det.get("parametres"):
                 st.dataframe(pd.DataFrame([{
@@ -319,7 +343,7 @@ with guard("calculer le scénario"):
                 part_regime_general=float(sdef.get("part_regime_general") or Baremes().value(
                     "psu.part_regime_general_defaut", y_pick)),
                 baremes=Baremes(data.get("parametres") or {}))
-            st.write(cmp_["message"])
+            st.write(md(cmp_["message"]))
 
     # -- save ---------------------------------------------------------------------------
     st.markdown("#### Enregistrer")
@@ -350,18 +374,29 @@ with guard("calculer le scénario"):
                 set_scenario(prefill())
                 st.rerun()
         except ConflitDeVersion as exc:
-            st.warning(str(exc))
+            st.warning(md(exc))
             if st.button("Recharger la version enregistrée", key="sim_reload"):
                 s = db.get(sid)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
         except ScenarioErreur as exc:
-            st.error(str(exc))
+            st.error(md(exc))
     e1, e2 = st.columns(2)
     e1.download_button("Télécharger le scénario (JSON)", json.dumps(payload, ensure_ascii=False, indent=2),
                        file_name="scenario_ctg.json", mime="application/json", key="sim_dl_scenario")
-    e2.download_button("Télécharger le résultat détaillé (JSON)", json.dumps(rd, ensure_ascii=False, indent=2),
-                       file_name="resultat_ctg.json", mime="application/json", key="sim_dl_result")
+    if result.nb_lignes <= DOWNLOAD_MAX_LIGNES:
+        def result_json() -> str:  # built on click only
+            import io
+
+            buf = io.StringIO()
+            result.ecrire_json(buf)
+            return buf.getvalue()
+
+        e2.download_button("Télécharger le résultat détaillé (JSON)", result_json, file_name="resultat_ctg.json",
+                           mime="application/json", key="sim_dl_result")
+    else:
+        e2.caption(f"Résultat détaillé ({fr_num(result.nb_lignes)} lignes structure × année) trop volumineux pour le "
+                   "navigateur : téléchargez le scénario puis `python -m planning simulate scenario_ctg.json --json`.")
 
 # -- family calculator ---------------------------------------------------------------------
 with st.expander("Calculatrice de participation familiale (barème national)"):

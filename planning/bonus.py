@@ -154,10 +154,13 @@ def bonus_territoire_places_nouvelles(annee: int, *, places: float, potentiel_fi
 
 
 def indexation_cumulee(annee: int, annee_reference: int, baremes: Baremes) -> tuple[float, list[ParamValue]]:
-    """Product of (1 + indexation) for the years after the reference year up to ``annee``."""
+    """Product of (1 + indexation) for the years after the reference year up to ``annee`` (a year before the
+    bonus territoire existed has no indexation: factor 1)."""
     facteur, used = 1.0, []
     for y in range(annee_reference + 1, annee + 1):
-        pv = baremes.get("bonus.territoire_existantes_indexation", y)
+        pv = _get_or_none(baremes, "bonus.territoire_existantes_indexation", y)
+        if pv is None:
+            continue
         facteur *= 1.0 + float(pv.valeur)
         if pv not in used:
             used.append(pv)

@@ -16,18 +16,58 @@ def _err(msg: str) -> None:
 
 
 def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
+    """The scenario dict read from a JSON file (UTF-8, with or without BOM), or French messages."""
+    from .simulation import MAX_OCTETS, MAX_PROFONDEUR, profondeur_excessive
+    from .psu import fr_nombre
+
     p = Path(path)
     if not p.is_file():
         return None, [f"{path} : fichier introuvable. Indiquez le chemin d'un scénario JSON (voir docs/SCENARIOS.md)."]
     try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None, [f"{path} : le fichier n'est pas en UTF-8. Réenregistrez-le en UTF-8."]
+        size = p.stat().st_size
+        if size > MAX_OCTETS:
+            return None, [f"{path} : fichier de {fr_nombre(size / 1e6, 1)} Mo, trop gros pour un scénario "
+                          f"({fr_nombre(MAX_OCTETS / 1e6, 0)} Mo au plus, voir docs/SCENARIOS.md « Limites »)."]
+        raw = p.read_bytes()
+    except OSError as exc:
+        return None, [f"{path} : lecture impossible ({exc.strerror or 'erreur du système'})."]
     try:
-        return json.loads(text), []
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [f"{path} : le fichier n'est pas en UTF-8 (octet {exc.start + 1}). Réenregistrez-le en UTF-8."]
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        return None, [f"{path}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({exc.msg}). "
+        return None, [f"{path}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({_motif(exc.msg)}). "
                       "Corrigez la syntaxe (virgules, guillemets, accolades)."]
+    except RecursionError:
+        return None, [f"{path} : objets et listes imbriqués trop profondément ({MAX_PROFONDEUR} niveaux au plus)."]
+    except ValueError:  # e.g. an integer of thousands of digits
+        return None, [f"{path} : JSON illisible (nombre démesuré ou valeur non représentable)."]
+    if profondeur_excessive(data):
+        return None, [f"{path} : objets et listes imbriqués trop profondément ({MAX_PROFONDEUR} niveaux au plus)."]
+    return data, []
+
+
+_MOTIFS = {
+    "Expecting value": "valeur attendue",
+    "Expecting property name enclosed in double quotes": "nom de champ entre guillemets attendu",
+    "Expecting ':' delimiter": "« : » attendu",
+    "Expecting ',' delimiter": "« , » attendue",
+    "Unterminated string starting at": "texte non terminé",
+    "Invalid control character at": "caractère de contrôle dans un texte",
+    "Invalid \\escape": "échappement « \\ » invalide",
+    "Extra data": "données en trop après la fin de l'objet",
+    "Invalid \\uXXXX escape": "échappement \\u invalide",
+}
+
+
+def _motif(msg: str) -> str:
+    """The json module's English reason, in French."""
+    for en, fr in _MOTIFS.items():
+        if msg.startswith(en):
+            return fr
+    return "syntaxe incorrecte"
 
 
 def tableau(result) -> str:
@@ -55,6 +95,8 @@ def tableau(result) -> str:
     lines += [f"  {a.trajectoire.message}" for a in result.annees]
     if result.alertes:
         lines += ["", "Alertes :", *[f"  ⚠ {a}" for a in result.alertes]]
+    if result.notes:
+        lines += ["", *result.notes]
     params = result.parametres_utilises()
     av = sorted({p["parametre"] for p in params if p["a_verifier"]})
     if av:
@@ -88,12 +130,13 @@ def main(argv: list[str]) -> int:
         _err("\n".join(f"  - {e}" for e in errs))
         return 2
     try:
-        result = simulate(data, communes=communes)
+        result = simulate(data, communes=communes, deja_valide=True)
     except ScenarioInvalide as exc:
         _err("\n".join(exc.erreurs))
         return 2
     if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        result.ecrire_json(sys.stdout)
+        sys.stdout.write("\n")
     else:
         print(tableau(result))
     return 0

@@ -81,8 +81,13 @@ class Parametre:
     description: str
     unite: str
     valeurs: list[tuple[dt.date, Any, str, str]] = field(default_factory=list)
+    # one shared ParamValue per date asked: a simulation asks the same few dates thousands of times
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def at(self, when: dt.date) -> ParamValue:
+        hit = self._cache.get(when)
+        if hit is not None:
+            return hit
         chosen = None
         for depuis, valeur, source, confiance in self.valeurs:
             if depuis <= when:
@@ -93,7 +98,10 @@ class Parametre:
                 f"Le paramètre {self.name} n'a pas de valeur au {when.isoformat()} (première valeur : {first})."
             )
         depuis, valeur, source, confiance = chosen
-        return ParamValue(self.name, valeur, depuis, source, confiance, self.description, self.unite)
+        pv = ParamValue(self.name, valeur, depuis, source, confiance, self.description, self.unite)
+        if len(self._cache) < 512:
+            self._cache[when] = pv
+        return pv
 
 
 def _as_date(when: int | dt.date | str) -> dt.date:
@@ -143,6 +151,7 @@ class Baremes:
         self.directory = Path(directory) if directory else BAREMES_DIR
         self._params = _load_dir(str(self.directory))
         self.overrides = dict(overrides or {})
+        self._surcharges: dict[str, ParamValue] = {}
         unknown = [k for k in self.overrides if k not in self._params]
         if unknown:
             raise ParametreInconnu(", ".join(unknown))
@@ -159,8 +168,11 @@ class Baremes:
     def get(self, name: str, when: int | dt.date | str) -> ParamValue:
         p = self.definition(name)
         if name in self.overrides:
-            return ParamValue(name, self.overrides[name], None, SOURCE_UTILISATEUR, "?",
-                              p.description, p.unite, surcharge=True)
+            pv = self._surcharges.get(name)
+            if pv is None:
+                pv = self._surcharges[name] = ParamValue(name, self.overrides[name], None, SOURCE_UTILISATEUR, "?",
+                                                         p.description, p.unite, surcharge=True)
+            return pv
         return p.at(_as_date(when))
 
     def value(self, name: str, when: int | dt.date | str) -> Any:

@@ -87,13 +87,16 @@ class RpeTargetResult:
     source_structures: str
     departements_structures: tuple[str, ...] = ()
 
-    def restreint(self, niveau: str, code: str, nom: str) -> "RpeTargetResult":
-        """The same figures for the towns of one EPCI or EPT (a CTG territory) only."""
+    def restreint(self, niveau: str, code: str, nom: str, communes=None) -> "RpeTargetResult":
+        """The same figures for the towns of one EPCI or EPT (a CTG territory) only; ``communes`` (the
+        territory's INSEE codes) also keeps its towns that no structure list covers."""
         from dataclasses import replace
 
         key = "ept_code" if niveau == "ept" else "epci_siren"
         keep = [v for v in self.villes if getattr(v, key) == code]
-        return replace(self, villes=keep, villes_sans_donnee=[], territoire=Territoire(niveau, code, nom))
+        codes = set(communes or ())
+        sans = [c for c in self.villes_sans_donnee if c in codes]
+        return replace(self, villes=keep, villes_sans_donnee=sans, territoire=Territoire(niveau, code, nom))
 
     # -- figures --------------------------------------------------------------
     @property
@@ -125,6 +128,31 @@ class RpeTargetResult:
         return self.echeance_legale <= dt.date(self.annee, 12, 31)
 
     @property
+    def sans_liste(self) -> bool:
+        """True when no structure list covers any town of the perimeter: the indicator is unknown
+        (« donnée non disponible »), not « 0 town »."""
+        return not self.villes and bool(self.villes_sans_donnee)
+
+    @property
+    def message_donnee_absente(self) -> str | None:
+        """The French sentence every page, command and document shows when the data is missing."""
+        if not self.sans_liste:
+            return None
+        couverts = ", ".join(self.departements_structures) or "aucun"
+        n = len(self.villes_sans_donnee)
+        return (f"Donnée non disponible : aucune liste de structures ne couvre ce territoire ({self.territoire.libelle}, "
+                f"{n} commune{'s' if n > 1 else ''} de plus de {fr_nombre(self.seuil, 0)} habitants). "
+                f"Départements couverts par la liste importée : {couverts}. Importez la liste des structures "
+                "de ce département (page Import des données ou `python -m data import structures FICHIER`).")
+
+    def phrase_part(self) -> str:
+        """« 32 sur 35 (91,4 %) », or « donnée non disponible » when no structure list covers the perimeter."""
+        if self.sans_liste:
+            return "donnée non disponible (aucune liste de structures pour ce territoire)"
+        part = f" ({fr_nombre(100 * self.part, 1)} %)" if self.part is not None else ""
+        return f"{self.nb_avec_rpe} sur {self.nb_communes}{part}"
+
+    @property
     def sans_rpe(self) -> list[VilleObligee]:
         return [v for v in self.villes if not v.avec_rpe]
 
@@ -139,6 +167,8 @@ class RpeTargetResult:
             "annee": self.annee,
             "territoire": self.territoire.to_dict(),
             "seuil_population": self.seuil,
+            "donnees_disponibles": not self.sans_liste,
+            "message_donnee_absente": self.message_donnee_absente,
             "nb_communes_plus_10000": self.nb_communes,
             "nb_communes_plus_10000_perimetre": self.nb_communes_perimetre,
             "nb_avec_rpe": self.nb_avec_rpe,
@@ -324,6 +354,11 @@ def format_text(res: RpeTargetResult) -> str:
         f"{fr_nombre(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
         f"Territoire : {res.territoire.libelle} ; année {res.annee} (RPE ouverts au 31 décembre)",
         f"Source : {res.source_structures}",
+    ]
+    if res.sans_liste:
+        return "\n".join(lines + [res.message_donnee_absente,
+                                  "Communes concernées : " + ", ".join(res.villes_sans_donnee)])
+    lines += [
         f"Communes de plus de {fr_nombre(res.seuil, 0)} habitants : {res.nb_communes}",
         f"  dont avec un RPE dans la commune : {res.nb_avec_rpe}",
         f"  part : {_fr_pct(res.part)}",

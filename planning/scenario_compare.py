@@ -6,7 +6,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from .simulation import SimulationResult
+from .simulation import SimulationResult, fini
 
 SUMMARY_ROWS = [
     ("total_caf_territoire", "Financement Caf (€)"),
@@ -32,17 +32,18 @@ def compare_results(results: Mapping[str, SimulationResult]) -> Comparison:
     names = list(results)
     if len(names) < 2:
         raise ValueError("Il faut au moins deux scénarios à comparer.")
-    dicts = {n: r.to_dict() for n, r in results.items()}
+    # figures straight from the results (no to_dict(): that would recompute every détail du calcul)
+    cumuls = {n: r.cumul for n, r in results.items()}
     rows = []
     for key, label in SUMMARY_ROWS:
-        rows.append({"Indicateur": label, **{n: round(float(dicts[n]["cumul"].get(key, 0.0)), 0) for n in names}})
-    last = {n: dicts[n]["annees"][-1] for n in names}
+        rows.append({"Indicateur": label, **{n: round(float(cumuls[n].get(key, 0.0)), 0) for n in names}})
+    last = {n: fini(results[n].annees[-1].trajectoire.to_dict()) for n in names}
     rows.append({"Indicateur": "Places PSU du territoire la dernière année",
-                 **{n: float(last[n]["trajectoire"]["places"]) for n in names}})
+                 **{n: float(last[n]["places"]) for n in names}})
     rows.append({"Indicateur": "Croissance des places PSU depuis la référence (%)",
-                 **{n: round(100 * float(last[n]["trajectoire"]["croissance"] or 0.0), 1) for n in names}})
+                 **{n: round(100 * float(last[n]["croissance"] or 0.0), 1) for n in names}})
     rows.append({"Indicateur": "Palier du bonus trajectoire atteint (%)",
-                 **{n: round(100 * float(last[n]["trajectoire"]["palier_atteint"] or 0.0), 0) for n in names}})
+                 **{n: round(100 * float(last[n]["palier_atteint"] or 0.0), 0) for n in names}})
     summary = pd.DataFrame(rows)
 
     frames = {n: results[n].to_frames()["par_annee"].set_index("annee") for n in names}
@@ -58,4 +59,4 @@ def compare_results(results: Mapping[str, SimulationResult]) -> Comparison:
                 "ecart_reste_a_charge": round(float(a["reste_a_charge_collectivite"] - b["reste_a_charge_collectivite"]), 0),
                 "ecart_places": float(a["places_psu_territoire"] - b["places_psu_territoire"]),
             })
-    return Comparison(ref, summary, pd.DataFrame(diffs), {n: dicts[n]["cumul"] for n in names})
+    return Comparison(ref, summary, pd.DataFrame(diffs), {n: fini(cumuls[n]) for n in names})

@@ -62,7 +62,7 @@ def scenario_from_store(
     structs: list[dict[str, Any]] = []
     if structures is not None and len(structures):
         sub = structures[structures["code_insee"].isin(codes) & structures["type"].isin(EAJE_PSU_TYPES)
-                         & structures["psu"].astype(bool)]
+                         & structures["psu"].astype("boolean").fillna(False).astype(bool)]
         sub = sub.sort_values(["code_insee", "nom"])
         open_by_year = {y: ouvertes(sub, y) for y in range(debut, fin + 1)}
         for i, s in sub.iterrows():
@@ -261,3 +261,14 @@ def message_lisible(message: str, scenario: Mapping[str, Any]) -> str:
     labels = {**SCALAR_FIELDS, **BOOL_FIELDS, "nom": "Structure", "code_insee": "Commune (INSEE)",
               "gestion": "Gestion", "places_ouvertes": "Places"}
     return _PATH_FIELD.sub(lambda m: f"{name(m.group(1))} — {labels.get(m.group(2), m.group(2))}", out)
+
+
+def psu_non_renseigne(structures: pd.DataFrame | None, communes: Iterable[str], annee: int) -> tuple[int, int]:
+    """(structures, places) of EAJE open on 31 December ``annee`` in these communes whose PSU financing is
+    « non renseigné » (open-data lists): the pre-fill leaves them out, the page says how many."""
+    if structures is None or not len(structures) or "psu" not in structures:
+        return 0, 0
+    sub = structures[structures["code_insee"].isin(set(communes)) & structures["type"].isin(EAJE_PSU_TYPES)
+                     & structures["psu"].astype("boolean").isna()]
+    sub = sub[ouvertes(sub, annee)] if len(sub) else sub
+    return len(sub), int(pd.to_numeric(sub["places"], errors="coerce").fillna(0).sum())

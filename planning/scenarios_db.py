@@ -11,7 +11,10 @@ text, with metadata: name (unique per territoire), territoire, author, version.
 Every write runs in one transaction and uses optimistic concurrency: the caller
 passes the version it loaded; if someone saved in between, :class:`ConflitDeVersion`
 is raised and nothing is written.  Each saved version is also copied into
-``scenario_versions`` (kept even after a deletion), so nothing is ever lost.
+``scenario_versions`` (kept even after a deletion), within a retention policy
+(:class:`Retention`: the last N versions always, older ones while younger than D days,
+never more than M per scenario; enforced in the same transaction as each save).
+One scenario is at most :data:`DATA_MAX_OCTETS` of JSON text.
 A crash in the middle of a save rolls the transaction back: the last saved
 version stays what :meth:`ScenarioStore.get` returns.
 
@@ -29,7 +32,7 @@ import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -38,6 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 NAME_MAX = 120
+DATA_MAX_OCTETS = 5_000_000  # one scenario as JSON text (same limit as a scenario file, docs/SCENARIOS.md)
 TERRITOIRE_MAX = 64
 SQLITE_FILE = "scenarios.sqlite"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -146,6 +150,51 @@ class ScenarioVersion:
     data: dict[str, Any]
 
 
+# --- history retention ---------------------------------------------------------------------
+
+def _env_int(name: str, default: int, minimum: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ScenarioErreur(f"{name} = « {raw} » : nombre entier attendu.") from None
+    if value < minimum:
+        raise ScenarioErreur(f"{name} = {value} : au moins {minimum} attendu.")
+    return value
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much history each scenario keeps (docs/SCENARIOS_DB.md « Historique »).
+
+    The last ``versions`` versions are always kept; an older version is kept while it is younger
+    than ``jours`` days, but a scenario never keeps more than ``max_versions`` versions.  So a loop of
+    saves cannot grow the database without bound: at most ``max_versions`` × 5 Mo per scenario.
+    """
+
+    versions: int = 20
+    jours: int = 30
+    max_versions: int = 100
+
+    def __post_init__(self) -> None:
+        if self.versions < 1 or self.jours < 0 or self.max_versions < self.versions:
+            raise ScenarioErreur(
+                "Rétention de l'historique invalide : au moins 1 version, 0 jour ou plus, et un maximum "
+                f"supérieur ou égal au nombre de versions gardées (reçu {self.versions}, {self.jours}, "
+                f"{self.max_versions})."
+            )
+
+    @classmethod
+    def from_env(cls) -> "Retention":
+        """``ATLAS_SCENARIOS_HISTORIQUE_VERSIONS``, ``…_JOURS``, ``…_MAX`` (defaults 20, 30, 100)."""
+        d = cls()
+        n = _env_int("ATLAS_SCENARIOS_HISTORIQUE_VERSIONS", d.versions, 1)
+        return cls(n, _env_int("ATLAS_SCENARIOS_HISTORIQUE_JOURS", d.jours, 0),
+                   _env_int("ATLAS_SCENARIOS_HISTORIQUE_MAX", max(d.max_versions, n), n))
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 def normaliser_url(url: str) -> str:
@@ -190,12 +239,19 @@ def _dump(data: Any) -> str:
             f"Le contenu du scénario doit être un dictionnaire JSON, pas « {type(data).__name__} »."
         )
     try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError) as e:
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
         raise ScenarioInvalide(
-            f"Le contenu du scénario n'est pas enregistrable en JSON ({e}) : "
-            "n'utilisez que des textes, nombres finis, booléens, listes et dictionnaires."
+            "Le contenu du scénario n'est pas enregistrable en JSON : n'utilisez que des textes, "
+            "nombres finis, booléens, listes et dictionnaires (sans imbrication démesurée)."
         ) from None
+    size = len(text.encode("utf-8"))
+    if size > DATA_MAX_OCTETS:
+        raise ScenarioInvalide(
+            f"Le scénario est trop volumineux ({size / 1e6:.1f} Mo, {DATA_MAX_OCTETS // 1_000_000} Mo au plus) : "
+            "découpez le territoire en plusieurs scénarios.".replace(".", ",", 1)
+        )
+    return text
 
 
 def _check_version(v: Any) -> int:
@@ -250,7 +306,8 @@ class ScenarioStore:
     In Streamlit, create it once per process (``st.cache_resource``).
     """
 
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, retention: Retention | None = None):
+        self.retention = retention if retention is not None else Retention.from_env()
         raw = normaliser_url(url) if url else default_url()
         try:
             self._url = sa.make_url(raw)
@@ -338,6 +395,19 @@ class ScenarioStore:
         ))
         _apply_update(conn, scenario_id, from_version,
                       {"name": name, "data": data_text, "version": from_version + 1, "updated_at": now})
+        self._prune(conn, scenario_id, from_version + 1, now)
+
+    def _prune(self, conn: Connection, scenario_id: str, latest: int, now: datetime) -> int:
+        """Apply the retention to one scenario's history (versions are consecutive integers, so « the
+        last N » is ``version > latest - N``).  Same transaction as the save: a crash drops neither."""
+        r = self.retention
+        v = scenario_versions.c
+        res = conn.execute(scenario_versions.delete().where(
+            v.scenario_id == scenario_id,
+            v.version <= latest - r.versions,
+            sa.or_(v.saved_at < now - timedelta(days=r.jours), v.version <= latest - r.max_versions),
+        ))
+        return res.rowcount or 0
 
     def _insert(self, conn: Connection, name: str, territoire: str, data_text: str,
                 auteur: str | None) -> str:
@@ -463,6 +533,25 @@ class ScenarioStore:
             )
             for r in rows
         ]
+
+    def appliquer_retention(self, compacter: bool = True) -> int:
+        """Apply the retention to every history (also of deleted scenarios), e.g. after lowering it;
+        returns the number of versions removed.  On SQLite, ``compacter`` then gives the freed space
+        back to the disk (VACUUM)."""
+        removed = 0
+        now = _now()
+        with self._tx(write=True) as conn:
+            latest = conn.execute(sa.select(scenario_versions.c.scenario_id, sa.func.max(scenario_versions.c.version))
+                                  .group_by(scenario_versions.c.scenario_id)).all()
+            for sid, last in latest:
+                removed += self._prune(conn, sid, int(last), now)
+        if compacter and self.is_sqlite:
+            raw = self._engine.raw_connection()  # autocommit (isolation_level None): VACUUM outside a transaction
+            try:
+                raw.driver_connection.execute("VACUUM")
+            finally:
+                raw.close()
+        return removed
 
     def list(self, territoire: str | None = None) -> list[ScenarioMeta]:
         """Scenarios (metadata only), by territoire then name."""

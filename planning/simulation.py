@@ -13,6 +13,8 @@ once (numpy), with the same array helpers as the scalar engine.
 """
 from __future__ import annotations
 
+import functools
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -39,19 +41,33 @@ LIBELLES = {
     "reste_a_charge_collectivite": "Reste à charge de la collectivité", "cout_fonctionnement": "Coût de fonctionnement",
 }
 GESTIONS = ("publique", "privee")
-# Numeric fields of a structure: (name, required, lower bound, upper-bound parameter or None, unit label)
+# Numeric fields of a structure: (name, required, lower bound, upper-bound parameter or fixed maximum)
 _CHAMPS_NUMERIQUES = (
     ("prix_revient_horaire", True, "strictement positif", "ctg.controle_prix_revient_horaire_max"),
     ("heures_facturees_par_place", True, "positif", "ctg.controle_heures_par_place_max"),
     ("taux_facturation", True, "strictement positif", "ctg.controle_taux_facturation_max"),
     ("part_regime_general", False, "ratio", None),
-    ("participation_horaire_moyenne", False, "positif", None),
-    ("participations_familiales", False, "positif", None),
+    ("participation_horaire_moyenne", False, "positif", 100.0),
+    ("participations_familiales", False, "positif", 1e9),
     ("part_enfants_handicap", False, "ratio", None),
-    ("cout_annuel_par_place", False, "positif", None),
-    ("journees_pedagogiques", False, "positif", None),
-    ("montant_cej_par_place", False, "positif", None),
+    ("cout_annuel_par_place", False, "positif", 1e6),
+    ("journees_pedagogiques", False, "positif", 366.0),
+    ("montant_cej_par_place", False, "positif", 1e6),
 )
+
+# Limits of one scenario (docs/SCENARIOS.md « Limites »): checked before anything is computed, so that a
+# huge or hostile file is refused at once instead of exhausting memory.
+ANNEE_MIN_ABSOLUE = 2000          # years in keys, annee_reference… (the period itself starts at the barèmes' start)
+ANNEE_MAX = 2040                  # last year a scenario may simulate
+MAX_ANNEES = 21                   # years in one period
+MAX_STRUCTURES = 2000             # structures in one scenario
+MAX_LIGNES = 20000                # structures × years computed (each with its « détail du calcul »)
+MAX_COMMUNES = 40000              # communes of the territory (France has about 35 000)
+MAX_OCTETS = 5_000_000            # size of a scenario file / of a saved scenario (JSON text, bytes)
+MAX_PROFONDEUR = 12               # nesting of objects and lists
+MAX_TEXTE = 300                   # characters of a name, an id, a code
+MAX_PLACES = 5000                 # places of one structure (when the commune's population is unknown)
+MAX_MONTANT = 1e9                 # any amount in euros, any count
 
 
 class ScenarioInvalide(ValueError):
@@ -78,7 +94,67 @@ def valeur_annee(serie: Any, annee: int, defaut: float | None = None) -> float |
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
+    """A finite JSON number (bool excluded; a 400-digit integer is not a usable number)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:
+        return False
+
+
+def _nombre_msg(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return "nombre trop grand"
+    if isinstance(v, float):
+        return "nombre fini attendu (NaN et infini refusés)"
+    return "nombre attendu"
+
+
+def montrer(text: Any, n: int = 40) -> str:
+    """User text quoted in a message: shortened, control characters (line breaks…) replaced."""
+    t = str(text)
+    t = t if len(t) <= n else t[:n] + "…"
+    return "".join(c if c.isprintable() else "?" for c in t)
+
+
+def _est_annee(k: Any) -> bool:
+    return isinstance(k, str) and len(k) == 4 and k.isascii() and k.isdigit()
+
+
+def _texte(v: Any, path: str, err: list[str], requis: bool = True, limite: int = MAX_TEXTE) -> bool:
+    if v is None or (isinstance(v, str) and not v.strip()):
+        if requis:
+            err.append(f"{path} : champ manquant (texte)")
+        return False
+    if not isinstance(v, str):
+        err.append(f"{path} : texte attendu")
+        return False
+    if len(v) > limite:
+        err.append(f"{path} : texte trop long ({len(v)} caractères, {limite} au plus)")
+        return False
+    return True
+
+
+def profondeur_excessive(data: Any, limite: int = MAX_PROFONDEUR) -> bool:
+    """True when objects/lists are nested deeper than ``limite`` (iterative: no recursion error)."""
+    pile = [(data, 1)]
+    while pile:
+        x, d = pile.pop()
+        if isinstance(x, Mapping):
+            enfants = x.values()
+        elif isinstance(x, list):
+            enfants = x
+        else:
+            continue
+        if d > limite:
+            return True
+        pile.extend((c, d + 1) for c in enfants if isinstance(c, (Mapping, list)))
+    return False
+
+
+def fr_entier(n: int) -> str:
+    return fr_nombre(n, 0)
 
 
 # --------------------------------------------------------------------------
@@ -96,20 +172,80 @@ def _load_communes():
         return None
 
 
+def _check_override(name: str, v: Any, bar: Baremes) -> str | None:
+    """None when ``v`` has the shape of parameter ``name`` (numbers finite, in range), else a French reason."""
+    p = bar.definition(name)
+    ref = p.valeurs[-1][1]
+    seen = [val for _, val, _, _ in p.valeurs]
+
+    def same(x: Any, r: Any, all_r: list) -> str | None:
+        if isinstance(r, bool):
+            return None if isinstance(x, bool) else "true ou false attendu"
+        if isinstance(r, (int, float)):
+            if not _is_number(x):
+                return _nombre_msg(x)
+            if x < 0:
+                return "nombre négatif"
+            if x > MAX_MONTANT:
+                return f"valeur hors limites (au plus {fr_nombre(MAX_MONTANT, 0)})"
+            if "année" in p.unite and (not isinstance(x, int) or not ANNEE_MIN_ABSOLUE <= x <= ANNEE_MAX):
+                return f"année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} attendue"
+            if p.unite.startswith("ratio") and x > 10:
+                return "ratio attendu (ex. 0.8 pour 80 %)"
+            return None
+        if isinstance(r, str):
+            allowed = sorted({a for a in all_r if isinstance(a, str)})
+            return None if x in allowed else f"valeur attendue parmi : {', '.join(allowed)}"
+        if isinstance(r, list):
+            if not isinstance(x, list):
+                return "liste attendue (ex. " + json.dumps(r, ensure_ascii=False) + ")"
+            if all(isinstance(e, str) for e in r):
+                if len(x) > 50 or not all(isinstance(e, str) and len(e) <= MAX_TEXTE for e in x):
+                    return "liste de textes attendue"
+                return None
+            if len(x) != len(r):
+                return f"liste de {len(r)} nombres attendue (ex. {json.dumps(r)})"
+            for e, re_ in zip(x, r):
+                why = same(e, re_, [])
+                if why:
+                    return why
+            if sorted(r) == list(r) and sorted(x) != list(x):
+                return "valeurs croissantes attendues"
+            return None
+        if isinstance(r, Mapping):
+            if not isinstance(x, Mapping) or set(x) != set(r):
+                return "objet attendu avec les clés " + ", ".join(sorted(r))
+            for k in r:
+                why = same(x[k], r[k], [])
+                if why:
+                    return f"{k} : {why}"
+            return None
+        return "valeur non modifiable"
+
+    return same(v, ref, seen)
+
+
 def _baremes_for(data: Mapping[str, Any], erreurs: list[str] | None = None) -> Baremes:
     overrides = data.get("parametres") or {}
     if not isinstance(overrides, Mapping):
         if erreurs is not None:
             erreurs.append("parametres : doit être un objet {nom du paramètre : valeur}")
         return Baremes()
-    known = set(Baremes().names())
+    base = Baremes()
+    known = set(base.names())
     good = {}
     for k, v in overrides.items():
         if k not in known:
             if erreurs is not None:
-                erreurs.append(f"parametres.{k} : paramètre inconnu (voir la liste dans planning/baremes/*.yaml)")
-        else:
-            good[k] = v
+                shown = montrer(k, 80)
+                erreurs.append(f"parametres.{shown} : paramètre inconnu (voir la liste dans planning/baremes/*.yaml)")
+            continue
+        why = _check_override(k, v, base)
+        if why:
+            if erreurs is not None:
+                erreurs.append(f"parametres.{k} : {why}")
+            continue
+        good[k] = v
     return Baremes(good)
 
 
@@ -121,6 +257,72 @@ def _periode(data: Mapping[str, Any], bar: Baremes) -> tuple[int, int]:
     return int(d), int(f)
 
 
+# Parameters needed every simulated year (no value → the year cannot be simulated).
+PARAMETRES_REQUIS = ("psu.taux_psu", "psu.prix_plafond_reference", "psu.coefficients_niveau_service",
+                     "psu.coefficients_tranche_facturation", "psu.regle_taux_facturation",
+                     "psu.part_regime_general_defaut")
+# Rules that start on the first date of a key parameter: before it the amount is 0 (the bonus did not
+# exist yet) or no alert is computed; once it applies, every member must have a value.
+REGLES_DATEES = {
+    "journees_pedagogiques": ("journées pédagogiques payées", "psu.journees_pedagogiques_max",
+                              ("psu.heures_par_journee_pedagogique",)),
+    "bonus_mixite": ("bonus mixité sociale", "bonus.mixite_montant_max",
+                     ("bonus.mixite_seuils_participation", "bonus.mixite_montant_intermediaire",
+                      "bonus.mixite_montant_min")),
+    "bonus_inclusion_handicap": ("bonus inclusion handicap", "bonus.handicap_taux",
+                                 ("bonus.handicap_seuils_part_enfants", "bonus.handicap_plafond_par_place")),
+    "bonus_territoire_nouvelles": ("bonus territoire (places nouvelles)", "bonus.territoire_nouvelles_montant_max",
+                                   ("bonus.territoire_seuils_potentiel_financier",
+                                    "bonus.territoire_nouvelles_montant_intermediaire",
+                                    "bonus.territoire_nouvelles_montant_min")),
+    "bonus_territoire_existantes": ("bonus territoire (places existantes)", "bonus.territoire_existantes_plancher",
+                                    ("bonus.territoire_existantes_indexation",)),
+    "bonus_rattrapage": ("bonus rattrapage", "bonus.rattrapage_montant_max",
+                         ("bonus.rattrapage_seuil_cej", "bonus.territoire_seuils_potentiel_financier",
+                          "bonus.rattrapage_montant_intermediaire", "bonus.rattrapage_montant_min")),
+    "seuil_alerte": ("alerte de cofinancement", "ctg.seuil_alerte_cofinancement", ()),
+    "seuil_alerte_outre_mer": ("alerte de cofinancement (outre-mer)", "ctg.seuil_alerte_cofinancement_outre_mer", ()),
+}
+
+
+def en_vigueur(bar: Baremes, name: str, annee: int) -> bool:
+    try:
+        bar.get(name, annee)
+        return True
+    except ParametreAbsent:
+        return False
+
+
+def _annees_txt(ys: list[int]) -> str:
+    return str(ys[0]) if len(ys) == 1 else f"{ys[0]} à {ys[-1]}"
+
+
+def controle_parametres(bar: Baremes, debut: int, fin: int) -> list[str]:
+    """Every parameter the simulator will read over the period has a value: else one French message per
+    parameter naming it and the years (checked before any computation, never an error mid-run)."""
+    manque: dict[str, list[int]] = {}
+    for y in range(debut, fin + 1):
+        needed = list(PARAMETRES_REQUIS)
+        try:
+            regle = bar.value("psu.regle_taux_facturation", y)
+            needed.append("psu.seuils_paliers_facturation" if regle == "paliers" else "psu.seuils_lineaire_facturation")
+        except ParametreAbsent:
+            pass
+        for _label, key, members in REGLES_DATEES.values():
+            if en_vigueur(bar, key, y):
+                needed.extend(members)
+        for name in needed:
+            if not en_vigueur(bar, name, y):
+                manque.setdefault(name, []).append(y)
+    out = []
+    for name, ys in manque.items():
+        first = bar.definition(name).valeurs[0][0] if bar.definition(name).valeurs else None
+        depuis = f" (première valeur connue : {first:%d/%m/%Y})" if first else ""
+        out.append(f"periode : le paramètre {name} n'a pas de valeur pour {_annees_txt(ys)}{depuis} ; "
+                   f"commencez la période plus tard ou saisissez sa valeur dans « parametres »")
+    return out
+
+
 def validate_scenario(data: Any, communes=None) -> list[str]:
     """French error messages naming the field path; an empty list means the scenario can run.
 
@@ -130,137 +332,174 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
     err: list[str] = []
     if not isinstance(data, Mapping):
         return ["scénario : le fichier doit contenir un objet JSON { … } (voir docs/SCENARIOS.md)"]
+    if profondeur_excessive(data):
+        return [f"scénario : objets et listes imbriqués sur plus de {MAX_PROFONDEUR} niveaux (voir docs/SCENARIOS.md)"]
+    sts = data.get("structures")
+    if isinstance(sts, list) and len(sts) > MAX_STRUCTURES:
+        return [f"structures : {fr_entier(len(sts))} structures, c'est trop ({fr_entier(MAX_STRUCTURES)} au plus "
+                "par scénario) : découpez le territoire en plusieurs scénarios"]
+    terr = data.get("territoire")
+    if isinstance(terr, Mapping) and isinstance(terr.get("communes"), list) and len(terr["communes"]) > MAX_COMMUNES:
+        return [f"territoire.communes : {fr_entier(len(terr['communes']))} communes, c'est trop "
+                f"({fr_entier(MAX_COMMUNES)} au plus)"]
     bar = _baremes_for(data, err)
-    if communes is None:
-        communes = _load_communes()
-    known_codes, population = None, {}
-    if communes is not None and len(communes):
-        known_codes = set(communes["code_insee"].astype(str))
-        if "population" in communes.columns:
-            population = dict(zip(communes["code_insee"].astype(str), communes["population"]))
+    if "nom" in data and data["nom"] is not None:
+        _texte(data["nom"], "nom", err, requis=False)
 
     # période
+    first = bar.definition("psu.prix_plafond_reference").valeurs[0][0].year
     per = data.get("periode")
+    periode_ok = True
     if per is not None:
         if not isinstance(per, Mapping):
             err.append("periode : doit être un objet {\"debut\": 2023, \"fin\": 2027}")
+            periode_ok = False
         else:
             for k in ("debut", "fin"):
-                if k in per and not (isinstance(per[k], int) and not isinstance(per[k], bool)):
-                    err.append(f"periode.{k} : année entière attendue (ex. 2023)")
-    try:
+                if k in per:
+                    v = per[k]
+                    if not (isinstance(v, int) and not isinstance(v, bool)):
+                        err.append(f"periode.{k} : année entière attendue (ex. 2023)")
+                        periode_ok = False
+                    elif not first <= v <= ANNEE_MAX:
+                        err.append(f"periode.{k} : {v if abs(v) < 10**6 else 'valeur'} hors des années simulables "
+                                   f"({first} à {ANNEE_MAX})")
+                        periode_ok = False
+    debut, fin = 2023, 2027
+    if periode_ok:
         debut, fin = _periode(data, bar)
-        first = bar.definition("psu.prix_plafond_reference").valeurs[0][0].year
         if debut > fin:
             err.append(f"periode : début {debut} après la fin {fin}")
-        if debut < first:
-            err.append(f"periode.debut : {debut} est avant la première année des barèmes ({first})")
-        if fin - debut > 20:
-            err.append(f"periode : {fin - debut + 1} années, c'est trop (20 au plus)")
-    except (TypeError, ValueError):
-        debut, fin = 2023, 2027
+            periode_ok = False
+        elif fin - debut + 1 > MAX_ANNEES:
+            err.append(f"periode : {fin - debut + 1} années, c'est trop ({MAX_ANNEES} au plus)")
+            periode_ok = False
+    if periode_ok:
+        err.extend(controle_parametres(bar, debut, fin))
+    debut_ctrl = min(max(debut, first), ANNEE_MAX)
 
     # territoire
-    terr = data.get("territoire")
-    codes_terr: list[str] = []
+    codes_terr: set[str] = set()
+    known_codes, population = None, {}
     if not isinstance(terr, Mapping):
         err.append("territoire : champ manquant (objet avec « nom » et « communes »)")
         terr = {}
     else:
-        if not isinstance(terr.get("nom"), str) or not terr.get("nom", "").strip():
-            err.append("territoire.nom : champ manquant (texte)")
+        if communes is None:
+            communes = _load_communes()
+        if communes is not None and len(communes):
+            known_codes = set(communes["code_insee"].astype(str))
+            if "population" in communes.columns:
+                population = dict(zip(communes["code_insee"].astype(str), communes["population"]))
+        _texte(terr.get("nom"), "territoire.nom", err)
         cs = terr.get("communes")
         if not isinstance(cs, list) or not cs:
             err.append("territoire.communes : champ manquant (liste de codes INSEE, ex. [\"89387\"])")
         else:
             for i, c in enumerate(cs):
-                if not isinstance(c, str):
+                if not isinstance(c, str) or len(c) > 10:
                     err.append(f"territoire.communes[{i}] : code INSEE attendu sous forme de texte (ex. \"89387\")")
                 elif known_codes is not None and c not in known_codes:
-                    err.append(f"territoire.communes[{i}] : commune inconnue « {c} » (code INSEE absent du référentiel)")
+                    err.append(f"territoire.communes[{i}] : commune inconnue « {montrer(c)} » (code INSEE absent du référentiel)")
                 else:
-                    codes_terr.append(c)
+                    codes_terr.add(c)
         for k in ("places_psu_cofinancees_reference", "potentiel_financier_par_habitant", "montant_cej_par_place"):
             if k in terr and terr[k] is not None:
                 if not _is_number(terr[k]):
-                    err.append(f"territoire.{k} : nombre attendu")
+                    err.append(f"territoire.{k} : {_nombre_msg(terr[k])}")
                 elif terr[k] < 0:
                     err.append(f"territoire.{k} : nombre négatif")
+                elif terr[k] > MAX_MONTANT:
+                    err.append(f"territoire.{k} : valeur hors limites (au plus {fr_nombre(MAX_MONTANT, 0)})")
+        if terr.get("annee_reference") is not None:
+            v = terr["annee_reference"]
+            if not (isinstance(v, int) and not isinstance(v, bool)) or not ANNEE_MIN_ABSOLUE <= v <= ANNEE_MAX:
+                err.append(f"territoire.annee_reference : année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} "
+                           "attendue (ex. 2023)")
         for k in ("qpv", "frr_zrr"):
             if k in terr and not isinstance(terr[k], bool):
                 err.append(f"territoire.{k} : true ou false attendu")
 
     # structures
-    sts = data.get("structures")
     if not isinstance(sts, list) or not sts:
         err.append("structures : champ manquant (liste d'au moins une structure)")
         sts = []
-    ids = set()
-    ratio_max = bar.value("ctg.controle_places_par_habitant_max", debut)
+    elif periode_ok and len(sts) * (fin - debut + 1) > MAX_LIGNES:
+        err.append(f"structures : {fr_entier(len(sts))} structures sur {fin - debut + 1} ans, c'est trop "
+                   f"({fr_entier(MAX_LIGNES)} lignes structure × année au plus) : raccourcissez la période ou "
+                   "découpez le territoire")
+    ids: set[str] = set()
+    ratio_max = bar.value("ctg.controle_places_par_habitant_max", debut_ctrl)
     for i, s in enumerate(sts):
         p = f"structures[{i}]"
         if not isinstance(s, Mapping):
             err.append(f"{p} : objet attendu")
             continue
         sid = s.get("id", f"S{i + 1}")
-        if sid in ids:
-            err.append(f"{p}.id : identifiant « {sid} » en double")
-        ids.add(sid)
-        if not isinstance(s.get("nom"), str) or not s.get("nom", "").strip():
-            err.append(f"{p}.nom : champ manquant (texte)")
+        if isinstance(sid, int) and not isinstance(sid, bool) and abs(sid) < 10**12:
+            sid = str(sid)
+        if _texte(sid, f"{p}.id", err, requis=True, limite=120):
+            if sid in ids:
+                err.append(f"{p}.id : identifiant « {montrer(sid)} » en double")
+            ids.add(sid)
+        _texte(s.get("nom"), f"{p}.nom", err)
         code = s.get("code_insee")
-        if not isinstance(code, str):
+        if not isinstance(code, str) or not code or len(code) > 10:
             err.append(f"{p}.code_insee : champ manquant (code INSEE en texte, ex. \"89387\")")
+            code = None
         elif known_codes is not None and code not in known_codes:
-            err.append(f"{p}.code_insee : commune inconnue « {code} » (code INSEE absent du référentiel)")
+            err.append(f"{p}.code_insee : commune inconnue « {montrer(code)} » (code INSEE absent du référentiel)")
         elif codes_terr and code not in codes_terr:
-            err.append(f"{p}.code_insee : la commune « {code} » n'est pas dans territoire.communes")
-        if s.get("gestion") not in GESTIONS:
+            err.append(f"{p}.code_insee : la commune « {montrer(code)} » n'est pas dans territoire.communes")
+        if not isinstance(s.get("gestion"), str) or s.get("gestion") not in GESTIONS:
             err.append(f"{p}.gestion : « publique » ou « privee » attendu")
         for k in ("fournit_couches", "fournit_repas", "psu", "qpv", "frr_zrr"):
             if k in s and not isinstance(s[k], bool):
                 err.append(f"{p}.{k} : true ou false attendu")
         # places
         po = s.get("places_ouvertes")
+        places_ok, premiere = False, None
         if po is None:
             err.append(f"{p}.places_ouvertes : champ manquant (ex. {{\"2023\": 20, \"2026\": 30}})")
-        elif _is_number(po):
-            if po < 0:
-                err.append(f"{p}.places_ouvertes : nombre négatif")
-        elif isinstance(po, Mapping):
-            for k, v in po.items():
-                try:
-                    int(k)
-                except (TypeError, ValueError):
-                    err.append(f"{p}.places_ouvertes.{k} : la clé doit être une année (ex. \"2026\")")
+        elif isinstance(po, Mapping) or (isinstance(po, (int, float)) and not isinstance(po, bool)):
+            items = list(po.items()) if isinstance(po, Mapping) else [(None, po)]
+            n_err = len(err)
+            for k, v in items:
+                path = f"{p}.places_ouvertes" + (f".{k}" if k is not None else "")
+                if k is not None and not _est_annee(k):
+                    err.append(f"{p}.places_ouvertes : la clé « {montrer(k, 20)} » doit être une année sur quatre "
+                               "chiffres (ex. \"2026\")")
                     continue
                 if not _is_number(v):
-                    err.append(f"{p}.places_ouvertes.{k} : nombre attendu")
+                    err.append(f"{path} : {_nombre_msg(v)}")
                 elif v < 0:
-                    err.append(f"{p}.places_ouvertes.{k} : nombre négatif")
+                    err.append(f"{path} : nombre négatif")
                 elif code in population and v > ratio_max * max(float(population[code]), 1.0):
-                    err.append(f"{p}.places_ouvertes.{k} : {fr_nombre(v, 0)} places pour une commune de "
+                    err.append(f"{path} : {fr_nombre(v, 0)} places pour une commune de "
                                f"{fr_nombre(population[code], 0)} habitants, valeur invraisemblable")
+                elif v > MAX_PLACES:
+                    err.append(f"{path} : {fr_nombre(v, 0)} places, valeur invraisemblable "
+                               f"({fr_entier(MAX_PLACES)} au plus)")
+            places_ok = len(err) == n_err
+            if places_ok and periode_ok:
+                premiere = next((y for y in range(debut, fin + 1) if (valeur_annee(po, y, 0.0) or 0.0) > 0), None)
         else:
             err.append(f"{p}.places_ouvertes : nombre ou objet {{année : places}} attendu")
         # numbers (plain or by year)
-        for name, required, kind, max_param in _CHAMPS_NUMERIQUES:
+        for name, required, kind, maxi in _CHAMPS_NUMERIQUES:
             v = s.get(name)
-            if v is None:
+            if v is None or (isinstance(v, Mapping) and not v):
                 if required:
-                    err.append(f"{p}.{name} : champ manquant")
+                    err.append(f"{p}.{name} : champ manquant" + (" (objet vide)" if v is not None else ""))
                 continue
             items = list(v.items()) if isinstance(v, Mapping) else [(None, v)]
             for k, x in items:
                 path = f"{p}.{name}" + (f".{k}" if k is not None else "")
-                if k is not None:
-                    try:
-                        int(k)
-                    except (TypeError, ValueError):
-                        err.append(f"{path} : la clé doit être une année")
-                        continue
+                if k is not None and not _est_annee(k):
+                    err.append(f"{p}.{name} : la clé « {montrer(k, 20)} » doit être une année sur quatre chiffres")
+                    continue
                 if not _is_number(x):
-                    err.append(f"{path} : nombre attendu")
+                    err.append(f"{path} : {_nombre_msg(x)}")
                     continue
                 if x < 0:
                     err.append(f"{path} : nombre négatif")
@@ -268,14 +507,26 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                     err.append(f"{path} : doit être strictement positif")
                 elif kind == "ratio" and x > 1:
                     err.append(f"{path} : part attendue entre 0 et 1 (ex. 0.97 pour 97 %)")
-                elif max_param:
-                    mx = bar.value(max_param, debut)
+                elif maxi is not None:
+                    mx = bar.value(maxi, debut_ctrl) if isinstance(maxi, str) else maxi
                     if x > mx:
                         extra = " (saisir un ratio, ex. 1.10 pour 110 %)" if name == "taux_facturation" else ""
                         err.append(f"{path} : {fr_nombre(x, 2)} dépasse le maximum vraisemblable "
                                    f"{fr_nombre(mx, 2)}{extra}")
-        if s.get("participation_horaire_moyenne") is None and s.get("participations_familiales") is None:
+        if all(s.get(k) is None or (isinstance(s.get(k), Mapping) and not s.get(k))
+               for k in ("participation_horaire_moyenne", "participations_familiales")):
             err.append(f"{p}.participation_horaire_moyenne : champ manquant (ou participations_familiales)")
+        # a value by year must exist from the first simulated year in which the structure has places
+        if periode_ok and places_ok and premiere is not None:
+            pf_field = ("participation_horaire_moyenne" if s.get("participation_horaire_moyenne") not in (None, {})
+                        else "participations_familiales")
+            for name in ("prix_revient_horaire", "heures_facturees_par_place", "taux_facturation", pf_field):
+                v = s.get(name)
+                if isinstance(v, Mapping) and v and all(_est_annee(k) for k in v):
+                    k0 = min(int(k) for k in v)
+                    if k0 > premiere:
+                        err.append(f"{p}.{name} : pas de valeur pour {premiere} (première année donnée : {k0}) "
+                                   f"alors que la structure a des places cette année-là")
         cof = s.get("cofinancements")
         if cof is not None:
             if not isinstance(cof, Mapping):
@@ -284,19 +535,42 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                 for k in ("autres_part", "autres_montant"):
                     if k in cof:
                         if not _is_number(cof[k]):
-                            err.append(f"{p}.cofinancements.{k} : nombre attendu")
+                            err.append(f"{p}.cofinancements.{k} : {_nombre_msg(cof[k])}")
                         elif cof[k] < 0:
                             err.append(f"{p}.cofinancements.{k} : nombre négatif")
                         elif k == "autres_part" and cof[k] > 1:
                             err.append(f"{p}.cofinancements.autres_part : part attendue entre 0 et 1")
+                        elif cof[k] > MAX_MONTANT:
+                            err.append(f"{p}.cofinancements.{k} : valeur hors limites")
     return err
 
 
 # --------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------
+def fini(v: Any) -> Any:
+    """JSON-ready copy: non-finite floats (a growth from 0 places…) become None, numpy → Python."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, (np.floating,)):
+        return float(v) if np.isfinite(v) else None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, dict):
+        return {k: fini(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [fini(x) for x in v]
+    return v
+
+
 @dataclass
 class LigneStructure:
+    """One structure in one year.  Only the values are kept in memory; the « détail du calcul »
+    (:attr:`montants`, formulas and parameters) is recomputed on demand, so that memory stays small
+    and linear in the number of structures × years."""
+
     annee: int
     structure_id: str
     nom: str
@@ -306,22 +580,29 @@ class LigneStructure:
     places_nouvelles: float
     places_existantes: float
     heures_facturees: float
-    montants: dict[str, Montant]
+    valeurs: dict[str, float]
     part_caf: float
-    seuil_alerte: float
+    seuil_alerte: float | None
     alerte: str | None = None
+    _recalcul: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def montants(self) -> dict[str, Montant]:
+        """The amounts with their détail du calcul (recomputed: not kept between calls)."""
+        return self._recalcul()
 
     def valeur(self, key: str) -> float:
-        return float(self.montants[key].valeur)
+        return float(self.valeurs[key])
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, montants: dict[str, Montant] | None = None) -> dict[str, Any]:
+        m = self.montants if montants is None else montants
         return {
             "annee": self.annee, "structure_id": self.structure_id, "nom": self.nom, "code_insee": self.code_insee,
             "gestion": self.gestion, "places": self.places, "places_nouvelles": self.places_nouvelles,
             "places_existantes": self.places_existantes, "heures_facturees": self.heures_facturees,
-            "valeurs": {k: m.valeur for k, m in self.montants.items()},
+            "valeurs": dict(self.valeurs),
             "part_caf": self.part_caf, "seuil_alerte_cofinancement": self.seuil_alerte, "alerte": self.alerte,
-            "detail": {k: m.explain() for k, m in self.montants.items()},
+            "detail": {k: x.explain() for k, x in m.items()},
         }
 
 
@@ -335,13 +616,15 @@ class ResultatAnnee:
     part_caf: float
     alertes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, structures: bool = True) -> dict[str, Any]:
+        d = {
             "annee": self.annee, "totaux": self.totaux, "part_caf": self.part_caf, "alertes": self.alertes,
             "trajectoire": self.trajectoire.to_dict(),
             "bonus_trajectoire_autres_places": self.bonus_trajectoire_autres_places.explain(),
-            "structures": [l.to_dict() for l in self.lignes],
         }
+        if structures:
+            d["structures"] = [l.to_dict() for l in self.lignes]
+        return d
 
 
 @dataclass
@@ -355,37 +638,83 @@ class SimulationResult:
     cumul: dict[str, float]
     alertes: list[str]
     baremes: Baremes
+    _parametres: dict = field(default_factory=dict, repr=False)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def nb_lignes(self) -> int:
+        return sum(len(a.lignes) for a in self.annees)
 
     def parametres_utilises(self) -> list[dict[str, Any]]:
-        seen: dict[tuple, dict] = {}
-
-        def walk(m: Montant):
-            for p in m.parametres:
-                seen.setdefault((p.name, p.depuis), p.explain())
-            for d in m.details:
-                walk(d)
+        seen = {k: p.explain() for k, p in self._parametres.items()}
         for a in self.annees:
-            for l in a.lignes:
-                for m in l.montants.values():
-                    walk(m)
             for p in a.trajectoire.parametres:
                 seen.setdefault((p.name, p.depuis), p.explain())
         return sorted(seen.values(), key=lambda d: (d["parametre"], d["depuis"] or ""))
 
-    def to_dict(self) -> dict[str, Any]:
-        params = self.parametres_utilises()
+    def _entete(self) -> dict[str, Any]:
         return {
             "scenario": self.nom,
             "territoire": self.territoire,
             "periode": {"debut": self.debut, "fin": self.fin},
             "outre_mer": self.outre_mer,
             "libelles": LIBELLES,
-            "annees": [a.to_dict() for a in self.annees],
+        }
+
+    def _pied(self) -> dict[str, Any]:
+        params = self.parametres_utilises()
+        d = {
             "cumul": self.cumul,
             "alertes": self.alertes,
             "parametres": params,
             "parametres_a_verifier": sorted({p["parametre"] for p in params if p["a_verifier"]}),
         }
+        if self.notes:
+            d["notes"] = self.notes
+        return d
+
+    def to_dict(self) -> dict[str, Any]:
+        """The whole result in memory (fine for a few hundred structure-years; for large scenarios
+        write it with :meth:`ecrire_json`, which streams one structure at a time)."""
+        return fini({**self._entete(), "annees": [a.to_dict() for a in self.annees], **self._pied()})
+
+    def ecrire_json(self, out, indent: int = 2) -> None:
+        """Write the same JSON as ``json.dumps(self.to_dict(), indent=indent)``, one structure-year at a time
+        (memory does not grow with the output). Always valid JSON: non-finite numbers are written null."""
+        def pad(level: int) -> str:
+            return "\n" + " " * (indent * level)
+
+        def leaf(v: Any, level: int) -> str:
+            return json.dumps(fini(v), ensure_ascii=False, indent=indent, allow_nan=False).replace("\n", pad(level))
+
+        def obj(items: list[tuple[str, Any]], level: int) -> None:
+            out.write("{")
+            for n, (k, v) in enumerate(items):
+                out.write(("," if n else "") + pad(level + 1) + json.dumps(k, ensure_ascii=False) + ": ")
+                if callable(v):
+                    v(level + 1)
+                else:
+                    out.write(leaf(v, level + 1))
+            out.write(pad(level) + "}")
+
+        def liste(gen, level: int) -> None:
+            out.write("[")
+            n = 0
+            for item in gen:
+                out.write(("," if n else "") + pad(level + 1))
+                item(level + 1) if callable(item) else out.write(leaf(item, level + 1))
+                n += 1
+            out.write((pad(level) if n else "") + "]")
+
+        def annee(a: ResultatAnnee):
+            items = list(a.to_dict(structures=False).items())
+            items.append(("structures", lambda lv: liste((l.to_dict() for l in a.lignes), lv)))
+            return lambda lv: obj(items, lv)
+
+        items = list(self._entete().items())
+        items.append(("annees", lambda lv: liste((annee(a) for a in self.annees), lv)))
+        items += list(self._pied().items())
+        obj(items, 0)
 
     def to_frames(self) -> dict[str, Any]:
         """{"par_structure": one row per year × structure, "par_annee": one row per year}."""
@@ -397,7 +726,7 @@ class SimulationResult:
                 r = {"annee": l.annee, "structure_id": l.structure_id, "nom": l.nom, "code_insee": l.code_insee,
                      "gestion": l.gestion, "places": l.places, "places_nouvelles": l.places_nouvelles,
                      "places_existantes": l.places_existantes, "heures_facturees": l.heures_facturees}
-                r.update({k: m.valeur for k, m in l.montants.items()})
+                r.update(l.valeurs)
                 r.update({"part_caf": l.part_caf, "alerte": l.alerte})
                 rows.append(r)
         par_structure = pd.DataFrame(rows)
@@ -421,12 +750,22 @@ def _places(s: Mapping[str, Any], annee: int) -> float:
     return float(valeur_annee(s.get("places_ouvertes"), annee, 0.0) or 0.0)
 
 
-def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, communes=None) -> SimulationResult:
+def _collect(m: Montant, into: dict) -> None:
+    for p in m.parametres:
+        into.setdefault((p.name, p.depuis), p)
+    for d in m.details:
+        _collect(d, into)
+
+
+def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, communes=None,
+             deja_valide: bool = False) -> SimulationResult:
     """Run a scenario (the dict read from the JSON file).  Raises :class:`ScenarioInvalide`
-    (French messages) when the scenario does not validate."""
-    erreurs = validate_scenario(scenario, communes=communes if communes is not None else _load_communes())
-    if erreurs:
-        raise ScenarioInvalide(erreurs)
+    (French messages) when the scenario does not validate; ``deja_valide=True`` skips the validation
+    when the caller has just run :func:`validate_scenario` on the same dict."""
+    if not deja_valide:
+        erreurs = validate_scenario(scenario, communes=communes if communes is not None else _load_communes())
+        if erreurs:
+            raise ScenarioInvalide(erreurs)
     bar = baremes if baremes is not None else _baremes_for(scenario)
     if baremes is not None and scenario.get("parametres"):
         bar = baremes.with_overrides(scenario["parametres"])
@@ -437,32 +776,43 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
     outre_mer = any(c.startswith("97") for c in communes_terr)
     ref_pv = bar.get("bonus.trajectoire_annee_reference",
                      max(debut, bar.definition("bonus.trajectoire_annee_reference").valeurs[0][0].year))
-    annee_ref = int(terr.get("annee_reference", ref_pv.valeur))
+    annee_ref = int(terr["annee_reference"]) if terr.get("annee_reference") is not None else int(ref_pv.valeur)
     somme_ref = sum(_places(s, annee_ref) for s in structures)
-    base_terr = float(terr.get("places_psu_cofinancees_reference", somme_ref))
+    base_terr = float(terr["places_psu_cofinancees_reference"]) \
+        if terr.get("places_psu_cofinancees_reference") is not None else float(somme_ref)
     pf_terr = terr.get("potentiel_financier_par_habitant")
 
-    def places_territoire(y: int) -> float:
-        return base_terr + sum(_places(s, y) - _places(s, annee_ref) for s in structures)
-
     annees = list(range(debut, fin + 1))
-    places_par_annee = {y: places_territoire(y) for y in sorted(set(annees) | {annee_ref})}
+    places_ref = [_places(s, annee_ref) for s in structures]
+    places_par_annee = {y: base_terr + sum(_places(s, y) - r for s, r in zip(structures, places_ref))
+                        for y in sorted(set(annees) | {annee_ref})}
     resultats: list[ResultatAnnee] = []
     alertes_globales: list[str] = []
+    params: dict = {}
+    notes: list[str] = []
+    seuil_name = "ctg.seuil_alerte_cofinancement_outre_mer" if outre_mer else "ctg.seuil_alerte_cofinancement"
+    sans_seuil = [y for y in annees if not en_vigueur(bar, seuil_name, y)]
+    if sans_seuil:
+        first = bar.definition(seuil_name).valeurs[0][0].year
+        notes.append(f"Pas d'alerte de cofinancement pour {_annees_txt(sans_seuil)} : le seuil ({seuil_name}) "
+                     f"n'est connu qu'à partir de {first} (COG 2023-2027).")
     for y in annees:
-        seuil_name = "ctg.seuil_alerte_cofinancement_outre_mer" if outre_mer else "ctg.seuil_alerte_cofinancement"
-        seuil = float(bar.value(seuil_name, y))
+        seuil = float(bar.value(seuil_name, y)) if y not in sans_seuil else None
         traj = B.palier_trajectoire(y, places_reference=base_terr, places_par_annee=places_par_annee, baremes=bar)
         lignes = []
         for i, s in enumerate(structures):
             places = _places(s, y)
             if places <= 0:
                 continue
-            lignes.append(_ligne(y, i, s, places, _places(s, annee_ref), annee_ref, terr, pf_terr, traj, seuil, bar))
+            args = (y, i, s, places, places_ref[i], annee_ref, terr, pf_terr, traj, seuil, bar)
+            ligne, m = _ligne(*args)
+            _collect_all(m, params)
+            ligne._recalcul = functools.partial(_montants_seuls, args)
+            lignes.append(ligne)
         autres = max(0.0, places_par_annee[y] - sum(l.places for l in lignes))
         bt_autres = B.bonus_trajectoire(traj, places=autres)
         bt_autres.libelle = "Bonus trajectoire — autres places PSU du territoire (non détaillées)"
-        totaux = {k: sum(l.valeur(k) for l in lignes) for k in lignes[0].montants} if lignes else \
+        totaux = {k: sum(l.valeur(k) for l in lignes) for k in lignes[0].valeurs} if lignes else \
             {k: 0.0 for k in (*COMPOSANTES_CAF, "total_caf", "participations_familiales", "cout_fonctionnement",
                               "autres_cofinanceurs", "reste_a_charge_collectivite")}
         totaux["bonus_trajectoire_autres_places"] = bt_autres.valeur
@@ -471,7 +821,7 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
         cout = totaux["cout_fonctionnement"]
         part = totaux["total_caf"] / cout if cout > 0 else 0.0
         alertes = [l.alerte for l in lignes if l.alerte]
-        if part > seuil + EPS:
+        if seuil is not None and part > seuil + EPS:
             alertes.append(f"{y} : la Caf financerait {fr_pct(part)} du coût de fonctionnement des structures "
                            f"du scénario, au-delà de {fr_pct(seuil, 0)} (réservé aux territoires les plus en "
                            f"difficulté identifiés par le SDSF).")
@@ -485,12 +835,31 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
         "qpv": bool(terr.get("qpv", False)), "frr_zrr": bool(terr.get("frr_zrr", False)),
     }
     return SimulationResult(str(scenario.get("nom", terr.get("nom", "Scénario"))), territoire, debut, fin,
-                            outre_mer, resultats, cumul, alertes_globales, bar)
+                            outre_mer, resultats, cumul, alertes_globales, bar, params, notes)
+
+
+def _collect_all(m: dict[str, Montant], into: dict) -> None:
+    for x in m.values():
+        _collect(x, into)
+
+
+def _montants_seuls(args: tuple) -> dict[str, Montant]:
+    return _ligne(*args)[1]
+
+
+def _absent(libelle: str, y: int, bar: Baremes, key: str, entrees: dict) -> Montant:
+    first = bar.definition(key).valeurs[0][0].year
+    return Montant(libelle, 0.0, f"pas de {libelle[0].lower() + libelle[1:]} en {y} (en vigueur à partir de {first})",
+                   entrees)
 
 
 def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: float, annee_ref: int,
-           terr: Mapping[str, Any], pf_terr, traj: B.PalierTrajectoire, seuil: float, bar: Baremes) -> LigneStructure:
+           terr: Mapping[str, Any], pf_terr, traj: B.PalierTrajectoire, seuil: float | None,
+           bar: Baremes) -> tuple[LigneStructure, dict[str, Montant]]:
     sid = str(s.get("id", f"S{i + 1}"))
+
+    def regle(name: str) -> bool:
+        return en_vigueur(bar, REGLES_DATEES[name][1], y)
     v = lambda k, d=None: valeur_annee(s.get(k), y, d)  # noqa: E731
     prix = v("prix_revient_horaire")
     hpp = v("heures_facturees_par_place")
@@ -534,18 +903,29 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
     m = {
         "psu": psu,
         "journees_pedagogiques": jp,
-        "bonus_mixite": B.bonus_mixite(y, participation_horaire_moyenne=pf_h, places=places, baremes=bar),
+        "bonus_mixite": B.bonus_mixite(y, participation_horaire_moyenne=pf_h, places=places, baremes=bar)
+        if regle("bonus_mixite") else _absent("Bonus mixité sociale", y, bar, REGLES_DATEES["bonus_mixite"][1],
+                                               {"participation_horaire_moyenne": pf_h, "places": places}),
         "bonus_inclusion_handicap": B.bonus_inclusion_handicap(
             y, part_enfants_handicap=v("part_enfants_handicap", 0.0), cout_par_place=cout_pp, places=places,
-            baremes=bar),
+            baremes=bar) if regle("bonus_inclusion_handicap") else _absent(
+            "Bonus inclusion handicap", y, bar, REGLES_DATEES["bonus_inclusion_handicap"][1], {"places": places}),
         "bonus_attractivite": B.bonus_attractivite(y, gestion=s["gestion"], places=places, baremes=bar),
         "bonus_territoire_nouvelles": B.bonus_territoire_places_nouvelles(
-            y, places=nouvelles, potentiel_financier_hab=pf_terr, prioritaire=prioritaire, baremes=bar),
+            y, places=nouvelles, potentiel_financier_hab=pf_terr, prioritaire=prioritaire, baremes=bar)
+        if regle("bonus_territoire_nouvelles") else _absent(
+            "Bonus territoire — places nouvelles", y, bar, REGLES_DATEES["bonus_territoire_nouvelles"][1],
+            {"places_nouvelles": nouvelles}),
         "bonus_territoire_existantes": B.bonus_territoire_places_existantes(
-            y, places=existantes, montant_cej_par_place=cej, annee_reference=annee_ref, baremes=bar),
+            y, places=existantes, montant_cej_par_place=cej, annee_reference=annee_ref, baremes=bar)
+        if regle("bonus_territoire_existantes") else _absent(
+            "Bonus territoire — places existantes", y, bar, REGLES_DATEES["bonus_territoire_existantes"][1],
+            {"places_existantes": existantes}),
         "bonus_rattrapage": B.bonus_rattrapage(
             y, places=existantes, montant_cej_par_place=cej, potentiel_financier_hab=pf_terr,
-            prioritaire=prioritaire, baremes=bar),
+            prioritaire=prioritaire, baremes=bar)
+        if regle("bonus_rattrapage") else _absent("Bonus rattrapage", y, bar, REGLES_DATEES["bonus_rattrapage"][1],
+                                                   {"places_existantes": existantes}),
         "bonus_trajectoire": B.bonus_trajectoire(traj, places=places),
     }
     total = sum(x.valeur for x in m.values())
@@ -567,14 +947,17 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
         f"cofinanceurs {fr_euros(autres)} = {fr_euros(rac)}", {}, [], [cout, m["total_caf"], pf, m["autres_cofinanceurs"]])
     part = total / cout.valeur if cout.valeur > 0 else 0.0
     alerte = None
-    if part > seuil + EPS:
+    if seuil is not None and part > seuil + EPS:
         alerte = (f"{y} — {s.get('nom', sid)} : la Caf financerait {fr_pct(part)} du coût de fonctionnement, "
                   f"au-delà de {fr_pct(seuil, 0)}.")
     elif rac < -EPS:
         alerte = (f"{y} — {s.get('nom', sid)} : les financements dépassent le coût de fonctionnement de "
                   f"{fr_euros(-rac)} (vérifier les saisies).")
-    return LigneStructure(y, sid, str(s.get("nom", sid)), str(s.get("code_insee")), s["gestion"], places, nouvelles,
-                          existantes, heures, m, part, seuil, alerte)
+    ligne = LigneStructure(y, sid, str(s.get("nom", sid)), str(s.get("code_insee")), s["gestion"], places, nouvelles,
+                           existantes, heures, {k: x.valeur for k, x in m.items()}, part, seuil, alerte)
+    return ligne, m
+
+
 
 
 # --------------------------------------------------------------------------

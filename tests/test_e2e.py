@@ -70,23 +70,6 @@ def app_url():
         proc.kill()
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium est absent : lancez scripts/installer.sh --tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )
-        yield b
-        b.close()
-
-
 @pytest.fixture()
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
@@ -153,10 +136,59 @@ def test_coverage_map_is_drawn_offline(app_url, page):
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
     # 39 communes of Seine-Saint-Denis drawn, legend with the national references
     assert frame.locator("path.leaflet-interactive").count() >= 39
+    if not frame.locator(".atlas-legend details").evaluate("d => d.open"):   # folded on a map under 1 000 px
+        frame.locator(".atlas-legend summary").click()
     legend = frame.locator(".atlas-legend").inner_text()
     assert "50" in legend and "60" in legend and "donnée non disponible" in legend
     assert page.external_requests == []
     page.screenshot(path=str(SHOTS / "couverture_93.png"))
+
+
+def _has_published_rates() -> bool:
+    from data.store import Store
+
+    s = Store()
+    return s.has("caf_couverture_dep") and s.has("caf_couverture_com")
+
+
+def test_france_view_shows_published_cnaf_coverage(app_url, page):
+    """The demo imports the real data.caf.fr files: the France view shows the published global rate by
+    département (with its year and source), then by town over 10 000 inhabitants."""
+    if not _has_published_rates():
+        pytest.skip("taux data.caf.fr non importés (dossier ../shared/data/reel absent lors de la démonstration)")
+    page.set_viewport_size({"width": 1366, "height": 768})     # a laptop screen
+    goto(page, f"{app_url}/couverture?dep=")
+    assert_no_exception(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    srcdoc = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "Taux de couverture global (Caf)" in srcdoc and "publié pour 2023" in srcdoc
+    assert "txcouv_pe_dep.csv" in srcdoc and "data.caf.fr" in srcdoc       # source in the legend
+    assert frame.locator("path.leaflet-interactive").count() >= 100          # 100 départements published
+    # the map takes the width and its legend starts folded (it would hide a large part of the map)
+    box = page.locator("iframe").first.bounding_box()
+    assert box["width"] > 800
+    assert frame.locator(".atlas-legend details").evaluate("d => d.open") is False
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "publié pour 2023" in body and "data.caf.fr" in body
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    frame.locator(".atlas-legend summary").click()
+    page.screenshot(path=str(SHOTS / "couverture_france_caf_departements.png"))
+    # by town: the ~1 000 towns over 10 000 inhabitants the Cnaf publishes (2017-2022)
+    page.get_by_text("Communes publiées (Caf)", exact=True).click()
+    wait_idle(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    assert frame.locator("path.leaflet-interactive").count() > 900
+    srcdoc = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "publié 2017 à 2022 selon les territoires" in srcdoc or "publié pour 2022" in srcdoc
+    assert "communes publiées par la Cnaf" in page.locator('[data-testid="stMain"]').inner_text()
+    assert_no_exception(page)
+    assert page.external_requests == []
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    frame.locator(".atlas-legend summary").click()
+    page.screenshot(path=str(SHOTS / "couverture_france_caf_communes.png"))
 
 
 # -- hostile names ---------------------------------------------------------------------
@@ -291,6 +323,78 @@ def choose_kind(pg, label: str) -> None:
     wait_idle(pg)
 
 
+# -- Markdown in names (issue 9, item 4) and missing data on the RPE page (item 8) ---------------
+
+MD_IP = "198.51.100.7"
+MD_NAME = f"![x](http://{MD_IP}/a.png) [Valider](http://{MD_IP}/v) <b>g</b>"
+
+
+@pytest.fixture(scope="module")
+def markdown_url(tmp_path_factory):
+    """An app whose commune Toucy, one of its crèches, the structure list's source and a saved scenario
+    carry Markdown that would fetch an outside image or make a link if it were interpreted."""
+    import dataclasses
+    import json
+    import shutil as sh
+
+    from data.store import Store
+    from planning.scenarios_db import ScenarioStore
+
+    src = Store()
+    root = tmp_path_factory.mktemp("markdown_store")
+    (root / "layers").mkdir()
+    for p in src.layers_dir.glob("*.parquet"):
+        os.link(p, root / "layers" / p.name)
+    sh.copy2(src.manifest_path, root / "manifest.json")
+    store = Store(root)
+    com = store.read("communes")
+    com.loc[com["code_insee"] == "89419", "nom"] = "Toucy " + MD_NAME
+    structures = store.read("structures")
+    i = structures.index[structures["code_insee"] == "89419"][0]
+    structures.loc[i, "nom"] = "Crèche " + MD_NAME
+    info = dataclasses.replace(store.info("structures"), source=f"liste {MD_NAME}.csv")
+    store.write_layers({"communes": (com, store.info("communes")), "structures": (structures, info)})
+    db_url = f"sqlite:///{root / 'scenarios.sqlite'}"
+    ex = json.loads((PROJECT_ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
+    db = ScenarioStore(db_url)
+    db.create("Référence", "epci:200067130", ex)
+    ex["structures"][0]["nom"] = "Structure " + MD_NAME
+    ex["structures"][0]["prix_revient_horaire"] = 8.0          # Caf share > 80 %: alerts name the structure
+    ex["structures"][0]["part_regime_general"] = 1.0
+    db.create("Scénario " + MD_NAME, "epci:200067130", ex)
+    db.close()
+    port = _free_port()
+    env = dict(os.environ, ATLAS_DATA_DIR=str(root), DATABASE_URL=db_url)
+    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
+                             "--server.headless", "true", "--server.address", "127.0.0.1"],
+                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _assert_nothing_from_names(pg) -> None:
+    html = pg.content()
+    assert pg.locator(f'img[src*="{MD_IP}"]').count() == 0, "image créée depuis un nom"
+    assert pg.locator(f'a[href*="{MD_IP}"]').count() == 0, "lien créé depuis un nom"
+    assert "<b>g</b>" not in html
+    assert pg.external_requests == [], f"requêtes hors de la machine : {pg.external_requests[:5]}"
+
+
+def _pick(pg, label: str, text: str) -> None:
+    pg.locator('[data-testid="stSelectbox"], [data-testid="stMultiSelect"]').filter(has_text=label).first.click()
+    pg.keyboard.type(text)
+    pg.keyboard.press("Enter")
+    wait_idle(pg)
+
+
 def upload(pg, path: Path) -> None:
     pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
     pg.get_by_role("button", name="Vérifier et importer").wait_for(timeout=60000)
@@ -353,3 +457,54 @@ def test_import_refusals_are_french_and_file_names_are_text(hostile_url, page, t
     page.screenshot(path=str(SHOTS / "import_refus_encodage.png"))
     assert store.manifest_path.read_bytes() == manifest
     assert not [u for u in external if "198.51.100.7" in u], external
+
+
+def test_markdown_in_names_is_text_on_every_page(markdown_url, page):
+    for path in ("?dep=89&grp=200067130&com=89419", "couverture?dep=89&grp=200067130&com=89419", "rpe?dep=89",
+                 "documents?dep=89&grp=200067130", "import?dep=89"):
+        goto(page, f"{markdown_url}/{path}")
+        assert_no_exception(page)
+        _assert_nothing_from_names(page)
+    goto(page, f"{markdown_url}/?dep=89&grp=200067130&com=89419")
+    heading = page.locator('[data-testid="stMain"] h3').first.inner_text().replace("\u2060", "")   # word joiners of md()
+    assert f"Chiffres clés — Commune Toucy ![x](http://{MD_IP}/a.png)" in heading
+
+
+def test_simulator_and_comparison_show_a_hostile_scenario_as_text(markdown_url, page):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    goto(page, f"{markdown_url}/simulateur?dep=89&grp=200067130")
+    _pick(page, "Scénarios enregistrés pour ce territoire", "Scénario")
+    page.get_by_role("button", name="Ouvrir").click()
+    wait_idle(page)
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text().replace("\u2060", "")  # word joiners of md()
+    assert f"Scénario ![x](http://{MD_IP}/a.png) [Valider](http://{MD_IP}/v) <b>g</b> — version 1" in main
+    assert f"2023 — Structure ![x](http://{MD_IP}/a.png)" in main                 # an alert
+    _assert_nothing_from_names(page)
+    page.screenshot(path=str(SHOTS / "simulateur_nom_hostile.png"), full_page=True)
+
+    goto(page, f"{markdown_url}/scenarios?dep=89&grp=200067130")
+    _pick(page, "Scénarios à comparer", "Référence")
+    _pick(page, "Scénarios à comparer", "Scénario")
+    page.keyboard.press("Escape")                                # close the options list
+    page.locator('[data-testid="stPlotlyChart"]').first.wait_for(timeout=30000)
+    assert_no_exception(page)
+    assert f"Écart par année avec « Référence »" in page.locator('[data-testid="stMain"]').inner_text()
+    legend = page.locator('[data-testid="stPlotlyChart"] .legend').first.text_content()
+    assert "<b>g</b>" in legend                                  # shown literally, not bold markup
+    _assert_nothing_from_names(page)
+    page.screenshot(path=str(SHOTS / "scenarios_nom_hostile.png"), full_page=True)
+
+
+def test_rpe_page_says_data_is_missing_without_a_structure_list(app_url, page):
+    goto(page, f"{app_url}/rpe?dep=01")
+    assert_no_exception(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Donnée non disponible : aucune liste de structures ne couvre ce territoire" in main
+    assert "Impossible de calculer" not in main and "0 commune(s) n'en ont pas" not in main
+    page.screenshot(path=str(SHOTS / "rpe_01.png"), full_page=True)
+    goto(page, f"{app_url}/rpe?dep=93")
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Donnée non disponible" not in main and "Impossible de calculer" not in main
+    page.screenshot(path=str(SHOTS / "rpe_93.png"), full_page=True)
+    assert page.external_requests == []

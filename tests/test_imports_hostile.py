@@ -306,3 +306,18 @@ def test_a_file_whose_every_row_is_set_aside_imports_nothing(tmp_store, tmp_path
     caf = tmp_path / "txcouv_pe_com.csv"
     caf.write_text("annee;numcom;nomcom;txcouv_com\n2022;XXXXX;XX;\n", encoding="utf-8")
     assert "lignes de remplissage" in refused(tmp_store, "caf_couverture", caf)[-1]
+
+
+def test_births_after_a_census_file_covering_the_same_communes(tmp_store, tmp_path):
+    """Found by the fuzz suite: births for communes that all keep their imported census count of children
+    under 3 ended in an internal error (an empty selection assigned in pandas)."""
+    import_file("enfants_moins_3", Path(__file__).parent / "fixtures" / "imports" / "base-cc-evol-struct-pop-2021.CSV",
+                tmp_store)
+    census = tmp_store.read("enfants_moins_3").set_index("code_insee").loc["89024", "enfants_moins_3"]
+    births = tmp_path / "base_naissances_2022.csv"
+    births.write_text("CODGEO;NAISD19;NAISD20;NAISD21;NAISD22\n89024;400;390;380;350\n", encoding="utf-8")
+    report = import_file("naissances", births, tmp_store)
+    assert report.rows == 4                                 # 1 commune × 4 years
+    # Auxerre keeps its census count (1 012,3 in the fixture), not 390 + 380 + 350 = 1 120 births
+    assert tmp_store.read("enfants_moins_3").set_index("code_insee").loc["89024", "enfants_moins_3"] == census
+    assert census == pytest.approx(1012.3)

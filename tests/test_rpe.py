@@ -181,3 +181,50 @@ def test_restricting_the_target_to_one_ept_keeps_only_its_towns(reference_store)
     assert pc.nb_communes == len(expected) and 0 < pc.nb_communes < dep.nb_communes
     assert pc.nb_avec_rpe == sum(v.nb_rpe > 0 for v in expected)
     assert pc.to_dict()["territoire"]["nom"] == "Plaine Commune"
+
+
+# -- a perimeter that no structure list covers (issue 9, item 8) ---------------------------------
+
+def test_no_structure_list_reads_as_missing_not_zero(inputs):
+    """The Aisne (02) has a town over 10 000 but the structure list covers only the Ain."""
+    res = rpe_target(inputs, 2026, departement="02")
+    assert res.sans_liste and res.nb_communes == 0 and res.villes_sans_donnee == ["02010"]
+    assert res.part is None and res.atteinte is None
+    assert res.phrase_part() == "donnée non disponible (aucune liste de structures pour ce territoire)"
+    assert res.message_donnee_absente.startswith(
+        "Donnée non disponible : aucune liste de structures ne couvre ce territoire (Département Aisne (02), "
+        "1 commune de plus de 10\u202f000 habitants). Départements couverts par la liste importée : 01.")
+    d = res.to_dict()
+    assert d["donnees_disponibles"] is False and d["nb_communes_plus_10000_perimetre"] == 1
+    from planning.rpe import format_text
+
+    text = format_text(res)
+    assert "Donnée non disponible" in text and "Communes concernées : 02010" in text
+    assert "Communes de plus de 10" not in text.splitlines()[3]     # no « 0 commune » line
+    # where a list exists, the same sentence gives the count
+    covered = rpe_target(inputs, 2024, departement="01")
+    assert not covered.sans_liste and covered.phrase_part() == "1 sur 3 (33,3 %)"
+    assert covered.to_dict()["message_donnee_absente"] is None
+
+
+def test_restricting_to_a_territory_keeps_its_towns_without_data(inputs):
+    res = rpe_target(inputs, 2026).restreint("epci", "W", "EPCI W", communes=["02010"])
+    assert res.sans_liste and res.villes_sans_donnee == ["02010"]
+
+
+def test_rpe_page_for_a_departement_without_structure_list(reference_store):
+    """/rpe?dep=01 on the demo store: « donnée non disponible », no error, no « 0 commune(s) »."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params["dep"] = "01"
+    at.run()
+    at.switch_page("pages/rpe.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+    assert any(w.value.startswith("Donnée non disponible") for w in at.warning)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["avec un RPE situé dans la commune"] == "n.d."
+    assert int(metrics["Communes de plus de 10 000 hab."]) > 0
+    table = at.dataframe[0].value
+    assert set(table["RPE dans la commune"]) == {"donnée non disponible"}

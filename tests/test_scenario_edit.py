@@ -99,3 +99,4 @@ def test_validation_messages_name_the_structure_and_the_column():
     assert message_lisible("structures[1].prix_revient_horaire : champ obligatoire manquant", sc) == \
         "Ligne 2 — Prix de revient (€/h) : champ obligatoire manquant"
     assert message_lisible("territoire.communes : liste vide", sc) == "territoire.communes : liste vide"
+

@@ -315,3 +315,101 @@ def test_unreachable_or_unreadable_database_gives_french_error():
     with pytest.raises(ScenarioErreur, match="est indisponible") as exc:
         ScenarioStore("postgresql://atlas:secret@127.0.0.1:1/atlas")
     assert "secret" not in str(exc.value)  # the password is never shown
+
+
+# --- history retention and size limit (issue 9, item 9) -------------------------------------
+
+from planning.scenarios_db import DATA_MAX_OCTETS, Retention  # noqa: E402
+
+
+def _age_versions(db_url: str, scenario_id: str, days: int) -> None:
+    """Make every saved version of a scenario ``days`` old (as if saved long ago)."""
+    eng = sa.create_engine(normaliser_url(db_url))
+    old = scenarios_db._now() - scenarios_db.timedelta(days=days)
+    with eng.begin() as conn:
+        conn.execute(scenarios_db.scenario_versions.update()
+                     .where(scenarios_db.scenario_versions.c.scenario_id == scenario_id).values(saved_at=old))
+    eng.dispose()
+
+
+def test_history_keeps_last_versions_and_recent_ones_within_a_maximum(db_url):
+    s = ScenarioStore(db_url, retention=Retention(versions=3, jours=30, max_versions=5))
+    try:
+        a = s.create("Plan", "75", {"n": 0})
+        for n in range(1, 11):                      # versions 2 … 11
+            s.update(a.id, {"n": n}, expected_version=n)
+        # all versions are recent: kept up to the maximum, 5 → versions 7 … 11
+        assert [h.version for h in s.history(a.id)] == [7, 8, 9, 10, 11]
+        assert [h.data["n"] for h in s.history(a.id)] == [6, 7, 8, 9, 10]
+        # versions older than 30 days beyond the last 3 go at the next save: 12 saved → 10, 11, 12 kept
+        _age_versions(db_url, a.id, 40)
+        s.update(a.id, {"n": 11}, expected_version=11)
+        assert [h.version for h in s.history(a.id)] == [10, 11, 12]
+        assert s.get(a.id).data == {"n": 11} and s.get(a.id).version == 12
+        # the history of a deleted scenario stays (within the same retention)
+        s.delete(a.id, expected_version=12)
+        assert [h.version for h in s.history(a.id)] == [10, 11, 12]
+    finally:
+        s.close()
+
+
+def test_applying_a_lower_retention_to_every_history(db_url):
+    s = ScenarioStore(db_url, retention=Retention(versions=50, jours=30, max_versions=100))
+    a = s.create("A", "75", {"n": 0})
+    b = s.create("B", "75", {"n": 0})
+    for n in range(1, 6):
+        s.update(a.id, {"n": n}, expected_version=n)
+    s.close()
+    s = ScenarioStore(db_url, retention=Retention(versions=2, jours=0, max_versions=2))
+    try:
+        assert s.appliquer_retention() == 4            # A had 6 versions, keeps 2; B keeps its only one
+        assert [h.version for h in s.history(a.id)] == [5, 6]
+        assert [h.version for h in s.history(b.id)] == [1]
+    finally:
+        s.close()
+
+
+def test_retention_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ATLAS_SCENARIOS_HISTORIQUE_VERSIONS", "7")
+    monkeypatch.setenv("ATLAS_SCENARIOS_HISTORIQUE_JOURS", "10")
+    monkeypatch.setenv("ATLAS_SCENARIOS_HISTORIQUE_MAX", "9")
+    s = ScenarioStore(f"sqlite:///{tmp_path / 'a.sqlite'}")
+    assert s.retention == Retention(7, 10, 9)
+    s.close()
+    monkeypatch.setenv("ATLAS_SCENARIOS_HISTORIQUE_MAX", "beaucoup")
+    with pytest.raises(ScenarioErreur, match="ATLAS_SCENARIOS_HISTORIQUE_MAX = « beaucoup » : nombre entier attendu"):
+        ScenarioStore(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    monkeypatch.delenv("ATLAS_SCENARIOS_HISTORIQUE_MAX")
+    assert Retention.from_env() == Retention(7, 10, 100)
+    with pytest.raises(ScenarioErreur, match="Rétention de l'historique invalide"):
+        Retention(versions=5, jours=1, max_versions=2)
+
+
+def test_a_scenario_larger_than_the_limit_is_refused_and_nothing_written(store):
+    a = store.create("Plan", "75", {"n": 0})
+    big = {"texte": "é" * (DATA_MAX_OCTETS // 2 + 1)}        # 2 bytes per « é » in UTF-8: just over the limit
+    with pytest.raises(ScenarioInvalide, match=r"trop volumineux \(5,0 Mo, 5 Mo au plus\)"):
+        store.update(a.id, big, expected_version=1)
+    with pytest.raises(ScenarioInvalide, match="trop volumineux"):
+        store.create("Gros", "75", big)
+    assert store.get(a.id).version == 1 and [m.name for m in store.list("75")] == ["Plan"]
+
+
+def test_a_loop_of_saves_does_not_grow_the_sqlite_file(tmp_path):
+    """120 saves of a 100 kB scenario (12 MB of versions without retention): with 5 versions kept the
+    database file stays under 1 MB (6 copies of 100 kB + pages) and does not grow between the 60th and the
+    120th save, nor does its WAL (freed pages are reused)."""
+    path = tmp_path / "boucle.sqlite"
+    s = ScenarioStore(f"sqlite:///{path}", retention=Retention(versions=5, jours=0, max_versions=5))
+    sizes = {}
+    try:
+        a = s.create("Boucle", "75", {"n": 0, "x": "a" * 100_000})
+        for n in range(1, 121):
+            s.update(a.id, {"n": n, "x": "a" * 100_000}, expected_version=n)
+            if n in (60, 120):
+                sizes[n] = {p.name: p.stat().st_size for p in tmp_path.glob("boucle.sqlite*")}
+        assert len(s.history(a.id)) == 5
+    finally:
+        s.close()
+    assert sizes[120] == sizes[60], sizes
+    assert sizes[120]["boucle.sqlite"] < 1_000_000, sizes

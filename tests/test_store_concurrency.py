@@ -19,7 +19,7 @@ import pytest
 
 from data.store import PROJECT_ROOT, Store
 
-FIX = Path(__file__).parent / "fixtures" / "imports"
+FIX = Path(__file__).parent / "fixtures"
 
 WRITER = textwrap.dedent("""
     import sys
@@ -64,13 +64,13 @@ def test_parallel_writer_processes_keep_every_manifest_entry(tmp_path):
 
 
 IMPORTS = [  # kind, fixture, layer written
-    ("qpv", "qpv_liste.csv", "qpv"),
-    ("frr", "frr_communes.csv", "frr"),
-    ("zrr", "zrr.csv", "zrr"),
-    ("populations", "donnees_communes.csv", "populations"),
-    ("grille_densite", "grille_densite_2025_extrait.csv", "grille_densite"),
-    ("caf_couverture", "txcouv_pe_com.csv", "caf_couverture_com"),
-    ("caf_places", "nbpla_pe_dep.csv", "caf_places_dep"),
+    ("qpv", "imports/qpv_liste.csv", "qpv"),
+    ("frr", "imports/frr_communes.csv", "frr"),
+    ("zrr", "imports/zrr.csv", "zrr"),
+    ("populations", "imports/donnees_communes.csv", "populations"),
+    ("grille_densite", "imports/grille_densite_2025_extrait.csv", "grille_densite"),
+    ("caf_couverture", "caf/txcouv_pe_com.csv", "caf_couverture_com"),
+    ("caf_places", "caf/nbpla_pe_dep.csv", "caf_places_dep"),
 ]
 
 
@@ -92,7 +92,7 @@ def test_seven_imports_at_once_in_separate_processes(tmp_store):
     m_layers = store.manifest()["layers"]
     for kind, fixture, layer, _p in procs:
         entry = m_layers[layer]
-        assert entry["source"].startswith(f"{fixture} — "), (layer, entry["source"])
+        assert entry["source"].startswith(f"{Path(fixture).name} — "), (layer, entry["source"])
         assert entry["nature"] == "importé"
         assert entry["rows"] == len(store.read(layer)), layer
     # the reference layers written before are all still there

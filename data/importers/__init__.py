@@ -31,6 +31,7 @@ from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
 from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, Col, ImportReport, ImportValidationError, Problem,
                      Problems, Table, check_size, os_error_message, read_table)
+from .naissances import build_naissances
 from .readers import Limits, reading_context, time_limit_message
 from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
                        build_qpv_polygones, build_zrr)
@@ -50,6 +51,7 @@ class KindSpec:
     layers: str                   # layer name(s) written, for the import page
     build: Callable[..., Built]
     extensions: tuple[str, ...] = (".csv", ".txt", ".xlsx")
+    options: tuple[str, ...] = ()   # keyword options the builder takes (column mapping, millésime)
 
 
 KINDS: dict[str, KindSpec] = {s.kind: s for s in [
@@ -62,18 +64,23 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
     KindSpec("zrr", "Ancien zonage ZRR (historique, jusqu'au 30/06/2024)", "data.gouv.fr", "zrr", build_zrr),
     KindSpec("enfants_moins_3", "Enfants de moins de 3 ans (INSEE base-cc-evol-struct-pop, PYY_POP0002)", "INSEE",
              "enfants_moins_3", build_enfants),
+    KindSpec("naissances", "Naissances domiciliées par commune (INSEE, xlsx NAIS_DOM_ANNUELLES ou base_naissances "
+             "NAISDyy) — estime aussi les enfants de moins de 3 ans", "INSEE", "naissances, enfants_moins_3",
+             build_naissances),
     KindSpec("populations", "Populations légales (INSEE donnees_communes.csv)", "INSEE", "populations",
              build_populations),
-    KindSpec("caf_couverture", "Taux de couverture petite enfance (data.caf.fr txcouv_pe_com/epci/dep/nat)",
-             "Cnaf (data.caf.fr)", "caf_couverture_{com,epci,dep,nat}", build_caf_couverture),
-    KindSpec("caf_places", "Places d'accueil petite enfance (data.caf.fr nbpla_pe_com/epci/dep)",
-             "Cnaf (data.caf.fr)", "caf_places_{com,epci,dep}", build_caf_places),
+    KindSpec("caf_couverture", "Taux de couverture petite enfance (data.caf.fr txcouv_pe_com/epci/dep/reg/nat, "
+             "fichiers « hist » compris)", "Cnaf (data.caf.fr)", "caf_couverture_{com,epci,dep,reg,nat}",
+             build_caf_couverture, (".csv", ".txt", ".xlsx", ".json")),
+    KindSpec("caf_places", "Places d'accueil petite enfance (data.caf.fr nbpla_pe_com/epci/dep/reg/nat)",
+             "Cnaf (data.caf.fr)", "caf_places_{com,epci,dep,reg,nat}", build_caf_places,
+             (".csv", ".txt", ".xlsx", ".json")),
     KindSpec("dgcl_criteres", "Critères de répartition des dotations (DGCL criteres_repartition_AAAA.csv)",
              "DGCL", "dgcl_criteres", build_dgcl),
     KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",
              build_grille),
     KindSpec("structures", "Liste des structures de la Caf (EAJE, micro-crèches, MAM, RPE…)", "Caf (fichier interne)",
-             "structures", build_structures),
+             "structures", build_structures, options=("mapping", "millesime")),
 ]}
 
 
@@ -132,12 +139,14 @@ def _origin(exc: BaseException) -> str:
 
 
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
-                max_mb: float | None = None, limits: Limits | None = None,
+                max_mb: float | None = None, mapping: dict[str, str] | None = None,
+                millesime: object = None, limits: Limits | None = None,
                 progress: Callable[[float, str], None] | None = None) -> ImportReport:
     """Validate the whole file, then write its layer(s) atomically.
 
     ``filename`` is the name shown in messages (an uploaded file saved under a
-    temporary name keeps its real name).  ``limits`` (default: from the environment,
+    temporary name keeps its real name).  ``mapping`` (field -> column) and ``millesime`` are
+    taken by the kinds that declare them (``structures``).  ``limits`` (default: from the environment,
     see docs/LIMITES.md) bound what reading may consume; ``progress(fraction, message)``
     is called while reading.  Raises ``ImportValidationError`` with French messages for
     every refusal, including unreadable files and exhausted limits.
@@ -148,6 +157,11 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
     spec = KINDS.get(kind)
     if spec is None:
         raise probs.fatal(f"type d'import « {kind} » inconnu — types possibles : {', '.join(KINDS)}.")
+    opts = {k: v for k, v in (("mapping", mapping), ("millesime", millesime)) if v}
+    unsupported = [k for k in opts if k not in spec.options]
+    if unsupported:
+        raise probs.fatal(f"option(s) {', '.join(unsupported)} non prise(s) en charge pour le type « {kind} » "
+                          "(seulement pour « structures »).")
     path = Path(path)
     store = store or Store()
     with reading_context(lim, progress) as ctx, warnings.catch_warnings(record=True) as caught:
@@ -156,7 +170,7 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
         failure: str | None = None
         origin: str | None = None
         try:
-            built = spec.build(path, fichier, store, probs, spec.publisher)
+            built = spec.build(path, fichier, store, probs, spec.publisher, **opts)
         except ImportValidationError:
             raise
         except KeyboardInterrupt:
@@ -238,14 +252,45 @@ def apply_os_limits(limits: Limits) -> None:
         pass
 
 
-def run_import_cli(kind: str, file: str, as_json: bool = False, *, nom: str | None = None,
-                   progression: str | None = None, isoler: bool = False) -> int:
-    """``python -m data import KIND FILE``: French report on stdout, errors on stderr.
+def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | None = None,
+                   correspondance: str | None = None, millesime: str | None = None, *, nom: str | None = None,
+                   progression: str | None = None, isoler: bool = False,
+                   colonnes_json: str | None = None) -> int:
+    """``python -m data import KIND FILE [--colonnes …] [--correspondance NOM] [--millesime AAAA]``:
+    French report on stdout, errors on stderr.
 
     ``nom``: name shown in messages; ``progression``: JSON file where progress is written;
     ``isoler``: apply the memory/CPU limits of the operating system to this process (what the
-    Import page does for the process it starts).  Exit code 0 (imported), 1 (refused).
+    Import page does for the process it starts); ``colonnes_json``: a JSON file {field: column}
+    (the page's column mapping, exact whatever the column names).  Exit code 0 (imported),
+    1 (refused), 2 (unusable column mapping).
     """
+    mapping = None
+    if colonnes or correspondance or colonnes_json:
+        from .mapping import FIELD_LABELS, MappingError, load_mapping, parse_colonnes
+
+        try:
+            if kind not in FIELD_LABELS:
+                raise MappingError(f"--colonnes et --correspondance ne s'appliquent qu'aux types "
+                                   f"{', '.join(FIELD_LABELS)}.")
+            mapping = load_mapping(Store(), kind, correspondance) if correspondance else {}
+            if colonnes_json:
+                try:
+                    given = json.loads(Path(colonnes_json).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    raise MappingError("correspondance de colonnes illisible.") from None
+                if not isinstance(given, dict):
+                    raise MappingError("correspondance de colonnes illisible.")
+                mapping.update({str(k): str(v) for k, v in given.items()})
+            if colonnes:
+                mapping.update(parse_colonnes(colonnes, list(FIELD_LABELS[kind])))
+        except MappingError as exc:
+            if as_json:
+                print(json.dumps({"ok": False, "problems": [Problem(display_name(nom or Path(file).name), None, None,
+                                                                   str(exc)).to_dict()]},
+                                 ensure_ascii=False, indent=2))
+            print(f"Import refusé : {exc} Le magasin de données n'a pas été modifié.", file=sys.stderr)
+            return 2
     limits = Limits.from_env()
     if isoler:
         apply_os_limits(limits)
@@ -261,7 +306,8 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, *, nom: str | No
         previous = signal.signal(signal.SIGALRM, on_alarm)
         signal.alarm(int(limits.max_seconds) + 5)
     try:
-        report = import_file(kind, file, filename=nom, limits=limits, progress=_progress_writer(progression))
+        report = import_file(kind, file, filename=nom, mapping=mapping, millesime=millesime, limits=limits,
+                             progress=_progress_writer(progression))
     except ImportValidationError as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code, normalise_insee
-from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, fr_int, fr_mb, non_latin_digits, read_csv_rows,
-                      read_xlsx_rows)
+from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, fr_int, fr_mb, has_context,
+                      non_latin_digits, read_csv_rows, read_xlsx_rows, reading_context)
 
 MAX_FILE_MB = Limits.from_env().max_file_mb
 HEADER_SCAN_ROWS = 30
@@ -335,14 +335,19 @@ def _looks_like_xlsx(path: Path) -> bool:
         return False
 
 
-def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet_hint: str | None = None,
-               **_options: Any) -> Table:
+def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet_hint: str | None = None, *,
+               max_data_rows: int | None = None, **_options: Any) -> Table:
     """Read a CSV or xlsx file as text cells, within the limits of the current reading context.
 
     ``sheet_hint``: name of the sheet to read in a workbook (default: the first one whose first
-    30 rows hold the header).  Extra keyword options are accepted (and ignored here) so that
-    callers can pass importer-specific settings without breaking older readers.
+    30 rows hold the header).  ``max_data_rows``: stop after that many data rows, without error
+    (a preview: the Import page's column mapping step reads the head of a file, not all of it).
+    Extra keyword options are accepted (and ignored here) so that callers can pass
+    importer-specific settings without breaking older readers.
     """
+    if not has_context():     # called outside import_file (a preview): limits for this call only
+        with reading_context():
+            return read_table(path, fichier, cols, probs, sheet_hint, max_data_rows=max_data_rows, **_options)
     path = Path(path)
     ctx = current_context()
     lim = ctx.limits
@@ -417,6 +422,11 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
         yield from rows
 
     for i, vals in body():
+        if max_data_rows is not None and len(data) >= max_data_rows:
+            close = getattr(rows, "close", None)
+            if close:
+                close()       # the file (or workbook) is closed at once
+            break
         joined = "".join(vals)
         if not joined.strip():
             continue
@@ -465,11 +475,23 @@ def _col_pos(kind: str, j: int) -> str:
     return f"colonne {column_name(j)}" if kind == "xlsx" else f"{j + 1}e colonne"
 
 
-def resolve_columns(table: Table, cols: list[Col], probs: Problems) -> dict[str, str]:
-    """Map logical names to normalised headers; a missing required column is fatal."""
+def resolve_columns(table: Table, cols: list[Col], probs: Problems,
+                    mapping: dict[str, str] | None = None) -> dict[str, str]:
+    """Map logical names to normalised headers; a missing required column is fatal.
+
+    ``mapping`` (field -> column as written in the file, or its normalised form) is a column
+    mapping chosen by the user (Import page, ``--colonnes``): it wins over the aliases.
+    """
     found: dict[str, str] = {}
     used: set[str] = set()
+    if mapping:
+        from .mapping import apply_mapping
+
+        found = apply_mapping(table, cols, mapping, probs)
+        used = set(found.values())
     for c in cols:
+        if c.name in found:
+            continue
         for h in table.frame.columns:
             if h not in used and c.matches(h):
                 found[c.name] = h

@@ -73,8 +73,11 @@ class ImportJob:
     """One import of uploaded bytes, run by ``python -m data import`` in a child process."""
 
     def __init__(self, kind: str, data: bytes, filename: str, store: Store | None = None,
-                 limits: Limits | None = None, workdir: Path | None = None):
+                 limits: Limits | None = None, workdir: Path | None = None, *,
+                 mapping: dict[str, str] | None = None, millesime: object = None):
         self.kind = kind
+        self.mapping = dict(mapping) if mapping else None
+        self.millesime = str(millesime).strip() if millesime not in (None, "") else None
         self.filename = filename
         self.store = store or Store()
         self.limits = limits or Limits.from_env()
@@ -96,6 +99,12 @@ class ImportJob:
         env = dict(os.environ, ATLAS_DATA_DIR=str(self.store.root), PYTHONUNBUFFERED="1")
         cmd = [sys.executable, "-m", "data", "import", self.kind, str(self.path), "--json",
                "--nom", self.filename, "--progression", str(self.progress_path), "--isoler"]
+        if self.mapping:   # the page's column mapping, as JSON: exact whatever the column names
+            mapping_path = self.dir / "colonnes.json"
+            mapping_path.write_text(json.dumps(self.mapping, ensure_ascii=False), encoding="utf-8")
+            cmd += ["--colonnes-json", str(mapping_path)]
+        if self.millesime:
+            cmd += ["--millesime", self.millesime]
         with open(self.result_path, "wb") as out, open(self.log_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=err, start_new_session=True, close_fds=True)
@@ -158,11 +167,11 @@ class ImportJob:
             detail = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
             detail = ""
-        if detail and rc in (0, 1):   # technical detail of a refusal (internal error): server log only
+        if detail and rc in (0, 1, 2):   # technical detail of a refusal (internal error): server log only
             print(f"[import {self.kind} de {self.filename}] {detail[-4000:]}", file=sys.stderr)
         if rc == 0 and isinstance(d, dict) and d.get("ok"):
             return JobState(TERMINE, 1.0, "Import terminé.", report=ImportReport.from_dict(d), seconds=elapsed)
-        if rc == 1 and isinstance(d, dict) and not d.get("ok"):
+        if rc in (1, 2) and isinstance(d, dict) and not d.get("ok"):
             return JobState(REFUSE, 1.0, "Import refusé.",
                             problems=[Problem.from_dict(p) for p in d.get("problems", [])], seconds=elapsed)
         # killed by the system (memory or CPU limit) or crashed: the store was not changed (atomic write)
@@ -192,5 +201,8 @@ class ImportJob:
 
 
 def start_import(kind: str, data: bytes, filename: str, store: Store | None = None,
-                 limits: Limits | None = None) -> ImportJob:
-    return ImportJob(kind, data, filename, store, limits).start()
+                 limits: Limits | None = None, *, mapping: dict[str, str] | None = None,
+                 millesime: object = None) -> ImportJob:
+    """Start ``python -m data import`` on the uploaded bytes; ``mapping`` and ``millesime`` are the
+    options of the structure lists (Import page's column mapping step)."""
+    return ImportJob(kind, data, filename, store, limits, mapping=mapping, millesime=millesime).start()

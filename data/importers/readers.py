@@ -140,11 +140,14 @@ _CONTEXT: contextvars.ContextVar[ReadContext | None] = contextvars.ContextVar("a
 
 
 def current_context() -> ReadContext:
+    """The context set by ``reading_context`` (``import_file``), else a fresh one with the limits of the
+    environment (never cached: its deadline starts now)."""
     ctx = _CONTEXT.get()
-    if ctx is None:
-        ctx = ReadContext(Limits.from_env())
-        _CONTEXT.set(ctx)
-    return ctx
+    return ctx if ctx is not None else ReadContext(Limits.from_env())
+
+
+def has_context() -> bool:
+    return _CONTEXT.get() is not None
 
 
 @contextmanager
@@ -853,17 +856,17 @@ def _cell_value(c, shared: list[str], styles: _Styles, epoch: datetime) -> str |
 
 
 def choose_sheet(book: XlsxBook, has_header: Callable[[list[list[str]]], bool], sheet_hint: str | None) -> tuple[str, str]:
-    """The sheet named like ``sheet_hint``, else the first whose first 30 rows hold the header, else the first."""
+    """The first sheet whose first 30 rows hold the header — the one named like ``sheet_hint`` tried
+    first (INSEE workbooks: « COM » after a « Métadonnées » sheet) — else the first sheet tried."""
     from .common import normalise_header
 
+    sheets = list(book.sheets)
     if sheet_hint:
         want = normalise_header(sheet_hint)
-        for name, member in book.sheets:
-            if normalise_header(name) == want:
-                return name, member
-    if len(book.sheets) == 1:
-        return book.sheets[0]
-    for name, member in book.sheets:
+        sheets.sort(key=lambda s: normalise_header(s[0]) != want)
+    if len(sheets) == 1:
+        return sheets[0]
+    for name, member in sheets:
         head = []
         for _line, cells in book.rows(member, 0.0, 0.0):
             head.append(cells)
@@ -871,7 +874,7 @@ def choose_sheet(book: XlsxBook, has_header: Callable[[list[list[str]]], bool], 
                 break
         if has_header(head):
             return name, member
-    return book.sheets[0]
+    return sheets[0]
 
 
 def read_xlsx_rows(path: Path, probs: "Problems", has_header: Callable[[list[list[str]]], bool],

@@ -9,6 +9,9 @@ French, located problems.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, _fr_num, _short, check_cells, code_column, commune_reference,
-                     date_column, fold_codes, normalise_header, number_column, parse_bool, read_table,
-                     report_duplicates, resolve_columns, text_column, year_in)
+from .common import (Built, Col, Problems, Table, _fr_int, _fr_num, _short, check_cells, code_column,
+                     commune_reference, date_column, fold_codes, normalise_header, number_column, parse_bool,
+                     parse_date, parse_number, read_table, resolve_columns, text_column, year_in)
 
 # type -> French label (documented in docs/IMPORTS.md)
 TYPES = {
@@ -41,7 +44,22 @@ TYPE_ALIASES = {
     "creche_d_entreprise": "CRECHE_ENTREPRISE", "creche_entreprise": "CRECHE_ENTREPRISE",
     "mam": "MAM", "maison_d_assistants_maternels": "MAM", "maison_d_assistantes_maternelles": "MAM",
     "rpe": "RPE", "ram": "RPE", "relais_petite_enfance": "RPE", "relais_assistants_maternels": "RPE",
+    # wording of the open-data lists published by départements and cities
+    "petite_creche": "EAJE", "grande_creche": "EAJE", "creche_collective_municipale": "EAJE",
+    "multi_accueil_collectif": "EAJE", "multi_accueil_collectif_et_familial": "EAJE",
+    "etablissement_multi_accueil": "EAJE", "structure_multi_accueil": "EAJE",
+    "accueil_familial": "CRECHE_FAMILIALE", "multi_accueil_familial": "CRECHE_FAMILIALE",
+    "creche_familliale": "CRECHE_FAMILIALE", "micro_creche_paje": "MICRO_CRECHE",
+    "jardin_d_eveil": "JARDIN_ENFANTS", "halte_garderie_itinerante": "HALTE_GARDERIE",
+    "creche_inter_entreprises": "CRECHE_ENTREPRISE", "creche_interentreprises": "CRECHE_ENTREPRISE",
 }
+# Fallback on words, in this order ("Multi-accueil collectif et familial" is collective first).
+TYPE_KEYWORDS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("micro",), "MICRO_CRECHE"), (("parental",), "CRECHE_PARENTALE"), (("entreprise",), "CRECHE_ENTREPRISE"),
+    (("halte",), "HALTE_GARDERIE"), (("jardin",), "JARDIN_ENFANTS"), (("relais",), "RPE"),
+    (("maison", "assistant"), "MAM"), (("multi", "accueil"), "EAJE"), (("familial",), "CRECHE_FAMILIALE"),
+    (("creche",), "EAJE"),
+)
 MAX_PLACES = 1000          # one structure
 MAX_PLACES_MICRO = 12      # micro-crèche (décret 2021-1131): warning above, not an error
 MAX_ETP = 50.0
@@ -57,124 +75,280 @@ BOXES = {
 }
 
 STRUCT_COLS = [
-    Col("code_insee", ("codgeo", "insee", "code_commune", "insee_com", "commune_insee", "code_insee_commune")),
-    Col("type", ("type_structure", "type_de_structure", "categorie", "type_equipement", "nature")),
-    Col("nom", ("nom_structure", "nom_de_la_structure", "raison_sociale", "denomination", "libelle")),
+    Col("code_insee", ("codgeo", "insee", "code_commune", "insee_com", "commune_insee", "code_insee_commune",
+                       "code_insee_de_la_commune", "cog")),
+    Col("type", ("type_structure", "type_de_structure", "categorie", "type_equipement", "nature", "type_daccueil",
+                 "type_d_accueil", "type_etablissement", "type_d_etablissement", "type_de_l_etablissement",
+                 "categorie_de_structure", "type_de_structure_d_accueil")),
+    Col("nom", ("nom_structure", "nom_de_la_structure", "raison_sociale", "denomination", "libelle",
+                "nom_de_l_etablissement", "nom_etablissement", "nom_equipement")),
     Col("places", ("nb_places", "nombre_de_places", "capacite", "places_agreees", "nb_places_agreees",
-                   "capacite_d_accueil")),
-    Col("psu", ("financement_psu", "psu_oui_non", "prestation_de_service_unique", "beneficie_psu")),
-    Col("gestion", ("mode_de_gestion", "type_gestion", "gestion_publique_privee", "statut", "type_de_gestion")),
-    Col("date_ouverture", ("ouverture", "date_d_ouverture", "date_ouv", "debut")),
+                   "capacite_d_accueil", "nbr_place", "nbr_places", "capacite_totale", "capacite_agreee",
+                   "nombre_de_places_agreees", "places_autorisees", "capacite_autorisee")),
+    Col("psu", ("financement_psu", "psu_oui_non", "prestation_de_service_unique", "beneficie_psu"), required=False),
+    Col("gestion", ("mode_de_gestion", "type_gestion", "gestion_publique_privee", "statut", "type_de_gestion",
+                    "mode_gestion", "statut_du_gestionnaire", "statut_gestionnaire")),
+    Col("date_ouverture", ("ouverture", "date_d_ouverture", "date_ouv", "debut"), required=False),
     Col("date_fermeture", ("fermeture", "date_de_fermeture", "date_ferm", "fin"), required=False),
     Col("latitude", ("lat", "y_wgs84", "coord_y"), required=False),
     Col("longitude", ("lon", "lng", "long", "x_wgs84", "coord_x"), required=False),
+    # Opendatasoft exports: "lat, lon" text (geo_point_2d, label "Geo Point") and a GeoJSON geometry
+    Col("geo_point", ("geo_point_2d", "geopoint", "geo_point_2d_", "coordonnees", "coordonnees_gps",
+                      "geolocalisation", "point_geo", "wgs84"), required=False),
+    Col("geo_shape", ("geoshape", "geometrie", "geometry", "geojson", "geom"), required=False),
     Col("etp_animation", ("etp", "etp_animateur", "etp_animatrice", "etp_animation_rpe"), required=False),
     Col("nb_assistants_maternels", ("nb_am", "assistants_maternels", "nombre_d_assistants_maternels",
                                     "nb_assmat", "am_couverts"), required=False),
     Col("id", ("identifiant", "id_structure", "numero", "n_structure", "matricule"), required=False),
-    Col("gestionnaire", ("nom_gestionnaire", "organisme_gestionnaire", "porteur"), required=False),
-    Col("adresse", ("adresse_postale", "adresse_complete", "voie"), required=False),
+    Col("gestionnaire", ("nom_gestionnaire", "organisme_gestionnaire", "porteur", "nom_du_gestionnaire"),
+        required=False),
+    Col("adresse", ("adresse_postale", "adresse_complete", "voie", "adresse_de_l_etablissement"), required=False),
 ]
 LAYER_COLUMNS = ["id", "code_insee", "type", "nom", "places", "psu", "gestion", "date_ouverture", "date_fermeture",
-                 "latitude", "longitude", "etp_animation", "nb_assistants_maternels", "gestionnaire", "adresse"]
+                 "latitude", "longitude", "etp_animation", "nb_assistants_maternels", "gestionnaire", "adresse",
+                 "type_libelle", "gestion_libelle", "ouverture_estimee"]
+# Columns compared to tell an exact duplicate row from two versions of one structure.
+COMPARED = ["places", "psu", "gestion", "date_fermeture", "latitude", "longitude", "etp_animation",
+            "nb_assistants_maternels", "gestionnaire", "adresse", "type_libelle"]
 
 
 def _gestion(v: str) -> str | None:
     s = normalise_header(v)
     if s in ("publique", "public", "pub", "collectivite", "commune", "epci", "intercommunal", "municipal",
-             "municipale", "ccas", "cias"):
+             "municipale", "ccas", "cias", "public_autre", "autre_public", "departement", "departemental",
+             "conseil_departemental", "hospitalier", "hopital", "etablissement_public", "intercommunalite",
+             "communaute_de_communes", "communaute_d_agglomeration", "syndicat_intercommunal", "etat",
+             "public_hospitalier", "collectivite_territoriale", "regie", "regie_municipale"):
         return "publique"
     if s in ("privee", "prive", "priv", "associatif", "associative", "association", "entreprise",
-             "privee_lucrative", "privee_non_lucrative", "prive_lucratif", "prive_non_lucratif", "mutualiste"):
+             "privee_lucrative", "privee_non_lucrative", "prive_lucratif", "prive_non_lucratif", "mutualiste",
+             "mutuelle", "societe", "societe_privee", "prive_commercial", "prive_associatif", "entreprise_privee",
+             "parental", "parentale", "association_parentale", "cooperative", "fondation", "prive_autre"):
         return "privee"
     return None
+
+
+def _structure_type(v: str) -> str | None:
+    s = v.strip()
+    if s.upper() in TYPES:
+        return s.upper()
+    n = normalise_header(s)
+    if n in TYPE_ALIASES:
+        return TYPE_ALIASES[n]
+    if not n:
+        return None
+    words = n.split("_")
+    for parts, t in TYPE_KEYWORDS:
+        if all(any(w.startswith(p) for w in words) for p in parts):
+            return t
+    return None
+
+
+def parse_millesime(value: object) -> pd.Timestamp:
+    """``2024`` → 1 January 2024; ``2024-09-01`` / ``01/09/2024`` → that day.  ValueError in French."""
+    s = str(value).strip()
+    if re.fullmatch(r"(19|20)\d{2}", s):
+        return pd.Timestamp(int(s), 1, 1)
+    d = parse_date(s)
+    if d is None or pd.isna(d):
+        raise ValueError(f"millésime « {s} » illisible — écrivez une année (2024) ou une date (JJ/MM/AAAA).")
+    return pd.Timestamp(d).normalize()
+
+
+def default_millesime(fichier: str, path: Path | None = None) -> tuple[pd.Timestamp, str]:
+    """Vintage of a list without opening dates: the year in the file name, else the file's date."""
+    y = year_in(fichier)
+    if y:
+        return pd.Timestamp(y, 1, 1), f"année {y} lue dans le nom du fichier"
+    try:
+        ts = pd.Timestamp(datetime.fromtimestamp(path.stat().st_mtime)).normalize() if path else None
+    except OSError:
+        ts = None
+    if ts is None:
+        ts = pd.Timestamp.now().normalize()
+    return ts, f"date du fichier ({ts:%d/%m/%Y})"
+
+
+def _looks_like_data(cell: str) -> bool:
+    s = cell.strip()
+    if not s:
+        return False
+    if re.fullmatch(r"(2[ABab]|\d{2})\d{3}", s):   # an INSEE code or a postcode
+        return True
+    if parse_number(s) not in (None,) and s.lower() not in ("nan", "na", "s", "-"):
+        x = parse_number(s)
+        return x is not None and not np.isnan(x)
+    d = parse_date(s)
+    return d is not None and not pd.isna(d)
+
+
+def headerless(table: Table) -> list[str]:
+    """Cells of the header row that look like data (codes, numbers, dates): a file without header."""
+    return [w for w in table.headers.values() if _looks_like_data(w)]
+
+
+def _coordinates(table: Table, col: str, probs: Problems, geojson: bool) -> tuple[list[float], list[float]]:
+    """(lat, lon) from a « lat, lon » text cell (geo_point_2d) or a GeoJSON Point (geo_shape)."""
+    lat: list[float] = []
+    lon: list[float] = []
+    label = table.label(col)
+    for i, v in enumerate(table.frame[col].tolist()):
+        s = v.strip()
+        a = o = float("nan")
+        if s:
+            try:
+                if geojson or s.startswith("{"):
+                    g = json.loads(s)
+                    if not isinstance(g, dict) or g.get("type") != "Point":
+                        raise ValueError("not a point")
+                    o, a = (float(x) for x in g["coordinates"][:2])
+                else:
+                    parts = [p for p in re.split(r"[,;\s]+", s.strip("[]() ")) if p]
+                    if len(parts) != 2:
+                        raise ValueError("two numbers")
+                    a, o = float(parts[0]), float(parts[1])
+                if not (np.isfinite(a) and np.isfinite(o)):
+                    raise ValueError("finite")
+            except (ValueError, TypeError, KeyError, IndexError):
+                what = "un point GeoJSON {\"type\": \"Point\", \"coordinates\": [lon, lat]}" if geojson \
+                    else "« latitude, longitude » en degrés décimaux (ex. 48.9244, 2.2530)"
+                probs.error(f"coordonnées « {_short(s)} » illisibles — attendu : {what}.", table.lines[i], label)
+                a = o = float("nan")
+        lat.append(a)
+        lon.append(o)
+    return lat, lon
 
 
 def _in_france(lat: float, lon: float) -> bool:
     return any(a <= lat <= b and c <= lon <= d for a, b, c, d in BOXES.values())
 
 
-def validate_structures(table: Table, probs: Problems, store: Store) -> pd.DataFrame:
-    m = resolve_columns(table, STRUCT_COLS, probs)
+def validate_structures(table: Table, probs: Problems, store: Store, *, mapping: dict[str, str] | None = None,
+                        millesime: pd.Timestamp | None = None, millesime_source: str = "") -> pd.DataFrame:
+    """Check every row of a structure list; French, located problems; summaries for whole-file facts.
+
+    ``mapping``: user column mapping (field → column).  ``millesime``: opening date given to every
+    structure when the file has no opening-date column (open-data lists), flagged
+    ``ouverture_estimee``.
+    """
+    data_cells = headerless(table)
+    if not mapping and len(data_cells) >= 2:
+        shown = ", ".join(f"« {_short(c, 20)} »" for c in data_cells[:4])
+        raise probs.fatal(
+            f"le fichier n'a pas de ligne d'en-tête : la première ligne contient déjà des données ({shown}). "
+            "Ajoutez en ligne 1 le nom de chaque colonne (par exemple code_insee;type;nom;places;gestion) "
+            "puis importez de nouveau.", table.header_line)
+    m = resolve_columns(table, STRUCT_COLS, probs, mapping=mapping)
     check_cells(table, [m[c] for c in ("nom", "gestionnaire", "adresse", "id", "type", "gestion") if c in m], probs)
     lines = table.lines
+    n = len(lines)
     df = pd.DataFrame({"_ligne": lines})
     codes = code_column(table, m["code_insee"], probs)
     df["code_orig"] = codes
-    # type
+    # type (original label kept)
     types = []
     tlabel = table.label(m["type"])
-    for i, v in enumerate(table.frame[m["type"]].tolist()):
-        s = v.strip()
-        t = s.upper() if s.upper() in TYPES else TYPE_ALIASES.get(normalise_header(s))
+    raw_types = [v.strip() for v in table.frame[m["type"]].tolist()]
+    for i, v in enumerate(raw_types):
+        t = _structure_type(v)
         if t is None:
-            probs.error(f"type « {_short(s)} » inconnu — valeurs acceptées : {', '.join(TYPES)}.", lines[i], tlabel)
+            probs.error(f"type « {_short(v)} » inconnu — valeurs acceptées : {', '.join(TYPES)} (ou les libellés "
+                        "usuels : multi-accueil, micro-crèche, crèche familiale…).", lines[i], tlabel)
         types.append(t or "")
     df["type"] = types
+    df["type_libelle"] = raw_types
     df["nom"] = text_column(table, m["nom"])
-    for i, n in enumerate(df["nom"]):
-        if not n:
+    for i, nm in enumerate(df["nom"]):
+        if not nm:
             probs.error("nom de la structure manquant — renseignez-le.", lines[i], table.label(m["nom"]))
     # places
     places = number_column(table, m["places"], probs, minimum=0, maximum=MAX_PLACES, integer=True,
                            what="nombre de places", hint=" pour une seule structure")
-    for i, (p, t) in enumerate(zip(places, types)):
-        if np.isnan(p) and t != "RPE":
+    for i, (pl, t) in enumerate(zip(places, types)):
+        if np.isnan(pl) and t != "RPE":
             probs.error("nombre de places manquant — renseignez-le (0 pour un RPE).", lines[i],
                         table.label(m["places"]))
-        elif t == "MICRO_CRECHE" and p > MAX_PLACES_MICRO:
-            probs.warn(f"micro-crèche de {int(p)} places (12 au plus depuis 2021) — vérifiez le type.", lines[i],
+        elif t == "MICRO_CRECHE" and pl > MAX_PLACES_MICRO:
+            probs.warn(f"micro-crèche de {int(pl)} places (12 au plus depuis 2021) — vérifiez le type.", lines[i],
                        table.label(m["places"]))
-    df["places"] = [0.0 if np.isnan(p) else p for p in places]
-    # psu, gestion
-    psu = []
-    for i, v in enumerate(table.frame[m["psu"]].tolist()):
-        b = parse_bool(v)
-        if b is None:
-            probs.error(f"valeur PSU « {_short(v)} » non reconnue — écrivez oui ou non.", lines[i],
-                        table.label(m["psu"]))
-        psu.append(bool(b))
-    df["psu"] = psu
+    df["places"] = [0.0 if np.isnan(pl) else pl for pl in places]
+    # PSU: never guessed; an absent column or an empty cell is « non renseigné » (NA)
+    psu: list[Any] = []
+    if "psu" in m:
+        for i, v in enumerate(table.frame[m["psu"]].tolist()):
+            if not v.strip():
+                psu.append(pd.NA)
+                continue
+            b = parse_bool(v)
+            if b is None:
+                probs.error(f"valeur PSU « {_short(v)} » non reconnue — écrivez oui ou non (ou laissez vide si "
+                            "vous ne savez pas).", lines[i], table.label(m["psu"]))
+            psu.append(bool(b))
+    else:
+        psu = [pd.NA] * n
+    df["psu"] = pd.array(psu, dtype="boolean")
     gestion = []
-    for i, v in enumerate(table.frame[m["gestion"]].tolist()):
+    glabel = table.label(m["gestion"])
+    raw_gestion = [v.strip() for v in table.frame[m["gestion"]].tolist()]
+    for i, v in enumerate(raw_gestion):
         g = _gestion(v)
         if g is None:
-            probs.error(f"gestion « {_short(v)} » non reconnue — écrivez publique ou privee.", lines[i],
-                        table.label(m["gestion"]))
+            probs.error(f"gestion « {_short(v)} » non reconnue — écrivez publique ou privee (ou commune, "
+                        "associatif, privé, département…).", lines[i], glabel)
         gestion.append(g or "")
     df["gestion"] = gestion
-    # dates
-    opened = date_column(table, m["date_ouverture"], probs)
-    closed = date_column(table, m["date_fermeture"], probs) if "date_fermeture" in m else [pd.NaT] * len(lines)
+    df["gestion_libelle"] = raw_gestion
+    # dates; without an opening-date column every structure opens at the file's vintage
+    closed = date_column(table, m["date_fermeture"], probs) if "date_fermeture" in m else [pd.NaT] * n
+    if "date_ouverture" in m:
+        opened = date_column(table, m["date_ouverture"], probs)
+        estimated = [False] * n
+        for i, o in enumerate(opened):
+            if pd.isna(o) and not any(p.ligne == lines[i] and p.colonne == table.label(m["date_ouverture"])
+                                      for p in probs.errors):
+                probs.error("date d'ouverture manquante — renseignez-la (JJ/MM/AAAA).", lines[i],
+                            table.label(m["date_ouverture"]))
+    else:
+        if millesime is None:
+            millesime, millesime_source = pd.Timestamp.now().normalize(), "date de l'import"
+        opened = [millesime] * n
+        estimated = [True] * n
     for i, (o, c) in enumerate(zip(opened, closed)):
-        if pd.isna(o) and not any(p.ligne == lines[i] and p.colonne == table.label(m["date_ouverture"])
-                                  for p in probs.errors):
-            probs.error("date d'ouverture manquante — renseignez-la (JJ/MM/AAAA).", lines[i],
-                        table.label(m["date_ouverture"]))
         if not pd.isna(o) and not pd.isna(c) and c < o:
             probs.error(f"fermeture le {c:%d/%m/%Y} avant l'ouverture le {o:%d/%m/%Y} — corrigez l'une des deux "
                         "dates.", lines[i], table.label(m["date_fermeture"]))
     df["date_ouverture"] = pd.to_datetime(pd.Series(opened, dtype="datetime64[ns]"))
     df["date_fermeture"] = pd.to_datetime(pd.Series(closed, dtype="datetime64[ns]"))
-    # coordinates
-    lat = number_column(table, m["latitude"], probs, minimum=-90, maximum=90, what="latitude") \
-        if "latitude" in m else [np.nan] * len(lines)
-    lon = number_column(table, m["longitude"], probs, minimum=-180, maximum=180, what="longitude") \
-        if "longitude" in m else [np.nan] * len(lines)
+    df["ouverture_estimee"] = estimated
+    # coordinates: latitude/longitude columns, else « lat, lon » (geo_point_2d), else a GeoJSON point
+    coord_label = None
+    if "latitude" in m or "longitude" in m:
+        lat = number_column(table, m["latitude"], probs, minimum=-90, maximum=90, what="latitude") \
+            if "latitude" in m else [np.nan] * n
+        lon = number_column(table, m["longitude"], probs, minimum=-180, maximum=180, what="longitude") \
+            if "longitude" in m else [np.nan] * n
+        coord_label = table.label(m["latitude"] if "latitude" in m else m["longitude"])
+    elif "geo_point" in m or "geo_shape" in m:
+        col = m.get("geo_point") or m["geo_shape"]
+        lat, lon = _coordinates(table, col, probs, geojson="geo_point" not in m)
+        coord_label = table.label(col)
+    else:
+        lat, lon = [np.nan] * n, [np.nan] * n
     for i, (a, o) in enumerate(zip(lat, lon)):
         if np.isnan(a) != np.isnan(o):
             probs.error("latitude et longitude vont ensemble — renseignez les deux ou aucune.", lines[i],
-                        table.label(m["latitude"] if np.isnan(a) else m["longitude"]))
+                        table.label(m["latitude"] if np.isnan(a) and "latitude" in m else m.get("longitude", "")) or
+                        coord_label)
         elif not np.isnan(a) and -90 <= a <= 90 and -180 <= o <= 180 and not _in_france(a, o):
             probs.error(f"coordonnées ({_fr_num(a)} ; {_fr_num(o)}) hors de France (métropole et DROM) — vérifiez "
-                        "l'ordre latitude/longitude (WGS 84, degrés décimaux).", lines[i], table.label(m["latitude"]))
+                        "l'ordre latitude/longitude (WGS 84, degrés décimaux).", lines[i], coord_label)
     df["latitude"], df["longitude"] = lat, lon
     # RPE figures
     etp = number_column(table, m["etp_animation"], probs, minimum=0, maximum=MAX_ETP, what="ETP d'animation") \
-        if "etp_animation" in m else [np.nan] * len(lines)
+        if "etp_animation" in m else [np.nan] * n
     am = number_column(table, m["nb_assistants_maternels"], probs, minimum=0, maximum=MAX_AM, integer=True,
                        what="nombre d'assistants maternels") \
-        if "nb_assistants_maternels" in m else [np.nan] * len(lines)
+        if "nb_assistants_maternels" in m else [np.nan] * n
     for i, t in enumerate(types):
         if t != "RPE" and (not np.isnan(etp[i]) or not np.isnan(am[i])):
             etp[i], am[i] = np.nan, np.nan  # only meaningful for an RPE
@@ -206,31 +380,108 @@ def validate_structures(table: Table, probs: Problems, store: Store) -> pd.DataF
         probs.error(f"identifiant « {ident} » utilisé plusieurs fois (lignes "
                     f"{', '.join(str(int(x)) for x in grp['_ligne'])}) — chaque structure doit avoir le sien.",
                     int(grp["_ligne"].iloc[-1]), idlabel)
-    # exact duplicate structures (same commune, type, name, places, opening) → warning, dropped
-    key = ["code_insee", "type", "nom", "places", "date_ouverture"]
-    exact = df.duplicated(key + ["psu", "gestion"], keep="first") & ~given
-    for _, r in df[exact].iterrows():
-        probs.warn(f"structure en double « {_short(r['nom'])} » ({r['code_insee']}) : ligne ignorée.",
-                   int(r["_ligne"]), table.label(m["nom"]))
-    df = df[~exact].reset_index(drop=True)
-    df = report_duplicates(df, ["code_insee", "type", "nom", "date_ouverture"], [], "_ligne", probs,
-                           table.label(m["nom"]), "structure")
+    rest = _duplicates(df[~given].reset_index(drop=True), table, m, probs)
+    df = pd.concat([df[given], rest]).sort_values("_ligne", kind="stable").reset_index(drop=True)
     probs.raise_if_errors()
     gen = []
     for _, r in df.iterrows():
         if r["id"]:
             gen.append(r["id"])
             continue
-        h = hashlib.sha1(f"{r['code_insee']}|{r['type']}|{r['nom']}|{r['date_ouverture']}".encode()).hexdigest()[:8]
-        gen.append(f"S-{r['code_insee']}-{h.upper()}")
+        # the estimated opening date (the file's vintage) is left out: the id survives a new vintage
+        basis = f"{r['code_insee']}|{r['type']}|{r['nom']}|" + (
+            f"{r['adresse']}" if r["ouverture_estimee"] else f"{r['date_ouverture']}")
+        gen.append(f"S-{r['code_insee']}-{hashlib.sha1(basis.encode()).hexdigest()[:8].upper()}")
     df["id"] = gen
+    _summaries(df, table, m, probs, millesime, millesime_source)
     return _typed(df)
+
+
+def _cell_key(v: Any) -> Any:
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def _duplicates(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Problems) -> pd.DataFrame:
+    """Rows of one structure (same commune, type, name, opening date).
+
+    Identical in every column: a warning names both lines and the copy is dropped.  Differing in
+    places, PSU, gestion or any other column: an error names the lines and the differing columns.
+    """
+    key = ["code_insee", "type", "nom", "date_ouverture"]
+    if df.empty:
+        return df
+    dup = df.duplicated(key, keep=False)
+    if not dup.any():
+        return df
+    labels = {c: table.label(m[c]) for c in COMPARED if c in m}
+    labels["type_libelle"] = table.label(m["type"])
+    for c in ("latitude", "longitude"):
+        if c not in m and ("geo_point" in m or "geo_shape" in m):
+            labels[c] = table.label(m.get("geo_point") or m["geo_shape"])
+    drop: set[int] = set()
+    for _, grp in df[dup].groupby(key, sort=False, dropna=False):
+        seen: list[tuple[int, tuple]] = []
+        distinct: list[int] = []
+        for idx, row in grp.iterrows():
+            sig = tuple(_cell_key(row[c]) for c in COMPARED)
+            first = next((line for line, other in seen if other == sig), None)
+            if first is not None:
+                probs.warn(f"ligne identique à la ligne {first} (structure « {_short(row['nom'])} », "
+                           f"{row['code_insee']}) : copie ignorée.", int(row["_ligne"]), table.label(m["nom"]))
+                drop.add(idx)
+                continue
+            seen.append((int(row["_ligne"]), sig))
+            distinct.append(idx)
+        if len(distinct) > 1:
+            rows = df.loc[distinct]
+            differ = [c for c in COMPARED if rows[c].map(_cell_key).nunique(dropna=False) > 1]
+            cols = ", ".join(dict.fromkeys(f"« {labels.get(c, c)} »" for c in differ))
+            lines_txt = " et ".join(str(int(x)) for x in rows["_ligne"])
+            r0 = rows.iloc[0]
+            probs.error(f"structure « {_short(r0['nom'])} » ({r0['code_insee']}, {r0['type']}) présente deux fois "
+                        f"avec des valeurs différentes : lignes {lines_txt}, colonne(s) {cols} — gardez une seule "
+                        "ligne (ou donnez à chaque structure un identifiant distinct).",
+                        int(rows["_ligne"].iloc[-1]), labels.get(differ[0], table.label(m["nom"])) if differ
+                        else table.label(m["nom"]))
+    return df.drop(index=list(drop))
+
+
+def _summary_first(probs: Problems, message: str, colonne: str | None) -> None:
+    """A whole-file warning, shown before the line-by-line ones."""
+    from .common import AVERTISSEMENT, Problem
+
+    probs.items.insert(0, Problem(probs.fichier, None, colonne, message, AVERTISSEMENT))
+
+
+def _summaries(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Problems,
+               millesime: pd.Timestamp | None, millesime_source: str) -> None:
+    if df["ouverture_estimee"].any():
+        k = int(df["ouverture_estimee"].sum())
+        _summary_first(probs, (
+            f"date d'ouverture absente du fichier : les {_fr_int(k)} structure(s) sont comptées ouvertes à partir "
+            f"du {millesime:%d/%m/%Y} (millésime : {millesime_source} ; option --millesime en ligne de commande ou "
+            "champ « Millésime » de la page Import pour le changer). Elles ne comptent pas comme des créations "
+            "de places."), None)
+    accueil = ~df["type"].isin(["RPE", "MAM"])
+    unknown = accueil & df["psu"].isna()
+    if unknown.any():
+        k, pl = int(unknown.sum()), int(df.loc[unknown, "places"].sum())
+        why = "colonne PSU absente du fichier" if "psu" not in m else "cellule PSU vide"
+        _summary_first(probs, (
+            f"PSU « non renseigné » pour {_fr_int(k)} structure(s) d'accueil ({_fr_int(pl)} places) — {why}. "
+            "Le financement PSU n'est jamais deviné : les indicateurs PSU comptent ces places à part "
+            "(« PSU non renseigné »)."), table.label(m["psu"]) if "psu" in m else None)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({
         "id": df["id"].astype(str), "code_insee": df["code_insee"].astype(str), "type": df["type"].astype(str),
-        "nom": df["nom"].astype(str), "places": df["places"].astype("int64"), "psu": df["psu"].astype(bool),
+        "nom": df["nom"].astype(str), "places": df["places"].astype("int64"), "psu": df["psu"].astype("boolean"),
         "gestion": df["gestion"].astype(str),
         "date_ouverture": pd.to_datetime(df["date_ouverture"]).astype("datetime64[ns]"),
         "date_fermeture": pd.to_datetime(df["date_fermeture"]).astype("datetime64[ns]"),
@@ -238,6 +489,8 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         "etp_animation": df["etp_animation"].astype(float),
         "nb_assistants_maternels": df["nb_assistants_maternels"].astype(float),
         "gestionnaire": df["gestionnaire"].astype(str), "adresse": df["adresse"].astype(str),
+        "type_libelle": df["type_libelle"].astype(str), "gestion_libelle": df["gestion_libelle"].astype(str),
+        "ouverture_estimee": df["ouverture_estimee"].astype(bool),
     })
     return out.sort_values(["code_insee", "type", "nom"]).reset_index(drop=True)
 
@@ -246,17 +499,40 @@ def _notes(out: pd.DataFrame) -> list[str]:
     counts = out["type"].value_counts()
     parts = [f"{k} : {int(v)}" for k, v in counts.items()]
     ouvertes = out["date_fermeture"].isna()
-    return [f"{len(out)} structure(s) ({', '.join(parts)}) ; {int(out.loc[ouvertes, 'places'].sum())} places dans "
-            "les structures ouvertes."]
+    notes = [f"{len(out)} structure(s) ({', '.join(parts)}) ; {int(out.loc[ouvertes, 'places'].sum())} places dans "
+             "les structures ouvertes."]
+    eaje = ouvertes & ~out["type"].isin(["RPE", "MAM"])
+    nr = eaje & out["psu"].isna()
+    if nr.any():
+        notes.append(f"Places d'accueil ouvertes : {_fr_int(int(out.loc[eaje & (out['psu'] == True), 'places'].sum()))} "  # noqa: E712
+                     f"en PSU, {_fr_int(int(out.loc[eaje & (out['psu'] == False), 'places'].sum()))} hors PSU, "  # noqa: E712
+                     f"{_fr_int(int(out.loc[nr, 'places'].sum()))} « PSU non renseigné ».")
+    return notes
 
 
-def build_structures(path: Path, fichier: str, store: Store, probs: Problems, publisher: str) -> Built:
+def build_structures(path: Path, fichier: str, store: Store, probs: Problems, publisher: str, *,
+                     mapping: dict[str, str] | None = None, millesime: object = None) -> Built:
+    """Read and check a structure list.  ``mapping``: user column mapping; ``millesime``: year or date
+    at which structures without an opening date are counted open (default: year of the file name,
+    else the file's date)."""
+    if millesime is not None and str(millesime).strip():
+        try:
+            ts, source = parse_millesime(millesime), "valeur donnée à l'import"
+        except ValueError as exc:
+            raise probs.fatal(str(exc))
+    else:
+        ts, source = default_millesime(fichier, path)
     table = read_table(path, fichier, STRUCT_COLS, probs)
-    out = validate_structures(table, probs, store)
+    out = validate_structures(table, probs, store, mapping=mapping, millesime=ts, millesime_source=source)
     y = year_in(fichier)
-    vintage = f"liste {y}" if y else f"liste importée le {pd.Timestamp.now():%d/%m/%Y}"
+    if out["ouverture_estimee"].any():
+        vintage = f"liste au {ts:%d/%m/%Y}"
+    else:
+        vintage = f"liste {y}" if y else f"liste importée le {pd.Timestamp.now():%d/%m/%Y}"
+    label = "Structures d'accueil et RPE (liste de la Caf)" if not out["psu"].isna().all() \
+        else "Structures d'accueil (liste open data, PSU non renseigné)"
     info = LayerInfo(name="", rows=0, nature=NATURE_IMPORTE, vintage=vintage, source=f"{fichier} — {publisher}",
-                     label="Structures d'accueil et RPE (liste de la Caf)")
+                     label=label, extra={"mapping": mapping} if mapping else None)
     return Built({"structures": (out, info)}, vintage, len(out), table.encoding, _notes(out))
 
 
