@@ -111,9 +111,14 @@ with guard("charger la liste des types de fichiers"):
     running = state is not None and state.running
     if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go", disabled=running):
         st.session_state.pop(RESULT_KEY, None)
-        st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(), **options)
-        state = st.session_state[JOB_KEY].poll()
-        running = True
+        try:
+            st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(), **options)
+        except OSError:
+            st.error("Impossible d'enregistrer le fichier téléversé sur le serveur ou de lancer l'import (disque "
+                     "plein ?). Les données existantes n'ont pas été modifiées ; réessayez plus tard.")
+        else:
+            state = st.session_state[JOB_KEY].poll()
+            running = True
     if running:
         _follow()
     elif state is not None:       # the job has ended: keep its result, drop its files

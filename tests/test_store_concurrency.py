@@ -92,7 +92,7 @@ def test_seven_imports_at_once_in_separate_processes(tmp_store):
     m_layers = store.manifest()["layers"]
     for kind, fixture, layer, _p in procs:
         entry = m_layers[layer]
-        assert entry["source"].startswith(f"{Path(fixture).name} — "), (layer, entry["source"])
+        assert Path(fixture).name in entry["source"], (layer, entry["source"])   # (data.caf.fr: files kept too)
         assert entry["nature"] == "importé"
         assert entry["rows"] == len(store.read(layer)), layer
     # the reference layers written before are all still there

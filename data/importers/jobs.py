@@ -96,7 +96,7 @@ class ImportJob:
 
     # -- life cycle --------------------------------------------------------
     def start(self) -> "ImportJob":
-        env = dict(os.environ, ATLAS_DATA_DIR=str(self.store.root), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, ATLAS_DATA_DIR=str(self.store.root), PYTHONUNBUFFERED="1", **self.limits.to_env())
         cmd = [sys.executable, "-m", "data", "import", self.kind, str(self.path), "--json",
                "--nom", self.filename, "--progression", str(self.progress_path), "--isoler"]
         if self.mapping:   # the page's column mapping, as JSON: exact whatever the column names
@@ -167,7 +167,7 @@ class ImportJob:
             detail = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
         except OSError:
             detail = ""
-        if detail and rc in (0, 1, 2):   # technical detail of a refusal (internal error): server log only
+        if rc in (0, 1, 2) and ("Traceback" in detail or "ERROR" in detail):   # internal error: server log only
             print(f"[import {self.kind} de {self.filename}] {detail[-4000:]}", file=sys.stderr)
         if rc == 0 and isinstance(d, dict) and d.get("ok"):
             return JobState(TERMINE, 1.0, "Import terminé.", report=ImportReport.from_dict(d), seconds=elapsed)

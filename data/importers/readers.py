@@ -89,6 +89,18 @@ class Limits:
             max_warnings=int(_env_number("ATLAS_IMPORT_MAX_AVERTISSEMENTS", d.max_warnings)),
         )
 
+    def to_env(self) -> dict[str, str]:
+        """The environment variables that give these limits to another process (``from_env``)."""
+        return {"ATLAS_IMPORT_MAX_MB": repr(self.max_file_mb),
+                "ATLAS_IMPORT_MAX_DECOMPRESSE_MB": repr(self.max_uncompressed_mb),
+                "ATLAS_IMPORT_MAX_LIGNES": str(self.max_rows), "ATLAS_IMPORT_MAX_COLONNES": str(self.max_columns),
+                "ATLAS_IMPORT_MAX_CELLULES": str(self.max_cells),
+                "ATLAS_IMPORT_MAX_CARACTERES_CELLULE": str(self.max_cell_chars),
+                "ATLAS_IMPORT_MAX_SECONDES": repr(self.max_seconds),
+                "ATLAS_IMPORT_MAX_MEMOIRE_MO": str(self.max_memory_mb),
+                "ATLAS_IMPORT_MAX_ERREURS": str(self.max_errors),
+                "ATLAS_IMPORT_MAX_AVERTISSEMENTS": str(self.max_warnings)}
+
     def with_(self, **changes) -> "Limits":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
