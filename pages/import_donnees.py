@@ -2,7 +2,7 @@
 
 The import runs in its own process (``data.importers.jobs``: ``python -m data import`` under
 memory and time limits), so the other sessions keep their speed; this page follows it from a
-fragment that reruns every half second (progress bar), then shows the French report or refusal.
+fragment that reruns every second (progress bar), then shows the French report or refusal.
 Text coming from the user (file name, cell values quoted in messages) is never rendered as
 Markdown: it goes through ``st.text`` or a table.
 """
@@ -64,9 +64,9 @@ def _show_result(state) -> None:
             st.text(p.message)
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=1.0)
 def _follow() -> None:
-    """Progress of the running import; a full rerun once it ends (report, layer list, caches)."""
+    """Progress of the running import (every second); a full rerun once it ends (report, layer list, caches)."""
     job = st.session_state.get(JOB_KEY)
     if job is None:
         return

@@ -11,7 +11,7 @@ so the page and the CLI run exactly the same code.
 
 A job lives in a private temporary folder (the uploaded bytes under a short safe
 name, the progress file, the JSON result, the error output).  ``ImportJob.poll()``
-never blocks: the page calls it from a fragment that reruns every half second.
+never blocks: the page calls it from a fragment that reruns every second.
 """
 from __future__ import annotations
 
