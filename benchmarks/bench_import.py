@@ -114,20 +114,6 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
             viewer = b.new_context(viewport={"width": 1400, "height": 1000}).new_page()
             importer = b_import.new_context(viewport={"width": 1400, "height": 1000}).new_page()
 
-            frames: list[tuple[float, bytes]] = []     # websocket messages received by the viewer
-
-            def on_ws(ws) -> None:
-                ws.on("framereceived", lambda payload: frames.append(
-                    (time.perf_counter(), payload if isinstance(payload, bytes) else payload.encode())))
-
-            viewer.on("websocket", on_ws)
-            server_times: list[tuple[bool, float]] = []   # (during the import, server answer time)
-
-            def server_answer(needle: str, t0: float) -> float:
-                """Time from the key press to the websocket message that carries the new map."""
-                code = needle.encode()
-                return next((t - t0 for t, data in frames if t >= t0 and code in data), float("nan"))
-
             def map_drawn(needle: str, t0: float) -> float:
                 viewer.wait_for_function(
                     "n => [...document.querySelectorAll('iframe')].some(f => (f.srcdoc || '').includes(n)"
@@ -140,19 +126,14 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
             picker = viewer.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
             targets = [("Seine-Saint-Denis", "— Département Seine-Saint-Denis"), ("Yonne", "— Département Yonne")]
 
-            during = [False]
-
             def switch(k: int) -> float:
                 typed, needle = targets[k % 2]
                 picker.click()
                 viewer.keyboard.type(typed)
                 viewer.wait_for_timeout(150)
-                frames.clear()
                 t0 = time.perf_counter()
                 viewer.keyboard.press("Enter")
-                took = map_drawn(needle, t0)
-                server_times.append((during[0], server_answer(needle, t0)))
-                return took
+                return map_drawn(needle, t0)
 
             for k in range(2):          # warm both maps
                 switch(k)
@@ -198,7 +179,6 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
                 return store.manifest_path.stat().st_mtime_ns != manifest_mtime
 
             busy = []      # switches started while the import was running (before it wrote its layer)
-            during[0] = True
             k = 0
             while finished() is None and not committed() and k < SWITCHES * 4:
                 busy.append(switch(k))
@@ -208,7 +188,6 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
                 importer.wait_for_timeout(250)
             t_done = time.perf_counter() - t_import
             outcome = outcome or "non terminé"
-            during[0] = False
             for k in range(2):          # after the import every cache is cold again: warm, then measure idle
                 switch(k)
             idle_after = [switch(k) for k in range(SWITCHES)]
@@ -227,15 +206,8 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
         record("carte d'une autre session pendant l'import (pire cas)", max(busy) if busy else float("nan"))
         ratio = busy_med / idle_med if busy else float("nan")
         record("rapport pendant l'import / au repos (médianes)", ratio, unit="×", budget=BUDGET_RATIO)
-        s_idle = [t for d, t in server_times if not d and t == t]
-        s_busy = [t for d, t in server_times if d and t == t]
-        if s_idle and s_busy:   # the server's share: key press → websocket message carrying the map
-            record("  dont réponse du serveur, au repos (médiane)", statistics.median(s_idle))
-            record("  dont réponse du serveur, pendant l'import (médiane)", statistics.median(s_busy))
-            record("  rapport de la réponse du serveur pendant / au repos", statistics.median(s_busy)
-                   / statistics.median(s_idle), unit="×")
         record("durée de l'import de 45 Mo (en arrière-plan)", t_done)
-        out = {"idle": idle, "idle_after": idle_after, "busy": busy, "server": server_times, "ratio": ratio, "import_s": t_done, "outcome": outcome, "mb": size_mb}
+        out = {"idle": idle, "idle_after": idle_after, "busy": busy, "ratio": ratio, "import_s": t_done, "outcome": outcome, "mb": size_mb}
     finally:
         if proc is not None:
             proc.terminate()
