@@ -205,7 +205,7 @@ def build_ctg_onepager(scenario: Mapping[str, Any], store=None, *, today: dt.dat
     doc, _res = build_ctg_document(scenario, store=store, today=today, inputs=inputs)
     sources = doc.sources
     doc.sources = None  # the PDF keeps to two pages: sources are in the hypotheses and the xlsx
-    pdf = build_pdf(doc, compact=True, page_par_section=False, image_max_h=4.6 * 28.35)
+    pdf = build_pdf(doc, compact=True, page_par_section=False, image_max_h=4.2 * 28.35)
     doc.sources = sources
     base = f"ctg_{slug(doc.titre.split('—', 1)[-1])}_{doc.date.isoformat()}"
     return {base + ".pdf": pdf, base + ".xlsx": write_workbook(doc)}

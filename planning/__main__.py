@@ -6,6 +6,9 @@
     participation --date YYYY-MM-DD --ressources R --enfants N
                   [--accueil collectif|familial|parental|micro_creche] [--aeeh [N]] [--heures H] [--json]
                                              hourly participation familiale at a contract date
+    couverture (--commune C | --epci S | --departement D | --region R | --france) [--annee Y] [--json]
+                                             coverage of one territory: children, places, computed
+                                             and published (data.caf.fr) rates
 
 Each sub-command lives in its own module; this file only dispatches, so that
 the page and the command share one function.
@@ -28,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
             from .rpe import main as run
         elif cmd == "participation":
             from .participations import main as run
+        elif cmd == "couverture":
+            from .cli_couverture import main as run
         else:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2
