@@ -3,6 +3,9 @@
     simulate SCENARIO.json [--json]          run a CTG funding scenario
     rpe-target [--departement DD | --region RR] [--json] [--annee YYYY]
                                              COG-01-11: towns over 10 000 with an RPE
+    participation --date YYYY-MM-DD --ressources R --enfants N
+                  [--accueil collectif|familial|parental|micro_creche] [--aeeh [N]] [--heures H] [--json]
+                                             hourly participation familiale at a contract date
     couverture (--commune C | --epci S | --departement D | --region R | --france) [--annee Y] [--json]
                                              coverage of one territory: children, places, computed
                                              and published (data.caf.fr) rates
@@ -26,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             from .cli_simulate import main as run
         elif cmd == "rpe-target":
             from .rpe import main as run
+        elif cmd == "participation":
+            from .participations import main as run
         elif cmd == "couverture":
             from .cli_couverture import main as run
         else:

@@ -360,6 +360,7 @@ def markdown_url(tmp_path_factory):
     db.create("Référence", "epci:200067130", ex)
     ex["structures"][0]["nom"] = "Structure " + MD_NAME
     ex["structures"][0]["prix_revient_horaire"] = 8.0          # Caf share > 80 %: alerts name the structure
+    ex["structures"][0]["participation_horaire_moyenne"] = 0.5  # (low participations: PSU and bonus mixité up)
     ex["structures"][0]["part_regime_general"] = 1.0
     db.create("Scénario " + MD_NAME, "epci:200067130", ex)
     db.close()
