@@ -12,7 +12,7 @@ from exports import build_ctg_onepager, build_sdsf_pack
 from exports.sdsf import ExportImpossible
 from pages._data import coverage_inputs
 from pages._ui import demo_banner, guard, md, require_store, territory_picker
-from planning.scenarios_db import ScenarioErreur, ScenarioStore
+from data.scenarios_db import ScenarioErreur, ScenarioStore
 
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         "pdf": "application/pdf",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from pages._ui import fr_eur, guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
-from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
+from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
 from planning.simulation import ScenarioInvalide, simulate
 
 st.title("Comparer les scénarios")

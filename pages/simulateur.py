@@ -16,7 +16,7 @@ from planning.formats import fr_number, fr_valeur_parametre
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
-from planning.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
+from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
 from planning.simulation import ScenarioInvalide, _load_communes, simulate, validate_scenario
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"

@@ -338,7 +338,7 @@ def markdown_url(tmp_path_factory):
     import shutil as sh
 
     from data.store import Store
-    from planning.scenarios_db import ScenarioStore
+    from data.scenarios_db import ScenarioStore
 
     src = Store()
     root = tmp_path_factory.mktemp("markdown_store")

@@ -79,7 +79,7 @@ def hostile_store(tmp_store, tmp_path, monkeypatch):
 
     import json
 
-    from planning.scenarios_db import ScenarioStore
+    from data.scenarios_db import ScenarioStore
 
     ex = json.loads((PROJECT_ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
     ex["structures"][0]["nom"] = "Structure " + HOSTILE
@@ -138,7 +138,7 @@ def test_pages_show_hostile_names_as_text(hostile_store, page, query):
 def test_simulator_with_a_hostile_scenario_and_structure(hostile_store):
     at = _run("pages/simulateur.py", Q)
     _check(at, "simulateur (pré-rempli)")
-    from planning.scenarios_db import ScenarioStore
+    from data.scenarios_db import ScenarioStore
 
     db = ScenarioStore()
     sid = next(m.id for m in db.list() if m.name != "Référence")
@@ -159,7 +159,7 @@ def test_simulator_with_a_hostile_scenario_and_structure(hostile_store):
 def test_comparison_page_with_a_hostile_scenario(hostile_store):
     at = _run("pages/scenarios.py", Q)
     _check(at, "comparaison")
-    from planning.scenarios_db import ScenarioStore
+    from data.scenarios_db import ScenarioStore
 
     db = ScenarioStore()
     ids = [m.id for m in sorted(db.list(), key=lambda m: m.name != "Référence")]

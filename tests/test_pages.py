@@ -73,7 +73,7 @@ def test_territory_is_read_from_and_written_to_the_url(demo_store):
 
 
 def test_simulator_saves_scenarios_and_comparison_page_compares_them(demo_store):
-    from planning.scenarios_db import ScenarioStore
+    from data.scenarios_db import ScenarioStore
 
     q = {"dep": "89", "grp": "200067130"}  # CC de Puisaye-Forterre
     at = _run("pages/simulateur.py", q)

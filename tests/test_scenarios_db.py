@@ -1,4 +1,4 @@
-"""Scenario store (planning/scenarios_db.py) against SQLite and, when available, PostgreSQL.
+"""Scenario store (data/scenarios_db.py) against SQLite and, when available, PostgreSQL.
 
 PostgreSQL tests (marker ``postgres``) need ``ATLAS_TEST_POSTGRES_URL`` (start a server with
 ``bash scripts/postgres.sh``); without it they are skipped, except in CI (``CI=true``) where
@@ -17,13 +17,13 @@ import pytest
 import sqlalchemy as sa
 
 from data.store import PROJECT_ROOT
-from planning import scenarios_db
-from planning.scenarios_db import (
+from data import scenarios_db
+from data.scenarios_db import (
     ConflitDeVersion,
     NomDejaUtilise,
     ScenarioErreur,
     ScenarioIntrouvable,
-    ScenarioInvalide,
+    EnregistrementRefuse,
     ScenarioStore,
     normaliser_url,
 )
@@ -213,18 +213,18 @@ def test_delete_checks_version_and_keeps_history(store):
     ("Plan", ["pas", "un", "dict"], "doit être un dictionnaire JSON"),
 ])
 def test_invalid_input_is_refused_and_nothing_written(store, name, data, fragment):
-    with pytest.raises(ScenarioInvalide, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(EnregistrementRefuse, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         store.create(name, "75", data)
     assert store.list() == []
 
 
 def test_invalid_update_leaves_scenario_untouched(store):
     a = store.create("Plan", "75", {"x": 1})
-    with pytest.raises(ScenarioInvalide):
+    with pytest.raises(EnregistrementRefuse):
         store.update(a.id, {"x": object()}, 1)
-    with pytest.raises(ScenarioInvalide, match="Numéro de version invalide"):
+    with pytest.raises(EnregistrementRefuse, match="Numéro de version invalide"):
         store.update(a.id, {"x": 2}, "1")
-    with pytest.raises(ScenarioInvalide):
+    with pytest.raises(EnregistrementRefuse):
         store.rename(a.id, "", 1)
     assert store.get(a.id).version == 1 and store.get(a.id).data == {"x": 1}
 
@@ -249,7 +249,7 @@ def test_failure_between_version_insert_and_update_keeps_last_version(store, mon
 
 CRASH_SCRIPT = """
 import os, sys
-from planning import scenarios_db
+from data import scenarios_db
 store = scenarios_db.ScenarioStore(sys.argv[1])
 scenarios_db._apply_update = lambda *a, **k: os._exit(3)  # process dies mid-transaction
 store.update(sys.argv[2], {"places": 99}, 1)
@@ -319,7 +319,7 @@ def test_unreachable_or_unreadable_database_gives_french_error():
 
 # --- history retention and size limit (issue 9, item 9) -------------------------------------
 
-from planning.scenarios_db import DATA_MAX_OCTETS, Retention  # noqa: E402
+from data.scenarios_db import DATA_MAX_OCTETS, Retention  # noqa: E402
 
 
 def _age_versions(db_url: str, scenario_id: str, days: int) -> None:
@@ -388,9 +388,9 @@ def test_retention_from_the_environment(monkeypatch, tmp_path):
 def test_a_scenario_larger_than_the_limit_is_refused_and_nothing_written(store):
     a = store.create("Plan", "75", {"n": 0})
     big = {"texte": "é" * (DATA_MAX_OCTETS // 2 + 1)}        # 2 bytes per « é » in UTF-8: just over the limit
-    with pytest.raises(ScenarioInvalide, match=r"trop volumineux \(5,0 Mo, 5 Mo au plus\)"):
+    with pytest.raises(EnregistrementRefuse, match=r"trop volumineux \(5,0 Mo, 5 Mo au plus\)"):
         store.update(a.id, big, expected_version=1)
-    with pytest.raises(ScenarioInvalide, match="trop volumineux"):
+    with pytest.raises(EnregistrementRefuse, match="trop volumineux"):
         store.create("Gros", "75", big)
     assert store.get(a.id).version == 1 and [m.name for m in store.list("75")] == ["Plan"]
 

@@ -2,7 +2,7 @@
 
 SQLite by default (``<data dir>/scenarios.sqlite``), PostgreSQL when
 ``DATABASE_URL`` is set (``postgresql://`` is read as ``postgresql+psycopg://``).
-The schema is migrated to the latest revision (Alembic, ``planning/migrations``)
+The schema is migrated to the latest revision (Alembic, ``data/migrations``)
 every time a :class:`ScenarioStore` is opened; this is idempotent.
 
 A scenario is an opaque JSON-able dict (the simulator's format) stored as JSON
@@ -84,11 +84,11 @@ class ScenarioErreur(Exception):
     """Base class; ``str(e)`` is a French message for the user."""
 
 
-class ScenarioInvalide(ScenarioErreur, ValueError):
+class EnregistrementRefuse(ScenarioErreur, ValueError):
     """Bad input (empty or too long name, data not JSON-serialisable...)."""
 
 
-class NomDejaUtilise(ScenarioInvalide):
+class NomDejaUtilise(EnregistrementRefuse):
     """Another scenario of the same territoire already has this name."""
 
 
@@ -224,10 +224,10 @@ def _aware(d: datetime) -> datetime:
 
 def _clean_name(name: Any, what: str = "Le nom du scénario", limit: int = NAME_MAX) -> str:
     if not isinstance(name, str) or not " ".join(name.split()):
-        raise ScenarioInvalide(f"{what} est vide : saisissez un nom.")
+        raise EnregistrementRefuse(f"{what} est vide : saisissez un nom.")
     name = " ".join(name.split())
     if len(name) > limit:
-        raise ScenarioInvalide(
+        raise EnregistrementRefuse(
             f"{what} est trop long ({len(name)} caractères, {limit} au plus) : raccourcissez-le."
         )
     return name
@@ -235,19 +235,19 @@ def _clean_name(name: Any, what: str = "Le nom du scénario", limit: int = NAME_
 
 def _dump(data: Any) -> str:
     if not isinstance(data, dict):
-        raise ScenarioInvalide(
+        raise EnregistrementRefuse(
             f"Le contenu du scénario doit être un dictionnaire JSON, pas « {type(data).__name__} »."
         )
     try:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        raise ScenarioInvalide(
+        raise EnregistrementRefuse(
             "Le contenu du scénario n'est pas enregistrable en JSON : n'utilisez que des textes, "
             "nombres finis, booléens, listes et dictionnaires (sans imbrication démesurée)."
         ) from None
     size = len(text.encode("utf-8"))
     if size > DATA_MAX_OCTETS:
-        raise ScenarioInvalide(
+        raise EnregistrementRefuse(
             f"Le scénario est trop volumineux ({size / 1e6:.1f} Mo, {DATA_MAX_OCTETS // 1_000_000} Mo au plus) : "
             "découpez le territoire en plusieurs scénarios.".replace(".", ",", 1)
         )
@@ -256,7 +256,7 @@ def _dump(data: Any) -> str:
 
 def _check_version(v: Any) -> int:
     if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise ScenarioInvalide(f"Numéro de version invalide : {v!r} (entier positif attendu).")
+        raise EnregistrementRefuse(f"Numéro de version invalide : {v!r} (entier positif attendu).")
     return v
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from planning.scenarios_db import VERSION_TABLE, default_url
+from data.scenarios_db import VERSION_TABLE, default_url
 
 config = context.config
 
