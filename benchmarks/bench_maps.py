@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from data.store import Store  # noqa: E402
-from geo.classes import classify, fr_number, seuils_couverture  # noqa: E402
+from geo.classes import classify, seuils_couverture  # noqa: E402
+from planning.formats import fr_number  # noqa: E402
 from geo.maps import choropleth_map, map_html, payload_size  # noqa: E402
 from geo.simplify import TOLERANCES_M, simplify_coverage, to_geojson_light, vertex_count  # noqa: E402
 

@@ -14,7 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from geo.classes import OKABE_ITO, fr_number
+from geo.classes import OKABE_ITO
+from planning.formats import fr_number
 
 from .document import DEMO_MENTION
 

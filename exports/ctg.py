@@ -12,9 +12,11 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from planning.formats import fr_euros, fr_number
+
 from .charts import bar_chart
 from .common import is_fictif, slug, sources_table
-from .document import (Colonne, Document, Section, Tableau, fr_eur, fr_num, masque_effectif)
+from .document import NA, Colonne, Document, Section, Tableau, masque_effectif
 from .sdsf import ExportImpossible, TAUX_LIB
 
 COUCHES = ("communes", "enfants_moins_3", "structures", "qpv", "frr")
@@ -26,7 +28,7 @@ def _fmt_param(v: Any) -> str:
     if isinstance(v, int) and 1900 <= v <= 2100:
         return str(v)  # a year
     if isinstance(v, (int, float)):
-        return fr_num(v, 0 if float(v).is_integer() else (2 if abs(v) >= 1 else 4))
+        return fr_number(v, 0 if float(v).is_integer() else (2 if abs(v) >= 1 else 4))
     if isinstance(v, (list, tuple)):
         return " ; ".join(_fmt_param(x) for x in v)
     if isinstance(v, Mapping):
@@ -82,13 +84,13 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     enfants = com.loc[known, "enfants_moins_3"].sum()
     taux = 100 * places / enfants if enfants > 0 else np.nan
     cov_pts = [
-        f"Population : {fr_num(com['population'].sum(), 0)} habitants ; {len(codes)} communes.",
-        f"Couverture EAJE au 31 décembre {annee_cov} : {fr_num(taux, 1)} {TAUX_LIB} "
-        f"({fr_num(places, 0)} places)"
+        f"Population : {fr_number(com['population'].sum(), 0, na=NA)} habitants ; {len(codes)} communes.",
+        f"Couverture EAJE au 31 décembre {annee_cov} : {fr_number(taux, 1, na=NA)} {TAUX_LIB} "
+        f"({fr_number(places, 0, na=NA)} places)"
         + (f", calculée sur les {int(known.sum())} communes dont les structures sont connues." if not known.all()
            else "."),
         f"Places PSU cofinancées en {res.territoire['annee_reference']} (référence du bonus trajectoire) : "
-        f"{fr_num(res.territoire['places_psu_cofinancees_reference'], 0)}.",
+        f"{fr_number(res.territoire['places_psu_cofinancees_reference'], 0, na=NA)}.",
     ]
     sections.append(Section("Le territoire et sa couverture actuelle", points=cov_pts, image=png,
                             image_alt=f"Carte des communes de {nom} colorées selon la couverture EAJE",
@@ -106,9 +108,9 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     png_t = bar_chart(
         years, {"Places PSU du territoire": par_annee["places_psu_territoire"].tolist()},
         title="Trajectoire des places PSU cofinancées", ylabel="places",
-        subtitle=(f"Losange : premier palier du bonus trajectoire (+{fr_num(100 * seuils[0], 0)} % = "
-                  f"{fr_num(first, 0)} places)" if seuils else ""),
-        line=(f"Seuil du bonus trajectoire ({fr_num(first, 0)} places)", [first] * len(years)) if first else None,
+        subtitle=(f"Losange : premier palier du bonus trajectoire (+{fr_number(100 * seuils[0], 0, na=NA)} % = "
+                  f"{fr_number(first, 0, na=NA)} places)" if seuils else ""),
+        line=(f"Seuil du bonus trajectoire ({fr_number(first, 0, na=NA)} places)", [first] * len(years)) if first else None,
         fictif=False, figsize=(9.0, 3.2), dpi=130)
     t_traj = Tableau.depuis_frame("Trajectoire et bonus trajectoire", par_annee.assign(
         croissance_pct=100 * par_annee["croissance_places"],
@@ -119,7 +121,7 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         Colonne("palier_pct", "Palier atteint (%)", "pourcent"),
         Colonne("places_manquantes", "Places manquantes pour le palier suivant", "entier"),
         Colonne("bonus_trajectoire", "Bonus trajectoire (€)", "euros")], nom_feuille="Trajectoire")
-    paliers = " ; ".join(f"+{fr_num(100 * s, 0)} % ({fr_num(places_pour_palier(ref, s), 0)} places) → {fr_eur(m)} par place et par an"
+    paliers = " ; ".join(f"+{fr_number(100 * s, 0, na=NA)} % ({fr_number(places_pour_palier(ref, s), 0, na=NA)} places) → {fr_euros(m, na=NA)} par place et par an"
                          for s, m in zip(seuils, montants))
     sections.append(Section("Trajectoire et seuil du bonus trajectoire", image=png_t, tableau=t_traj,
                             image_alt="Barres des places PSU par année avec le seuil du bonus trajectoire",
@@ -141,9 +143,9 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         Colonne("autres_cofinanceurs", "Autres cofinanceurs", "euros"),
         Colonne("reste_a_charge_collectivite", "Reste à charge de la collectivité", "euros")],
         nom_feuille="Financement")
-    fin_pts = [f"La Caf verse {fr_eur(res.cumul['total_caf_territoire'])} au total sur {res.debut}-{res.fin} "
-               f"(dont {fr_eur(res.cumul['total_caf'])} pour les structures du scénario).",
-               f"Reste à charge de la collectivité : {fr_eur(res.cumul['reste_a_charge_collectivite'])} sur la période."]
+    fin_pts = [f"La Caf verse {fr_euros(res.cumul['total_caf_territoire'], na=NA)} au total sur {res.debut}-{res.fin} "
+               f"(dont {fr_euros(res.cumul['total_caf'], na=NA)} pour les structures du scénario).",
+               f"Reste à charge de la collectivité : {fr_euros(res.cumul['reste_a_charge_collectivite'], na=NA)} sur la période."]
     fin_pts += res.alertes[:3]
     sections.append(Section("Ce que la Caf verse et le reste à charge", points=fin_pts, tableau=t_fin))
 

@@ -5,7 +5,7 @@ One :class:`Document` is rendered by :mod:`exports.pptx_builder` (slides),
 so that the three formats always show the same figures.
 
 French formats: numbers ``1 234,5`` (narrow no-break space, as on the screens, see
-:func:`geo.classes.fr_number`), percentages ``56,3 %``, dates « 26 novembre 2026 ».
+:mod:`planning.formats`), percentages ``56,3 %``, dates « 26 novembre 2026 ».
 
 Statistical secrecy (« secret statistique »): columns of kind ``effectif`` hold counts
 that come from individual data (children under 3, assistants maternels, structures
@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-from geo.classes import fr_number
+from planning.formats import fr_date, fr_number
 
 DEMO_MENTION = "Données fictives de démonstration"
 MASQUE_EFFECTIF = "< 5"
@@ -29,9 +29,6 @@ MASQUE_DERIVE = "secret"
 NOTE_SECRET = ("Secret statistique : les effectifs de personnes ou de structures compris entre 1 et 4 "
                "sont affichés « < 5 » ; les taux calculés à partir de ces effectifs sont affichés « secret ».")
 NA = "n.d."
-
-MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-        "novembre", "décembre")
 
 # Kind of a column → (xlsx number format, decimals for the text form, suffix).
 # xlsx number formats are stored in the file's neutral syntax ('#,##0.0'); a French
@@ -48,28 +45,6 @@ GENRES: dict[str, tuple[str | None, int, str]] = {
     "date": ("dd/mm/yyyy", 0, ""),
     "annee": ("0", 0, ""),
 }
-
-
-def fr_date(d: dt.date | dt.datetime | None = None) -> str:
-    """« 26 novembre 2026 », « 1er janvier 2026 »."""
-    d = d or dt.date.today()
-    jour = "1er" if d.day == 1 else str(d.day)
-    return f"{jour} {MOIS[d.month - 1]} {d.year}"
-
-
-def fr_num(x: Any, decimals: int = 1) -> str:
-    return fr_number(x, decimals, na=NA)
-
-
-def fr_pct(x: Any, decimals: int = 1) -> str:
-    """Value in percent → « 56,3 % »."""
-    s = fr_number(x, decimals, na=NA)
-    return s if s == NA else s + "\u202f%"
-
-
-def fr_eur(x: Any, decimals: int = 0) -> str:
-    s = fr_number(x, decimals, na=NA)
-    return s if s == NA else s + "\u202f€"
 
 
 def _missing(v: Any) -> bool:

@@ -22,7 +22,9 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (Image, KeepTogether, LongTable, PageBreak, Paragraph, SimpleDocTemplate,
                                 Spacer, TableStyle)
 
-from .document import NOTE_SECRET, Document, Section, Tableau, fr_date
+from planning.formats import fr_date
+
+from .document import NOTE_SECRET, Document, Section, Tableau
 from .safe import escape_markup
 
 _FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"

@@ -13,7 +13,9 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from .document import NOTE_SECRET, Document, Section, Tableau, fr_date
+from planning.formats import fr_date
+
+from .document import NOTE_SECRET, Document, Section, Tableau
 from .safe import clean_text
 
 W, H = Inches(13.333), Inches(7.5)

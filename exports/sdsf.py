@@ -16,10 +16,12 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from planning.formats import fr_date, fr_number, fr_ratio
+
 from .charts import bar_chart, hbar_chart
 from .common import is_fictif, slug, sources_table
-from .document import (Colonne, Document, Section, Tableau, fr_date, fr_num, fr_pct,
-                       masque_effectif, MASQUE_EFFECTIF, MASQUE_DERIVE)
+from .document import (NA, Colonne, Document, Section, Tableau, masque_effectif, MASQUE_EFFECTIF,
+                       MASQUE_DERIVE)
 
 FORMATS = ("pptx", "pdf", "xlsx")
 COUCHES = ("communes", "enfants_moins_3", "structures", "qpv", "frr", "grille_densite",
@@ -33,11 +35,11 @@ class ExportImpossible(ValueError):
 
 def _eff(v) -> str:
     """A count of persons as text, masked between 1 and 4."""
-    return MASQUE_EFFECTIF if masque_effectif(v) else fr_num(v, 0)
+    return MASQUE_EFFECTIF if masque_effectif(v) else fr_number(v, 0, na=NA)
 
 
 def _rate(v, count) -> str:
-    return MASQUE_DERIVE if masque_effectif(count) else fr_num(v, 1)
+    return MASQUE_DERIVE if masque_effectif(count) else fr_number(v, 1, na=NA)
 
 
 def _val(x):
@@ -109,21 +111,21 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
 
     # -- key figures ---------------------------------------------------------
     pts = [
-        f"Population : {fr_num(depi['population'], 0)} habitants ; enfants de moins de 3 ans : "
+        f"Population : {fr_number(depi['population'], 0, na=NA)} habitants ; enfants de moins de 3 ans : "
         f"{_eff(depi['enfants_moins_3'])} ({inputs.prov('enfants_moins_3').libelle}).",
-        f"Places d'EAJE au 31 décembre {annee} : {fr_num(depi['places_eaje'], 0)} dont "
-        f"{fr_num(depi['places_psu'], 0)} en PSU"
-        + (f" et {fr_num(depi['places_psu_non_renseigne'], 0)} au PSU « non renseigné » (liste sans cette information)"
+        f"Places d'EAJE au 31 décembre {annee} : {fr_number(depi['places_eaje'], 0, na=NA)} dont "
+        f"{fr_number(depi['places_psu'], 0, na=NA)} en PSU"
+        + (f" et {fr_number(depi['places_psu_non_renseigne'], 0, na=NA)} au PSU « non renseigné » (liste sans cette information)"
            if depi.get("places_psu_non_renseigne", 0) > 0 else "") + ".",
-        f"Taux de couverture EAJE : {fr_num(depi['taux_eaje'], 1)} {TAUX_LIB}.",
-        f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
+        f"Taux de couverture EAJE : {fr_number(depi['taux_eaje'], 1, na=NA)} {TAUX_LIB}.",
+        f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants avec un RPE situé dans la commune : "
         f"{rpe.phrase_part()}.",
         f"Assistants maternels par ETP d'animation de RPE : {_rate(depi['am_par_etp'], depi['am_rpe'])} "
-        f"(cible COG {annee} : {fr_num(rpes['cible_am_par_etp'].iloc[0], 0) if len(rpes) else 'n.d.'}).",
+        f"(cible COG {annee} : {fr_number(rpes['cible_am_par_etp'].iloc[0], 0, na=NA) if len(rpes) else 'n.d.'}).",
     ]
     if np.isfinite(depi.get("txcouv_caf", np.nan)):
         pts.append(f"Taux de couverture global Caf ({int(depi['annee_txcouv_caf'])}) : "
-                   f"{fr_num(depi['txcouv_caf'], 1)} places pour 100 enfants de moins de 3 ans.")
+                   f"{fr_number(depi['txcouv_caf'], 1, na=NA)} places pour 100 enfants de moins de 3 ans.")
     sections.append(Section(f"Chiffres clés — {nom_dep}", points=pts, notes=[src_line]))
 
     # -- coverage maps and tables ---------------------------------------------
@@ -230,8 +232,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         f"Places créées, fermées et nettes par an (2023-{traj_fin})", image=png_t,
         image_alt="Diagramme en barres des places PSU créées, fermées et nettes par année, avec la trajectoire COG",
         tableau=t_traj,
-        points=[f"Variation nette 2023-{traj_fin} : {fr_num(tot_net, 0)} places PSU, pour une trajectoire COG "
-                f"rapportée au département de {fr_num(tot_cib, 0)} places."],
+        points=[f"Variation nette 2023-{traj_fin} : {fr_number(tot_net, 0, na=NA)} places PSU, pour une trajectoire COG "
+                f"rapportée au département de {fr_number(tot_cib, 0, na=NA)} places."],
         notes=[traj.attrs.get("libelle", ""), "QPV : communes comptant au moins un quartier prioritaire (QPV 2024) ; "
                "FRR/ZRR : communes classées FRR, FRR+ ou ancienne ZRR en transition.", src_line]))
 
@@ -243,11 +245,11 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         "epci": v.epci_nom or ""} for v in rpe.villes],
         columns=["code", "nom", "population", "rpe", "ailleurs", "epci"])
     part = rpe.part
-    cible_txt = fr_pct(100 * rpe.cible, 0) if rpe.cible is not None else "pas de cible COG cette année"
+    cible_txt = fr_ratio(rpe.cible, 0, na=NA) if rpe.cible is not None else "pas de cible COG cette année"
     rpe_pts = [
-        f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants avec un RPE situé dans la commune : "
+        f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants avec un RPE situé dans la commune : "
         f"{rpe.nb_avec_rpe} sur {rpe.nb_communes}"
-        + (f" ({fr_pct(100 * part, 1)})" if part is not None else "") + f" — cible COG-01-11 {annee} : {cible_txt}.",
+        + (f" ({fr_ratio(part, 1, na=NA)})" if part is not None else "") + f" — cible COG-01-11 {annee} : {cible_txt}.",
         f"Obligation légale au {fr_date(rpe.echeance_legale)} (loi 2023-1196, art. 17).",
         f"Communes sans RPE dans la commune : {len(rpe.sans_rpe)}"
         + (f" dont {len(rpe.couvertes_ailleurs)} couverte(s) depuis une autre commune de l'intercommunalité."
@@ -257,11 +259,11 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         rpe_pts = [rpe.message_donnee_absente, rpe_pts[1]]
     elif rpe.villes_sans_donnee:
         rpe_pts.append(f"{len(rpe.villes_sans_donnee)} commune(s) hors de la liste des structures (non comptées).")
-    t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants et RPE — {nom_dep}", villes, [
+    t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants et RPE — {nom_dep}", villes, [
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
         Colonne("rpe", "RPE dans la commune"), Colonne("ailleurs", "Couverte depuis")],
         nom_feuille="RPE communes > 10 000")
-    sections.append(Section(f"Objectif RPE des communes de plus de {fr_num(rpe.seuil, 0)} habitants (COG-01-11)",
+    sections.append(Section(f"Objectif RPE des communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants (COG-01-11)",
                             points=rpe_pts, tableau=t_rpe,
                             notes=[rpe.cible_source, "Un RPE intercommunal situé dans une autre commune ne compte "
                                    "pas pour l'indicateur (commune « couverte depuis » une autre).", src_line]))
@@ -270,7 +272,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
         Colonne("epci", "Intercommunalité"), Colonne("ailleurs", "RPE dans une autre commune")],
         nom_feuille="Communes sans RPE")
-    sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE "
+    sections.append(Section(f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants sans RPE "
                             f"({'n.d.' if rpe.sans_liste else len(sans)})",
                             points=[] if len(sans) else [rpe.message_donnee_absente if rpe.sans_liste
                                                          else "Toutes les communes concernées ont un RPE."],
@@ -285,7 +287,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         [f"{n}" for n in r_sorted["nom"].str.replace("Relais petite enfance ", "RPE ", regex=False)],
         r_sorted["am_par_etp"].tolist(), title=f"Assistants maternels par ETP d'animation de RPE — {nom_dep}",
         subtitle=f"Situation au 31 décembre {annee}", xlabel="assistants maternels par ETP",
-        reference=(f"cible COG-01-10 : {fr_num(cible_am, 0)}", cible_am) if cible_am else None,
+        reference=(f"cible COG-01-10 : {fr_number(cible_am, 0, na=NA)}", cible_am) if cible_am else None,
         fictif=fictif, source=src_struct, masked=masked, figsize=(10.0, max(4.0, 1.6 + 0.28 * len(r_sorted))))
     t_am = Tableau.depuis_frame(f"Assistants maternels par ETP de RPE — {nom_dep}", r_sorted, [
         Colonne("nom", "RPE"), Colonne("commune", "Commune"), Colonne("etp_animation", "ETP d'animation", "decimal1"),
@@ -297,8 +299,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         image_alt="Barres horizontales : assistants maternels par ETP pour chaque RPE, avec la cible COG",
         tableau=t_am,
         points=[f"Département : {_rate(depi['am_par_etp'], depi['am_rpe'])} assistants maternels par ETP "
-                f"({fr_num(depi['etp_rpe'], 1)} ETP, {len(rpes)} RPE) ; cible COG {annee} : "
-                f"{fr_num(cible_am, 0) if cible_am else 'n.d.'}."],
+                f"({fr_number(depi['etp_rpe'], 1, na=NA)} ETP, {len(rpes)} RPE) ; cible COG {annee} : "
+                f"{fr_number(cible_am, 0, na=NA) if cible_am else 'n.d.'}."],
         notes=["Cible COG-01-10 : objectifs_cog.assistants_maternels_par_etp_rpe (COG État–Cnaf 2023-2027).",
                src_line]))
 
@@ -314,17 +316,17 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         code = str(g["code"])
         vn = var["variation_nette_psu"].get(code, np.nan) if code in var.index else np.nan
         rows = [
-            ("Communes", fr_num(g["n_communes"], 0)),
-            ("Population", fr_num(g["population"], 0)),
+            ("Communes", fr_number(g["n_communes"], 0, na=NA)),
+            ("Population", fr_number(g["population"], 0, na=NA)),
             ("Enfants de moins de 3 ans", _eff(g["enfants_moins_3"])),
-            ("Places d'EAJE (dont PSU)", f"{fr_num(g['places_eaje'], 0)} ({fr_num(g['places_psu'], 0)})"),
-            ("Places en MAM", fr_num(g["places_mam"], 0)),
+            ("Places d'EAJE (dont PSU)", f"{fr_number(g['places_eaje'], 0, na=NA)} ({fr_number(g['places_psu'], 0, na=NA)})"),
+            ("Places en MAM", fr_number(g["places_mam"], 0, na=NA)),
             (f"Taux de couverture EAJE ({TAUX_LIB})", _rate(g["taux_eaje"], g["enfants_moins_3"])),
-            ("Taux global Caf (pour 100 enfants)", fr_num(g["txcouv_caf"], 1)),
-            (f"Variation nette des places PSU 2023-{traj_fin}", fr_num(vn, 0)),
-            ("RPE (ETP d'animation)", f"{fr_num(g['nb_rpe'], 0)} ({fr_num(g['etp_rpe'], 1)})"),
+            ("Taux global Caf (pour 100 enfants)", fr_number(g["txcouv_caf"], 1, na=NA)),
+            (f"Variation nette des places PSU 2023-{traj_fin}", fr_number(vn, 0, na=NA)),
+            ("RPE (ETP d'animation)", f"{fr_number(g['nb_rpe'], 0, na=NA)} ({fr_number(g['etp_rpe'], 1, na=NA)})"),
             ("Assistants maternels par ETP de RPE", _rate(g["am_par_etp"], g["am_rpe"])),
-            (f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE",
+            (f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants sans RPE",
              ", ".join(sans_by_grp.get(code, [])) or "aucune"),
         ]
         t = Tableau(f"Chiffres clés — {g['nom']}", [Colonne("indicateur", "Indicateur"), Colonne("valeur", "Valeur")],

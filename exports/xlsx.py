@@ -16,7 +16,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .document import NOTE_SECRET, Document, Tableau, fr_date
+from planning.formats import fr_date
+
+from .document import NOTE_SECRET, Document, Tableau
 from .safe import clean_text, neutralise_cell
 
 HEADER_ROW = 3

@@ -1,4 +1,4 @@
-"""Classification of an indicator into colour classes, palettes and French number formats.
+"""Classification of an indicator into colour classes and palettes.
 
 Palettes (documented choices, all colour-blind safe):
 
@@ -12,8 +12,7 @@ Palettes (documented choices, all colour-blind safe):
 The "no data" class (« donnée non disponible ») is light grey and drawn with hatching,
 so that it can never be mistaken for the lowest class (which starts at zero).
 
-Numbers are written the French way with a narrow no-break space (U+202F, as in the
-Unicode CLDR ``fr`` locale) between thousands and before ``%``: ``1 234,5`` and ``56,3 %``.
+Class labels are written with :mod:`planning.formats` (``1 234,5``, U+202F between thousands).
 """
 from __future__ import annotations
 
@@ -24,8 +23,9 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-# Narrow no-break space (U+202F): thousands separator and space before % (CLDR fr).
-from planning.formats import NA_LABEL, NNBSP  # noqa: F401
+from planning.formats import NA_LABEL, fr_number
+from planning.parametres import Baremes
+
 NA_COLOR = "#d9d9d9"        # light grey fill; hatched in legends and maps
 NA_HATCH_COLOR = "#8c8c8c"  # colour of the hatching lines
 
@@ -99,12 +99,6 @@ def _interpolate(anchors: list[str], k: int) -> list[str]:
     return out
 
 
-# --------------------------------------------------------------------------- numbers
-# One implementation for every layer (planning/formats.py); re-exported here for the maps.
-from planning.formats import fr_int, fr_number, fr_percent  # noqa: E402,F401
-from planning.formats import is_missing as _is_missing  # noqa: E402,F401
-
-
 # --------------------------------------------------------------------------- classes
 
 @dataclass(frozen=True)
@@ -169,20 +163,14 @@ def _labels(bins: Sequence[float], decimals: int, suffix: str) -> list[str]:
     return labels
 
 
-def seuils_couverture(annee: int = 2025) -> list[float]:
+def seuils_couverture(annee: int = 2025, baremes: Baremes | None = None) -> list[float]:
     """Default thresholds for coverage maps (places pour 100 enfants de moins de 3 ans).
 
-    50 and 60 are the national references of the COG (parameter
-    ``objectifs_cog.taux_couverture_reference``); 20, 35 and 75 are presentation
-    breaks only (not rules).
+    The low and national references of the COG come from the dated parameter
+    ``objectifs_cog.taux_couverture_reference`` of ``annee`` (50 and 60 in 2025); 20, 35 and 75
+    are presentation breaks only (not rules).
     """
-    ref = {"seuil_bas": 50, "national": 60}
-    try:
-        from planning.parametres import Baremes
-
-        ref = Baremes().value("objectifs_cog.taux_couverture_reference", annee)
-    except Exception:  # parameters unavailable: keep the documented defaults
-        pass
+    ref = (baremes or Baremes()).value("objectifs_cog.taux_couverture_reference", annee)
     return sorted({0.0, 20.0, 35.0, float(ref["seuil_bas"]), float(ref["national"]), 75.0})
 
 

@@ -10,7 +10,9 @@ import pandas as pd
 
 from data.store import Store
 
-from .classes import classify, fr_int, fr_number, seuils_couverture
+from planning.formats import fr_int, fr_number
+
+from .classes import classify, seuils_couverture
 from .maps import choropleth_map, layer_communes_qpv, layer_qpv, layer_zrr, layers_frr, map_html
 from .simplify import TOLERANCES_M, simplify_coverage
 

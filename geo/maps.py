@@ -26,14 +26,9 @@ import pandas as pd
 from branca.element import Element, MacroElement
 
 from geo.assets import asset_tags
-from geo.classes import (
-    NA_HATCH_COLOR,
-    Classification,
-    fr_int,
-    fr_number,
-    type_structure,
-)
+from geo.classes import NA_HATCH_COLOR, Classification, type_structure
 from geo.simplify import METRO_BOUNDS, to_geojson_light, zone_of
+from planning.formats import fr_int, fr_number
 
 from data.store import DEMO_LABEL  # noqa: E402  (one wording everywhere)
 BACKGROUND = "#f2f2ef"

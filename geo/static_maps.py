@@ -22,7 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.lines import Line2D
 
-from geo.classes import NA_HATCH_COLOR, Classification, fr_int, type_structure
+from geo.classes import NA_HATCH_COLOR, Classification, type_structure
+from planning.formats import fr_int
 from geo.simplify import metric_epsg, zone_of
 
 from data.store import DEMO_LABEL  # noqa: E402  (one wording everywhere)

@@ -1,5 +1,5 @@
 """Shared UI pieces for every page: cached store access, the territory picker
-kept in the URL, provenance badges, French formatting and error guard.
+kept in the URL, provenance badges, HTML escaping and error guard.
 
 Not a page itself (it is not listed in ``st.navigation``).
 """
@@ -16,7 +16,6 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from pages._texte import html_texte, md, md_lignes  # noqa: F401  (re-exported: one helper for every page)
-from planning.formats import fr_euros, fr_number, fr_ratio
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
 
 NATURE_BADGE = {
@@ -217,20 +216,7 @@ def children_estimate_note() -> None:
                    "du fichier INSEE (PYY_POP0002) depuis la page Import.")
 
 
-# -- formatting ---------------------------------------------------------------
-
-def fr_num(x: float | int | None, decimals: int = 0) -> str:
-    return fr_number(x, decimals)
-
-
-def fr_eur(x: float | None, decimals: int = 0) -> str:
-    return fr_euros(x, decimals)
-
-
-def fr_pct(x: float | None, decimals: int = 1) -> str:
-    """``x`` is a ratio (0.95 → « 95,0 % »)."""
-    return fr_ratio(x, decimals)
-
+# -- escaping -----------------------------------------------------------------
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)

@@ -4,7 +4,8 @@ import streamlit as st
 
 from data.store import DEMO_LABEL
 from pages._texte import md
-from pages._ui import NATURE_BADGE, demo_banner, fr_num, guard, require_store, store, territory_picker
+from planning.formats import fr_number
+from pages._ui import NATURE_BADGE, demo_banner, guard, require_store, store, territory_picker
 
 st.title("Atlas Petite Enfance")
 st.markdown(
@@ -21,10 +22,10 @@ with guard("afficher l'état des données"):
     s = store()
     facts = s.manifest().get("facts", {})
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Communes (COG 2025)", fr_num(facts.get("communes")))
-    c2.metric("Communes de plus de 10 000 hab.", fr_num(facts.get("communes_plus_10000")))
-    c3.metric("EPCI", fr_num(facts.get("epci")))
-    c4.metric("Départements", fr_num(facts.get("departements")))
+    c1.metric("Communes (COG 2025)", fr_number(facts.get("communes"), 0))
+    c2.metric("Communes de plus de 10 000 hab.", fr_number(facts.get("communes_plus_10000"), 0))
+    c3.metric("EPCI", fr_number(facts.get("epci"), 0))
+    c4.metric("Départements", fr_number(facts.get("departements"), 0))
 
     st.subheader(f"Chiffres clés — {md(terr.libelle)}")
     from pages._data import coverage_inputs, territoire_spec
@@ -36,14 +37,14 @@ with guard("afficher l'état des données"):
     row = indicateurs(inp, terr.niveau if terr.niveau != "france" else "france", annee, territoire=spec)
     row = row[row["code"] == terr.code].iloc[0] if terr.code and (row["code"] == terr.code).any() else row.iloc[0]
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric("Enfants de moins de 3 ans", fr_num(row["enfants_moins_3"]))
-    k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_num(row["places_eaje"]))
-    k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_num(row["taux_eaje"], 1))
-    k4.metric("RPE situés sur le territoire", fr_num(row["nb_rpe"]))
+    k1.metric("Enfants de moins de 3 ans", fr_number(row["enfants_moins_3"], 0))
+    k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_number(row["places_eaje"], 0))
+    k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_number(row["taux_eaje"], 1))
+    k4.metric("RPE situés sur le territoire", fr_number(row["nb_rpe"], 0))
     nr = row.get("places_psu_non_renseigne", 0)
     if nr == nr and nr > 0:  # not NaN
-        st.caption(f"Dont {fr_num(row['places_psu'])} places en PSU, {fr_num(row['places_hors_psu'])} hors PSU et "
-                   f"**{fr_num(nr)} au PSU « non renseigné »** (liste des structures sans cette information : "
+        st.caption(f"Dont {fr_number(row['places_psu'], 0)} places en PSU, {fr_number(row['places_hors_psu'], 0)} hors PSU et "
+                   f"**{fr_number(nr, 0)} au PSU « non renseigné »** (liste des structures sans cette information : "
                    "le financement n'est jamais deviné).")
     st.caption(f"Sources : {md(description('taux_eaje', inp, annee)['source'])}. « donnée non disponible » : la liste "
                "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "

@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages._texte import md
 from pages._ui import guard, leave_legacy_multipage
-from planning.formats import fr_valeur_parametre
+from planning.formats import fr_parameter_value
 from planning.parametres import LIBELLES_CONFIANCE, Baremes
 
 THEMES = {
@@ -44,7 +44,7 @@ def catalogue(jour: dt.date) -> pd.DataFrame:
             "Code": name,
             "Thème": THEMES.get(name.split(".")[0], name.split(".")[0]),
             "Paramètre": d.description,
-            "Valeur au jour choisi": fr_valeur_parametre(pv.valeur, d.unite, d.choix) if pv else
+            "Valeur au jour choisi": fr_parameter_value(pv.valeur, d.unite, d.choix) if pv else
             f"pas de valeur ({d.avant or 'avant la première date'})",
             "Unité": d.unite,
             "En vigueur depuis": pv.depuis.strftime("%d/%m/%Y") if pv and pv.depuis else "—",
@@ -65,7 +65,7 @@ def historique(name: str) -> pd.DataFrame:
     for p in d.historique():
         rows.append({
             "En vigueur depuis": p.depuis.strftime("%d/%m/%Y") if p.depuis else "",
-            "Valeur": fr_valeur_parametre(p.valeur, d.unite, d.choix),
+            "Valeur": fr_parameter_value(p.valeur, d.unite, d.choix),
             "Confiance de la valeur": f"{p.confiance} ({LIBELLES_CONFIANCE[p.confiance]})",
             "Confiance de la date": (f"{p.confiance_date} ({LIBELLES_CONFIANCE[p.confiance_date]})"
                                      if p.confiance_date else "comme la valeur"),
@@ -146,7 +146,7 @@ with guard("afficher les barèmes"):
         st.info("Aucun paramètre n'a changé de valeur entre ces deux dates.")
     else:
         def cellule(pv, d) -> str:
-            return "pas encore en vigueur" if pv is None else fr_valeur_parametre(pv.valeur, d.unite, d.choix)
+            return "pas encore en vigueur" if pv is None else fr_parameter_value(pv.valeur, d.unite, d.choix)
 
         rows = []
         for x in diffs:

@@ -12,7 +12,8 @@ from geo.classes import categories
 from geo.coverage_map import geometries
 from geo.maps import choropleth_map, map_html
 from pages._data import communes_of, coverage_inputs
-from pages._ui import (communes_table, demo_banner, fr_num, fr_pct, guard, manifest_token, md, require_store,
+from planning.formats import fr_number, fr_ratio
+from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, require_store,
                        store, territory_picker)
 from planning.coverage import cible_cog, rpe_table
 from planning.rpe import rpe_target
@@ -55,14 +56,14 @@ with guard("calculer l'objectif RPE"):
     d = res.to_dict()
     nd = "n.d."  # « donnée non disponible », explained in the warning below
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Communes de plus de 10 000 hab.", fr_num(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
-                                                       else d["nb_communes_plus_10000"]))
-    m2.metric("avec un RPE situé dans la commune", nd if res.sans_liste else fr_num(d["nb_avec_rpe"]))
-    m3.metric(f"Part en {annee}", nd if d["part"] is None else fr_pct(d["part"]),
+    m1.metric("Communes de plus de 10 000 hab.", fr_number(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
+                                                       else d["nb_communes_plus_10000"], 0))
+    m2.metric("avec un RPE situé dans la commune", nd if res.sans_liste else fr_number(d["nb_avec_rpe"], 0))
+    m3.metric(f"Part en {annee}", nd if d["part"] is None else fr_ratio(d["part"]),
               delta=None if d["cible"] is None or d["part"] is None else
-              f"{fr_num(100 * (d['part'] - d['cible']), 1)} points par rapport à la cible",
+              f"{fr_number(100 * (d['part'] - d['cible']), 1)} points par rapport à la cible",
               delta_color="normal")
-    m4.metric(f"Cible COG-01-11 {annee}", fr_pct(d["cible"]) if d["cible"] is not None else "hors COG 2023-2027")
+    m4.metric(f"Cible COG-01-11 {annee}", fr_ratio(d["cible"]) if d["cible"] is not None else "hors COG 2023-2027")
     deadline = dt.date.fromisoformat(d["echeance_legale"])
     if res.sans_liste:
         st.warning(md(res.message_donnee_absente), icon=":material/help:")
@@ -168,9 +169,9 @@ with guard("calculer les assistants maternels par ETP de RPE"):
     else:
         total = rt["nb_assistants_maternels"].sum() / rt["etp_animation"].sum()
         a, b, c = st.columns(3)
-        a.metric("RPE", fr_num(len(rt)))
-        b.metric("Assistants maternels par ETP (périmètre)", fr_num(total, 1))
-        c.metric(f"Cible COG-01-10 {annee}", fr_num(target) if target else "hors COG")
+        a.metric("RPE", fr_number(len(rt), 0))
+        b.metric("Assistants maternels par ETP (périmètre)", fr_number(total, 1))
+        c.metric(f"Cible COG-01-10 {annee}", fr_number(target, 0) if target else "hors COG")
         shown = rt[["nom", "commune", "etp_animation", "nb_assistants_maternels", "am_par_etp", "ecart_cible"]].rename(
             columns={"nom": "RPE", "commune": "Commune", "etp_animation": "ETP d'animation",
                      "nb_assistants_maternels": "Assistants maternels", "am_par_etp": "Assistants maternels par ETP",

@@ -5,7 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._ui import fr_eur, guard, html_texte, md, require_store, territory_picker
+from planning.formats import fr_euros
+from pages._ui import guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
 from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
 from planning.simulation import ScenarioInvalide, simulate
@@ -99,4 +100,4 @@ with guard("comparer les scénarios"):
         "scenario": "Scénario", "annee": "Année", "ecart_total_caf": "Écart Caf (€)",
         "ecart_reste_a_charge": "Écart reste à charge (€)", "ecart_places": "Écart places PSU"}),
         hide_index=True, width="stretch")
-    st.caption(f"Total Caf de la référence : {fr_eur(cmp_.totals[ref]['total_caf_territoire'])}.")
+    st.caption(f"Total Caf de la référence : {fr_euros(cmp_.totals[ref]['total_caf_territoire'])}.")

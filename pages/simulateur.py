@@ -9,10 +9,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
-from pages._ui import (demo_banner, fr_eur, fr_num, fr_pct, guard, manifest_token, md, md_lignes, require_store,
+from pages._ui import (demo_banner, guard, manifest_token, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes
-from planning.formats import fr_number, fr_valeur_parametre
+from planning.formats import fr_euros, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
@@ -269,10 +269,10 @@ with guard("calculer le scénario"):
 
     st.markdown("#### Résultats")
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric(f"Caf, total {data['periode']['debut']}-{data['periode']['fin']}", fr_eur(cumul["total_caf_territoire"]))
-    m2.metric("Reste à charge de la collectivité (cumul)", fr_eur(cumul["reste_a_charge_collectivite"]))
-    m3.metric("Participations familiales (cumul)", fr_eur(cumul["participations_familiales"]))
-    m4.metric(f"Part Caf du coût en {last['annee']}", fr_pct(last["part_caf"]))
+    m1.metric(f"Caf, total {data['periode']['debut']}-{data['periode']['fin']}", fr_euros(cumul["total_caf_territoire"]))
+    m2.metric("Reste à charge de la collectivité (cumul)", fr_euros(cumul["reste_a_charge_collectivite"]))
+    m3.metric("Participations familiales (cumul)", fr_euros(cumul["participations_familiales"]))
+    m4.metric(f"Part Caf du coût en {last['annee']}", fr_ratio(last["part_caf"]))
     traj = last["trajectoire"]
     st.info(f"**Bonus trajectoire** — {md(traj['message'])}")
     for a in result.alertes:
@@ -332,13 +332,13 @@ with guard("calculer le scénario"):
         det = detail[k_pick]
 
         def show_detail(det: dict, depth: int = 0) -> None:
-            st.markdown(f"{'  ' * depth}**{md(det.get('libelle', ''))}** : {fr_num(det.get('valeur'), 2)} "
+            st.markdown(f"{'  ' * depth}**{md(det.get('libelle', ''))}** : {fr_number(det.get('valeur'), 2)} "
                         f"{md(det.get('unite', ''))}")
             st.code(det.get("formule", ""), language=None, wrap_lines=True)
             if det.get("parametres"):
                 st.dataframe(pd.DataFrame([{
                     "Paramètre": p["parametre"], "Barème": lien_bareme(p["parametre"]),
-                    "Valeur": fr_valeur_parametre(p["valeur"], p.get("unite") or ""),
+                    "Valeur": fr_parameter_value(p["valeur"], p.get("unite") or ""),
                     "En vigueur depuis": date_fr(p.get("depuis")),
                     "Statut": "à vérifier" if p["a_verifier"] else "officiel",
                     "Confiance": p["confiance"] + (f" (date : {p['confiance_date']})"
@@ -426,7 +426,7 @@ with guard("calculer le scénario"):
         e2.download_button("Télécharger le résultat détaillé (JSON)", result_json, file_name="resultat_ctg.json",
                            mime="application/json", key="sim_dl_result")
     else:
-        e2.caption(f"Résultat détaillé ({fr_num(result.nb_lignes)} lignes structure × année) trop volumineux pour le "
+        e2.caption(f"Résultat détaillé ({fr_number(result.nb_lignes, 0)} lignes structure × année) trop volumineux pour le "
                    "navigateur : téléchargez le scénario puis `python -m planning simulate scenario_ctg.json --json`.")
 
 # -- family calculator ---------------------------------------------------------------------
@@ -446,12 +446,12 @@ with st.expander("Calculatrice de participation familiale (barème national)"):
     with guard("calculer la participation"):
         pf_ = participation_famille(when, ressources_mensuelles=ress, nb_enfants=int(nb), heures_mensuelles=hrs,
                                     baremes=Baremes(), aeeh=int(aeeh), accueil=accueil)
-        st.write(f"Tarif horaire : **{fr_eur(pf_.tarif_horaire.valeur, 2)}** — montant mensuel : "
-                 f"**{fr_eur(pf_.montant_mensuel.valeur, 2)}**")
+        st.write(f"Tarif horaire : **{fr_euros(pf_.tarif_horaire.valeur, 2)}** — montant mensuel : "
+                 f"**{fr_euros(pf_.montant_mensuel.valeur, 2)}**")
         st.code("\n".join([pf_.ressources.formule, pf_.taux.formule, pf_.tarif_horaire.formule,
                            pf_.montant_mensuel.formule]), language=None, wrap_lines=True)
         st.dataframe(pd.DataFrame([{
-            "Paramètre": p.name, "Barème": lien_bareme(p.name), "Valeur": fr_valeur_parametre(p.valeur, p.unite),
+            "Paramètre": p.name, "Barème": lien_bareme(p.name), "Valeur": fr_parameter_value(p.valeur, p.unite),
             "En vigueur depuis": date_fr(p.depuis.isoformat() if p.depuis else None),
             "Statut": "à vérifier" if p.a_verifier else "officiel", "Confiance": p.confiance, "Source": p.source,
         } for p in pf_.parametres()]), hide_index=True, width="stretch", key="fam_params",

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .parametres import Baremes, ParametreAbsent, ParamValue
-from .psu import EPS, Montant, fr_euros, fr_nombre, fr_pct
+from .formats import fr_euros, fr_number, fr_ratio
+from .psu import EPS, Montant
 
 
 def _bande(x, seuils) -> np.ndarray:
@@ -62,11 +63,11 @@ def bonus_mixite(annee: int, *, participation_horaire_moyenne: float, places: fl
     par_place = float(mixite_par_place_array(participation_horaire_moyenne, s.valeur, montants))
     v = par_place * float(places)
     s1, s2, s3 = s.valeur
-    formule = (f"participation moyenne {fr_nombre(participation_horaire_moyenne)} €/h → "
-               f"{fr_euros(par_place, 0)} par place (jusqu'à {fr_nombre(s1)} €/h : {fr_euros(montants[0], 0)} ; "
-               f"jusqu'à {fr_nombre(s2)} €/h : {fr_euros(montants[1], 0)} ; jusqu'à {fr_nombre(s3)} €/h : "
-               f"{fr_euros(montants[2], 0)} ; au-delà : 0 €) × {fr_nombre(places, 0)} places "
-               f"= {fr_euros(v)}")
+    formule = (f"participation moyenne {fr_number(participation_horaire_moyenne, 2)} €/h → "
+               f"{fr_euros(par_place, 0)} par place (jusqu'à {fr_number(s1, 2)} €/h : {fr_euros(montants[0], 0)} ; "
+               f"jusqu'à {fr_number(s2, 2)} €/h : {fr_euros(montants[1], 0)} ; jusqu'à {fr_number(s3, 2)} €/h : "
+               f"{fr_euros(montants[2], 0)} ; au-delà : 0 €) × {fr_number(places, 0)} places "
+               f"= {fr_euros(v, 2)}")
     if s.confiance_date == "?" and s.depuis is not None:
         formule += (f" — seuils en vigueur depuis le {s.depuis:%d/%m/%Y}, date d'effet à vérifier")
     return Montant("Bonus mixité sociale", v, formule,
@@ -121,15 +122,15 @@ def bonus_inclusion_handicap(annee: int, *, part_enfants_handicap: float, cout_p
         taux_txt = "aucun enfant en situation de handicap → 0 %"
     else:
         i = min(int(_bande(part_enfants_handicap, s.valeur)), len(t.valeur) - 1)
-        taux_txt = (f"{fr_pct(part_enfants_handicap)} d'enfants en situation de handicap → {fr_pct(t.valeur[i], 0)} "
-                    f"(seuils {fr_pct(s.valeur[0])} et {fr_pct(s.valeur[1])})")
-    base = (f"{taux_txt} ; min(taux × coût par place {fr_euros(cout_par_place)} ; plafond "
-            f"{fr_euros(p.valeur, 0)}) = {fr_euros(par_place)} par place")
+        taux_txt = (f"{fr_ratio(part_enfants_handicap)} d'enfants en situation de handicap → {fr_ratio(t.valeur[i], 0)} "
+                    f"(seuils {fr_ratio(s.valeur[0])} et {fr_ratio(s.valeur[1])})")
+    base = (f"{taux_txt} ; min(taux × coût par place {fr_euros(cout_par_place, 2)} ; plafond "
+            f"{fr_euros(p.valeur, 0)}) = {fr_euros(par_place, 2)} par place")
     if used == "toutes_places":
-        formule = f"{base} × {fr_nombre(places, 0)} places (toutes les places) = {fr_euros(v)}"
+        formule = f"{base} × {fr_number(places, 0)} places (toutes les places) = {fr_euros(v, 2)}"
     else:
-        formule = (f"{base} × {fr_nombre(places, 0)} places × {fr_pct(part_enfants_handicap)} d'enfants concernés "
-                   f"= {fr_nombre(financees, 2)} place(s) financée(s) → {fr_euros(v)}")
+        formule = (f"{base} × {fr_number(places, 0)} places × {fr_ratio(part_enfants_handicap)} d'enfants concernés "
+                   f"= {fr_number(financees, 2)} place(s) financée(s) → {fr_euros(v, 2)}")
     libelle = baremes.definition("bonus.handicap_lecture").libelle_choix(used)
     formule += (f" — lecture : {libelle}"
                 + (", à vérifier : la formule officielle se lit de deux façons" if lec_pv.a_verifier or lecture
@@ -161,7 +162,7 @@ def bonus_attractivite(annee: int, *, gestion: str, places: float, baremes: Bare
     v = par_place * float(places)
     libelle_g = "gestion publique" if gestion == "publique" else "gestion privée"
     return Montant("Bonus attractivité", v,
-                   f"{fr_euros(par_place, 0)} par place ({libelle_g}) × {fr_nombre(places, 0)} places = {fr_euros(v)}",
+                   f"{fr_euros(par_place, 0)} par place ({libelle_g}) × {fr_number(places, 0)} places = {fr_euros(v, 2)}",
                    {"gestion": gestion, "places": places, "montant_par_place": par_place}, [pv])
 
 
@@ -183,9 +184,9 @@ def _territoire_texte(pf: float | None, prioritaire: bool, seuils, montants, par
         return f"territoire prioritaire (QPV ou ZRR/FRR) → montant maximal {fr_euros(par_place, 0)}"
     if pf is None or (isinstance(pf, float) and math.isnan(pf)):
         return f"potentiel financier non renseigné → montant intermédiaire {fr_euros(par_place, 0)}"
-    return (f"potentiel financier {fr_nombre(pf, 0)} €/hab → {fr_euros(par_place, 0)} (moins de "
-            f"{fr_nombre(seuils[0], 0)} €/hab : {fr_euros(montants[0], 0)} ; à partir de {fr_nombre(seuils[0], 0)} : "
-            f"{fr_euros(montants[1], 0)} ; à partir de {fr_nombre(seuils[1], 0)} : {fr_euros(montants[2], 0)})")
+    return (f"potentiel financier {fr_number(pf, 0)} €/hab → {fr_euros(par_place, 0)} (moins de "
+            f"{fr_number(seuils[0], 0)} €/hab : {fr_euros(montants[0], 0)} ; à partir de {fr_number(seuils[0], 0)} : "
+            f"{fr_euros(montants[1], 0)} ; à partir de {fr_number(seuils[1], 0)} : {fr_euros(montants[2], 0)})")
 
 
 def _pf_or_nan(pf):
@@ -200,7 +201,7 @@ def bonus_territoire_places_nouvelles(annee: int, *, places: float, potentiel_fi
     par_place = float(bande_richesse_array(_pf_or_nan(potentiel_financier_hab), prioritaire, s.valeur, montants))
     v = par_place * float(places)
     formule = (f"{_territoire_texte(potentiel_financier_hab, prioritaire, s.valeur, montants, par_place)} × "
-               f"{fr_nombre(places, 0)} places nouvelles = {fr_euros(v)}")
+               f"{fr_number(places, 0)} places nouvelles = {fr_euros(v, 2)}")
     return Montant("Bonus territoire — places nouvelles", v, formule,
                    {"places_nouvelles": places, "potentiel_financier_hab": potentiel_financier_hab,
                     "prioritaire": prioritaire, "montant_par_place": par_place}, [s, *ms])
@@ -232,9 +233,9 @@ def bonus_territoire_places_existantes(annee: int, *, places: float, montant_cej
     cej = 0.0 if montant_cej_par_place is None else float(montant_cej_par_place)
     par_place = float(existantes_par_place_array(cej, pl.valeur, facteur))
     v = par_place * float(places)
-    formule = (f"max(ancien montant CEJ {fr_euros(cej)} ; plancher {fr_euros(pl.valeur, 0)}) × indexation "
-               f"{fr_nombre(facteur, 4)} (depuis {annee_reference}) = {fr_euros(par_place)} par place × "
-               f"{fr_nombre(places, 0)} places existantes = {fr_euros(v)}")
+    formule = (f"max(ancien montant CEJ {fr_euros(cej, 2)} ; plancher {fr_euros(pl.valeur, 0)}) × indexation "
+               f"{fr_number(facteur, 4)} (depuis {annee_reference}) = {fr_euros(par_place, 2)} par place × "
+               f"{fr_number(places, 0)} places existantes = {fr_euros(v, 2)}")
     return Montant("Bonus territoire — places existantes", v, formule,
                    {"places_existantes": places, "montant_cej_par_place": montant_cej_par_place,
                     "indexation_cumulee": facteur, "montant_par_place": par_place}, [pl, *idx])
@@ -258,12 +259,12 @@ def bonus_rattrapage(annee: int, *, places: float, montant_cej_par_place: float 
                                                  sc.valeur, s.valeur, montants))
     v = par_place * float(places)
     if cej >= float(sc.valeur) - EPS:
-        formule = (f"ancien montant CEJ {fr_euros(cej)} par place, pas en dessous du seuil "
+        formule = (f"ancien montant CEJ {fr_euros(cej, 2)} par place, pas en dessous du seuil "
                    f"{fr_euros(sc.valeur, 0)} → pas de rattrapage")
     else:
-        formule = (f"ancien montant CEJ {fr_euros(cej)} < seuil {fr_euros(sc.valeur, 0)} ; "
+        formule = (f"ancien montant CEJ {fr_euros(cej, 2)} < seuil {fr_euros(sc.valeur, 0)} ; "
                    f"{_territoire_texte(potentiel_financier_hab, prioritaire, s.valeur, montants, par_place)} × "
-                   f"{fr_nombre(places, 0)} places existantes = {fr_euros(v)}")
+                   f"{fr_number(places, 0)} places existantes = {fr_euros(v, 2)}")
     return Montant("Bonus rattrapage", v, formule,
                    {"places_existantes": places, "montant_cej_par_place": montant_cej_par_place,
                     "potentiel_financier_hab": potentiel_financier_hab, "prioritaire": prioritaire,
@@ -335,18 +336,18 @@ def palier_trajectoire(annee: int, *, places_reference: float, places_par_annee:
     manquantes = None
     if suivant is not None and base > 0:
         manquantes = max(0, places_pour_palier(base, suivant) - int(math.ceil(places - EPS)))
-    croiss_txt = (f"{'+' if croissance >= 0 else '−'}{fr_pct(abs(croissance))}" if math.isfinite(croissance)
+    croiss_txt = (f"{'+' if croissance >= 0 else '−'}{fr_ratio(abs(croissance))}" if math.isfinite(croissance)
                   else "non mesurable (aucune place en référence)")
-    parts = [f"{annee} : {fr_nombre(places, 0)} places PSU cofinancées ({annee_mesure}) contre "
-             f"{fr_nombre(base, 0)} en {ref_pv.valeur}, croissance {croiss_txt}."]
+    parts = [f"{annee} : {fr_number(places, 0)} places PSU cofinancées ({annee_mesure}) contre "
+             f"{fr_number(base, 0)} en {ref_pv.valeur}, croissance {croiss_txt}."]
     if palier is not None:
-        parts.append(f"Palier +{fr_pct(palier, 0)} atteint"
+        parts.append(f"Palier +{fr_ratio(palier, 0)} atteint"
                      + (f" : {fr_euros(par_place, 0)} par place." if en_vigueur else "."))
     else:
         parts.append("Aucun palier atteint.")
     if suivant is not None and manquantes is not None:
         parts.append(f"Il manque {manquantes} place{'s' if manquantes > 1 else ''} pour atteindre "
-                     f"+{fr_pct(suivant, 0)}.")
+                     f"+{fr_ratio(suivant, 0)}.")
     if not en_vigueur:
         parts.append(f"Bonus trajectoire versé à partir de {seuils_pv.depuis.year if seuils_pv.depuis else '2025'}.")
     return PalierTrajectoire(annee, int(ref_pv.valeur), annee_mesure, base, places, croissance, en_vigueur,
@@ -358,6 +359,6 @@ def bonus_trajectoire(palier: PalierTrajectoire, *, places: float) -> Montant:
     v = palier.montant_par_place * float(places)
     return Montant("Bonus trajectoire", v,
                    f"{palier.message} {fr_euros(palier.montant_par_place, 0)} par place × "
-                   f"{fr_nombre(places, 0)} places = {fr_euros(v)}",
+                   f"{fr_number(places, 0)} places = {fr_euros(v, 2)}",
                    {"places": places, "croissance": palier.croissance, "montant_par_place": palier.montant_par_place},
                    list(palier.parametres))

@@ -18,7 +18,7 @@ def _err(msg: str) -> None:
 def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
     """The scenario dict read from a JSON file (UTF-8, with or without BOM), or French messages."""
     from .simulation import MAX_OCTETS, MAX_PROFONDEUR, profondeur_excessive
-    from .psu import fr_nombre
+    from .formats import fr_number
 
     p = Path(path)
     if not p.is_file():
@@ -26,8 +26,8 @@ def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
     try:
         size = p.stat().st_size
         if size > MAX_OCTETS:
-            return None, [f"{path} : fichier de {fr_nombre(size / 1e6, 1)} Mo, trop gros pour un scénario "
-                          f"({fr_nombre(MAX_OCTETS / 1e6, 0)} Mo au plus, voir docs/SCENARIOS.md « Limites »)."]
+            return None, [f"{path} : fichier de {fr_number(size / 1e6, 1)} Mo, trop gros pour un scénario "
+                          f"({fr_number(MAX_OCTETS / 1e6, 0)} Mo au plus, voir docs/SCENARIOS.md « Limites »)."]
         raw = p.read_bytes()
     except OSError as exc:
         return None, [f"{path} : lecture impossible ({exc.strerror or 'erreur du système'})."]
@@ -72,7 +72,7 @@ def _motif(msg: str) -> str:
 
 def tableau(result) -> str:
     """Readable French table of a SimulationResult."""
-    from .psu import fr_euros, fr_nombre, fr_pct
+    from .formats import fr_euros, fr_number, fr_ratio
 
     lines = [f"Scénario : {result.nom} — {result.territoire['nom']} ({result.debut}–{result.fin})"]
     if result.outre_mer:
@@ -82,9 +82,9 @@ def tableau(result) -> str:
     for a in result.annees:
         t = a.totaux
         bonus = t["total_caf_territoire"] - t["psu"]
-        rows.append([str(a.annee), fr_nombre(a.trajectoire.places, 0), fr_euros(t["psu"], 0), fr_euros(bonus, 0),
+        rows.append([str(a.annee), fr_number(a.trajectoire.places, 0), fr_euros(t["psu"], 0), fr_euros(bonus, 0),
                      fr_euros(t["total_caf_territoire"], 0), fr_euros(t["participations_familiales"], 0),
-                     fr_euros(t["reste_a_charge_collectivite"], 0), fr_pct(a.part_caf)])
+                     fr_euros(t["reste_a_charge_collectivite"], 0), fr_ratio(a.part_caf)])
     c = result.cumul
     rows.append(["Cumul", "", fr_euros(c["psu"], 0), fr_euros(c["total_caf_territoire"] - c["psu"], 0),
                  fr_euros(c["total_caf_territoire"], 0), fr_euros(c["participations_familiales"], 0),

@@ -27,10 +27,10 @@ import pandas as pd
 
 from data.codes import fold_arrondissement
 
+from .formats import NA_LABEL, fr_number, fr_ratio
 from .parametres import Baremes, ParametreAbsent, ParametreInconnu
 from .territoires import COLONNES, check_niveau, masque, parse_territoire, resoudre
 
-NA_LABEL = "donnée non disponible"
 DEMO_LABEL = "données fictives de démonstration"
 
 # Structure types (``structures.type``, normalised upper-case with underscores).
@@ -911,11 +911,10 @@ def trajectoire_cog_psu(inputs: CoverageInputs, annee_debut: int, annee_fin: int
             "atteinte": (v >= cible_t) if np.isfinite(v) and np.isfinite(cible_t) else None,
         })
     out = pd.DataFrame(flows)
-    pct = f"{100 * part:.1f}".replace(".", ",") if np.isfinite(part) else NA_LABEL
     out.attrs["territoire"] = t.libelle
     out.attrs["libelle"] = (
         f"Cible COG-01-01 (variation nette des places PSU) rapportée à {t.libelle} au prorata de sa part "
-        f"des enfants de moins de 3 ans de France ({pct} %) — choix de répartition du tableau de bord, "
+        f"des enfants de moins de 3 ans de France ({fr_ratio(part)}) — choix de répartition du tableau de bord, "
         "la COG ne fixe que des objectifs nationaux."
     )
     out.attrs["sources"] = sources(inputs)
@@ -1042,8 +1041,6 @@ def psu_non_renseigne(inputs: CoverageInputs, annee: int, territoire=None) -> di
     places, nb = int(s["places"][m].sum()), int(m.sum())
     lib = ""
     if nb:
-        from .formats import fr_number
-
         lib = (f"PSU « non renseigné » pour {fr_number(places, 0)} places d'EAJE ({fr_number(nb, 0)} structure(s)) : "
                "ni en PSU ni hors PSU")
     return {"places": places, "structures": nb, "libelle": lib}

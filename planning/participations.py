@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .parametres import Baremes, ParametreAbsent, ParamValue, _as_date
-from .psu import Montant, fr_euros, fr_nombre, fr_taux
+from .formats import fr_euros, fr_number, fr_small_ratio
+from .psu import Montant
 
 ACCUEILS = ("collectif", "familial", "parental", "micro_creche")
 LIBELLES_ACCUEIL = {"collectif": "accueil collectif", "familial": "accueil familial",
@@ -68,10 +69,10 @@ def taux_effort(quand: int | dt.date | str, nb_enfants: int, aeeh: bool | int, b
     taux = distincts[min(distincts.index(taux_base) + pas, len(distincts) - 1)]
     rang = min(k for k, v in table.items() if v == taux)
     libelle_ligne = f"{ligne} enfant{'s' if ligne > 1 else ''}" + (" et plus" if ligne == derniere else "")
-    formule = f"{LIBELLES_ACCUEIL[accueil]}, {libelle_ligne} → {fr_taux(taux_base)}"
+    formule = f"{LIBELLES_ACCUEIL[accueil]}, {libelle_ligne} → {fr_small_ratio(taux_base)}"
     if n_aeeh:
         formule += (f" ; {n_aeeh} enfant{'s' if n_aeeh > 1 else ''} bénéficiaire{'s' if n_aeeh > 1 else ''} de "
-                    f"l'AEEH : {pas} taux plus bas → {fr_taux(taux)}")
+                    f"l'AEEH : {pas} taux plus bas → {fr_small_ratio(taux)}")
     return Montant("Taux d'effort horaire", taux, formule,
                    {"nb_enfants": int(nb_enfants), "aeeh": n_aeeh, "accueil": accueil, "rang": rang,
                     "ligne": ligne}, [pv, *choix, dec], unite="ratio")
@@ -83,8 +84,8 @@ def ressources_retenues(quand: int | dt.date | str, ressources_mensuelles: float
     r = float(ressources_mensuelles)
     valeur = min(max(r, float(pl.valeur)), float(pf.valeur))
     borne = " (plancher)" if valeur > r else (" (plafond)" if valeur < r else "")
-    formule = (f"ressources retenues = min(max({fr_euros(r)} ; plancher {fr_euros(pl.valeur)}) ; "
-               f"plafond {fr_euros(pf.valeur)}) = {fr_euros(valeur)}{borne}")
+    formule = (f"ressources retenues = min(max({fr_euros(r, 2)} ; plancher {fr_euros(pl.valeur, 2)}) ; "
+               f"plafond {fr_euros(pf.valeur, 2)}) = {fr_euros(valeur, 2)}{borne}")
     return Montant("Ressources mensuelles retenues", valeur, formule,
                    {"ressources_mensuelles": r}, [pl, pf], unite="€/mois")
 
@@ -130,12 +131,12 @@ def participation_famille(quand: int | dt.date | str, *, ressources_mensuelles: 
     te = taux_effort(when, nb_enfants, aeeh, baremes, accueil)
     tarif = res.valeur * te.valeur
     tarif_m = Montant("Participation familiale horaire", tarif,
-                      f"tarif horaire = {fr_euros(res.valeur)} × {fr_taux(te.valeur)} = {fr_nombre(tarif, 4)} €/h",
+                      f"tarif horaire = {fr_euros(res.valeur, 2)} × {fr_small_ratio(te.valeur)} = {fr_number(tarif, 4)} €/h",
                       {}, [], [res, te], unite="€/h")
     mensuel = tarif * float(heures_mensuelles)
     mens_m = Montant("Participation familiale mensuelle", mensuel,
-                     f"montant mensuel = {fr_nombre(tarif, 4)} €/h × {fr_nombre(heures_mensuelles, 1)} h "
-                     f"= {fr_euros(mensuel)}",
+                     f"montant mensuel = {fr_number(tarif, 4)} €/h × {fr_number(heures_mensuelles, 1)} h "
+                     f"= {fr_euros(mensuel, 2)}",
                      {"heures_mensuelles": float(heures_mensuelles)}, [], [tarif_m])
     return ParticipationFamille(when, accueil, res, te, tarif_m, mens_m)
 
@@ -146,14 +147,14 @@ def participations_structure(*, heures_facturees: float, participation_horaire_m
     the average hourly participation × billed hours."""
     libelle = "Participations familiales"
     if montant is not None:
-        return Montant(libelle, float(montant), f"montant saisi : {fr_euros(montant)}",
+        return Montant(libelle, float(montant), f"montant saisi : {fr_euros(montant, 2)}",
                        {"montant_saisi": float(montant)})
     if participation_horaire_moyenne is None:
         raise ValueError("Indiquer la participation horaire moyenne ou le montant des participations familiales.")
     v = float(participation_horaire_moyenne) * float(heures_facturees)
     return Montant(libelle, v,
-                   f"{fr_nombre(participation_horaire_moyenne, 2)} €/h en moyenne × "
-                   f"{fr_nombre(heures_facturees, 0)} h facturées = {fr_euros(v)}",
+                   f"{fr_number(participation_horaire_moyenne, 2)} €/h en moyenne × "
+                   f"{fr_number(heures_facturees, 0)} h facturées = {fr_euros(v, 2)}",
                    {"participation_horaire_moyenne": float(participation_horaire_moyenne),
                     "heures_facturees": float(heures_facturees)})
 
@@ -233,16 +234,16 @@ def texte_resultat(r: ParticipationFamille) -> str:
     lines = [
         f"Participation familiale au {_date_fr(r.date)} — {LIBELLES_ACCUEIL[r.accueil]}",
         "",
-        f"Ressources mensuelles retenues : {fr_euros(ress.valeur)} "
-        f"(déclarées {fr_euros(d['ressources_mensuelles'])} ; plancher {fr_euros(pl.valeur)}, "
-        f"plafond {fr_euros(pf.valeur)})",
-        f"Taux d'effort : {fr_taux(r.taux.valeur)} ({r.taux.formule})",
-        f"Tarif horaire : {fr_nombre(r.tarif_horaire.valeur, 4)} €/h, soit {fr_euros(r.tarif_horaire.valeur)} "
-        f"arrondi ({fr_euros(ress.valeur)} × {fr_taux(r.taux.valeur)})",
+        f"Ressources mensuelles retenues : {fr_euros(ress.valeur, 2)} "
+        f"(déclarées {fr_euros(d['ressources_mensuelles'], 2)} ; plancher {fr_euros(pl.valeur, 2)}, "
+        f"plafond {fr_euros(pf.valeur, 2)})",
+        f"Taux d'effort : {fr_small_ratio(r.taux.valeur)} ({r.taux.formule})",
+        f"Tarif horaire : {fr_number(r.tarif_horaire.valeur, 4)} €/h, soit {fr_euros(r.tarif_horaire.valeur, 2)} "
+        f"arrondi ({fr_euros(ress.valeur, 2)} × {fr_small_ratio(r.taux.valeur)})",
     ]
     heures = r.montant_mensuel.entrees.get("heures_mensuelles", 0.0)
     if heures:
-        lines.append(f"Montant mensuel pour {fr_nombre(heures, 1)} h : {fr_euros(r.montant_mensuel.valeur)}")
+        lines.append(f"Montant mensuel pour {fr_number(heures, 1)} h : {fr_euros(r.montant_mensuel.valeur, 2)}")
     lines += ["", "Paramètres utilisés :"]
     for p in r.parametres():
         flag = " — à vérifier" if p.a_verifier else ""
@@ -265,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         if ressources < 0:
             raise _ErreurUsage("--ressources : nombre positif ou nul attendu (ressources mensuelles en euros)")
         if ressources > MAX_RESSOURCES:
-            raise _ErreurUsage(f"--ressources : {fr_nombre(ressources, 0)} € par mois, valeur invraisemblable")
+            raise _ErreurUsage(f"--ressources : {fr_number(ressources, 0)} € par mois, valeur invraisemblable")
         enfants = _entier(opts["--enfants"], "--enfants", 1, MAX_ENFANTS)
         accueil = opts.get("--accueil", "collectif")
         if accueil not in ACCUEILS:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .formats import fr_number
+from .formats import fr_euros, fr_number, fr_ratio, fr_small_ratio
 from .parametres import Baremes, ParamValue
 
 # Tolerance for comparisons of ratios typed by users against thresholds
@@ -36,29 +36,6 @@ LIBELLES_NIVEAU = {
 }
 REGLES = ("paliers", "lineaire")
 LIBELLES_REGLE = {"paliers": "règle par paliers (jusqu'en 2024)", "lineaire": "règle linéaire (depuis 2025)"}
-
-
-# --------------------------------------------------------------------------
-# French formatting
-# --------------------------------------------------------------------------
-def fr_nombre(x: float, decimales: int = 2) -> str:
-    """1234.5 -> '1 234,50' (narrow no-break space as thousands separator)."""
-    return fr_number(x, decimales)
-
-
-def fr_euros(x: float, decimales: int = 2) -> str:
-    return f"{fr_nombre(x, decimales)} €"
-
-
-def fr_pct(ratio: float, decimales: int = 1) -> str:
-    """0.563 -> '56,3 %'."""
-    return f"{fr_nombre(100 * float(ratio), decimales)} %"
-
-
-def fr_taux(ratio: float) -> str:
-    """Small rates such as 0.000619 -> '0,0619 %' (up to 4 decimals, trailing zeros kept short)."""
-    s = f"{100 * float(ratio):.4f}".rstrip("0").rstrip(".")
-    return s.replace(".", ",") + " %"
 
 
 # --------------------------------------------------------------------------
@@ -166,9 +143,9 @@ def coefficients_tranche(annee: int, baremes: Baremes, regle: str) -> tuple[dict
     ref_gel = baremes.get("psu.prix_plafond_reference", int(gel.valeur))
     facteur = float(ref_gel.valeur) * (1.0 + float(reval.valeur)) / float(ref_y.valeur)
     coefs["haut"] = float(coefs["haut"]) * facteur
-    note = (f"plateau à partir de {fr_pct(_seuils_lineaire(annee, baremes).valeur[1], 0)} gelé au niveau "
-            f"{gel.valeur} : référence {fr_nombre(ref_gel.valeur)} €/h × (1 + {fr_pct(reval.valeur, 0)}) "
-            f"÷ {fr_nombre(ref_y.valeur)} €/h = × {fr_nombre(facteur, 4)} sur le coefficient haut")
+    note = (f"plateau à partir de {fr_ratio(_seuils_lineaire(annee, baremes).valeur[1], 0)} gelé au niveau "
+            f"{gel.valeur} : référence {fr_number(ref_gel.valeur, 2)} €/h × (1 + {fr_ratio(reval.valeur, 0)}) "
+            f"÷ {fr_number(ref_y.valeur, 2)} €/h = × {fr_number(facteur, 4)} sur le coefficient haut")
     return coefs, [tr, gel, reval, ref_gel], note
 
 
@@ -193,16 +170,16 @@ def prix_plafond(annee: int, taux_facturation: float, niveau: str, baremes: Bare
     valeur = float(ref.valeur) * c_niv * c_tr
     s1, s2 = seuils_pv.valeur
     if used_regle == "paliers":
-        detail_tr = (f"tranche selon le taux de facturation {fr_pct(taux_facturation)} "
-                     f"(≤ {fr_pct(s1, 0)} : {fr_nombre(coefs['bas'], 3)} ; jusqu'à {fr_pct(s2, 0)} : "
-                     f"{fr_nombre(coefs['milieu'], 3)} ; au-delà : {fr_nombre(coefs['haut'], 3)})")
+        detail_tr = (f"tranche selon le taux de facturation {fr_ratio(taux_facturation)} "
+                     f"(≤ {fr_ratio(s1, 0)} : {fr_number(coefs['bas'], 3)} ; jusqu'à {fr_ratio(s2, 0)} : "
+                     f"{fr_number(coefs['milieu'], 3)} ; au-delà : {fr_number(coefs['haut'], 3)})")
     else:
-        detail_tr = (f"coefficient linéaire entre {fr_nombre(coefs['bas'], 3)} à {fr_pct(s1, 0)} et "
-                     f"{fr_nombre(coefs['haut'], 4)} à {fr_pct(s2, 0)}, pour {fr_pct(taux_facturation)}"
+        detail_tr = (f"coefficient linéaire entre {fr_number(coefs['bas'], 3)} à {fr_ratio(s1, 0)} et "
+                     f"{fr_number(coefs['haut'], 4)} à {fr_ratio(s2, 0)}, pour {fr_ratio(taux_facturation)}"
                      + (f" ; {gel_note}" if gel_note else ""))
-    formule = (f"prix plafond = référence {fr_nombre(ref.valeur)} €/h × niveau de service "
-               f"{fr_nombre(c_niv, 3)} ({LIBELLES_NIVEAU.get(niveau, niveau)}) × coefficient de facturation "
-               f"{fr_nombre(c_tr, 4)} [{detail_tr}] = {fr_nombre(valeur, 4)} €/h ({LIBELLES_REGLE[used_regle]})")
+    formule = (f"prix plafond = référence {fr_number(ref.valeur, 2)} €/h × niveau de service "
+               f"{fr_number(c_niv, 3)} ({LIBELLES_NIVEAU.get(niveau, niveau)}) × coefficient de facturation "
+               f"{fr_number(c_tr, 4)} [{detail_tr}] = {fr_number(valeur, 4)} €/h ({LIBELLES_REGLE[used_regle]})")
     params = [ref, niv, *tr_params, seuils_pv] + ([regle_pv] if regle is None else [])
     return Montant("Prix plafond horaire", valeur, formule,
                    {"annee": annee, "taux_facturation": taux_facturation, "niveau_service": niveau,
@@ -229,11 +206,11 @@ def calcul_psu(annee: int, *, prix_revient_horaire: float, heures_facturees: flo
     retenu = min(float(prix_revient_horaire), pp.valeur)
     brut = float(taux.valeur) * retenu * float(heures_facturees) - float(participations_familiales)
     valeur = float(psu_array(taux.valeur, retenu, heures_facturees, participations_familiales, part_regime_general))
-    formule = (f"PSU = max(0 ; {fr_pct(taux.valeur, 0)} × min({fr_nombre(prix_revient_horaire)} €/h ; "
-               f"{fr_nombre(pp.valeur, 4)} €/h) × {fr_nombre(heures_facturees, 0)} h facturées − "
-               f"{fr_euros(participations_familiales)} de participations familiales) × "
-               f"{fr_pct(part_regime_general)} régime général = max(0 ; {fr_euros(brut)}) × "
-               f"{fr_pct(part_regime_general)} = {fr_euros(valeur)}")
+    formule = (f"PSU = max(0 ; {fr_ratio(taux.valeur, 0)} × min({fr_number(prix_revient_horaire, 2)} €/h ; "
+               f"{fr_number(pp.valeur, 4)} €/h) × {fr_number(heures_facturees, 0)} h facturées − "
+               f"{fr_euros(participations_familiales, 2)} de participations familiales) × "
+               f"{fr_ratio(part_regime_general)} régime général = max(0 ; {fr_euros(brut, 2)}) × "
+               f"{fr_ratio(part_regime_general)} = {fr_euros(valeur, 2)}")
     return Montant("Prestation de service unique (PSU)", valeur, formule,
                    {"prix_revient_horaire": prix_revient_horaire, "heures_facturees": heures_facturees,
                     "taux_facturation": taux_facturation, "participations_familiales": participations_familiales,
@@ -259,9 +236,9 @@ def comparer_regles_facturation(annee: int, *, prix_revient_horaire: float, heur
         "paliers": paliers,
         "lineaire": lineaire,
         "ecart": ecart,
-        "message": (f"Pour un taux de facturation de {fr_pct(taux_facturation)} en {annee}, la règle linéaire "
-                    f"donne {fr_euros(lineaire.valeur)} contre {fr_euros(paliers.valeur)} avec les paliers "
-                    f"(écart : {'+' if ecart >= 0 else '−'}{fr_euros(abs(ecart))})."),
+        "message": (f"Pour un taux de facturation de {fr_ratio(taux_facturation)} en {annee}, la règle linéaire "
+                    f"donne {fr_euros(lineaire.valeur, 2)} contre {fr_euros(paliers.valeur, 2)} avec les paliers "
+                    f"(écart : {'+' if ecart >= 0 else '−'}{fr_euros(abs(ecart), 2)})."),
     }
 
 
@@ -285,10 +262,10 @@ def journees_pedagogiques(annee: int, *, jours: float, places: float, prix_revie
     pp = prix_plafond(annee, taux_facturation, niveau, baremes)
     retenu = min(float(prix_revient_horaire), pp.valeur)
     valeur = float(psu_array(taux.valeur, retenu, heures, 0.0, part_regime_general))
-    formule = (f"{fr_nombre(j, 0)} jour(s) (au plus {jmax.valeur}) × {fr_nombre(hpj.valeur, 0)} h × "
-               f"{fr_nombre(places, 0)} places = {fr_nombre(heures, 0)} h ; {fr_pct(taux.valeur, 0)} × "
-               f"{fr_nombre(retenu, 4)} €/h × {fr_nombre(heures, 0)} h × {fr_pct(part_regime_general)} "
-               f"régime général = {fr_euros(valeur)}")
+    formule = (f"{fr_number(j, 0)} jour(s) (au plus {jmax.valeur}) × {fr_number(hpj.valeur, 0)} h × "
+               f"{fr_number(places, 0)} places = {fr_number(heures, 0)} h ; {fr_ratio(taux.valeur, 0)} × "
+               f"{fr_number(retenu, 4)} €/h × {fr_number(heures, 0)} h × {fr_ratio(part_regime_general)} "
+               f"régime général = {fr_euros(valeur, 2)}")
     return Montant(libelle, valeur, formule,
                    {"jours": jours, "jours_retenus": j, "places": places, "heures": heures,
                     "prix_retenu": retenu, "part_regime_general": part_regime_general},

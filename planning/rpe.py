@@ -23,7 +23,7 @@ import pandas as pd
 
 from .coverage import (CoucheAbsente, CoverageInputs, _commune_stock, _ratio, cible_cog, load_inputs,
                        parametre)
-from .psu import fr_nombre
+from .formats import fr_number, fr_ratio
 from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, resoudre
 
 PARAM_CIBLE = "objectifs_cog.part_villes_10000_avec_rpe"
@@ -141,7 +141,7 @@ class RpeTargetResult:
         couverts = ", ".join(self.departements_structures) or "aucun"
         n = len(self.villes_sans_donnee)
         return (f"Donnée non disponible : aucune liste de structures ne couvre ce territoire ({self.territoire.libelle}, "
-                f"{n} commune{'s' if n > 1 else ''} de plus de {fr_nombre(self.seuil, 0)} habitants). "
+                f"{n} commune{'s' if n > 1 else ''} de plus de {fr_number(self.seuil, 0)} habitants). "
                 f"Départements couverts par la liste importée : {couverts}. Importez la liste des structures "
                 "de ce département (page Import des données ou `python -m data import structures FICHIER`).")
 
@@ -149,7 +149,7 @@ class RpeTargetResult:
         """« 32 sur 35 (91,4 %) », or « donnée non disponible » when no structure list covers the perimeter."""
         if self.sans_liste:
             return "donnée non disponible (aucune liste de structures pour ce territoire)"
-        part = f" ({fr_nombre(100 * self.part, 1)} %)" if self.part is not None else ""
+        part = f" ({fr_ratio(self.part)})" if self.part is not None else ""
         return f"{self.nb_avec_rpe} sur {self.nb_communes}{part}"
 
     @property
@@ -344,14 +344,10 @@ def _parse(argv: list[str]) -> dict[str, Any]:
     return opts
 
 
-def _fr_pct(x: float | None) -> str:
-    return "donnée non disponible" if x is None else f"{fr_nombre(100 * x, 1)} %"
-
-
 def format_text(res: RpeTargetResult) -> str:
     lines = [
         "Objectif COG-01-11 — communes de plus de "
-        f"{fr_nombre(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
+        f"{fr_number(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
         f"Territoire : {res.territoire.libelle} ; année {res.annee} (RPE ouverts au 31 décembre)",
         f"Source : {res.source_structures}",
     ]
@@ -359,15 +355,15 @@ def format_text(res: RpeTargetResult) -> str:
         return "\n".join(lines + [res.message_donnee_absente,
                                   "Communes concernées : " + ", ".join(res.villes_sans_donnee)])
     lines += [
-        f"Communes de plus de {fr_nombre(res.seuil, 0)} habitants : {res.nb_communes}",
+        f"Communes de plus de {fr_number(res.seuil, 0)} habitants : {res.nb_communes}",
         f"  dont avec un RPE dans la commune : {res.nb_avec_rpe}",
-        f"  part : {_fr_pct(res.part)}",
+        f"  part : {fr_ratio(res.part)}",
     ]
     if res.cible is None:
         lines.append(f"  cible COG {res.annee} : aucune (la COG 2023-2027 ne fixe pas de cible pour cette année)")
     else:
         etat = "atteinte" if res.atteinte else "non atteinte" if res.atteinte is False else "non évaluable"
-        lines.append(f"  cible COG {res.annee} : {_fr_pct(res.cible)} — {etat}")
+        lines.append(f"  cible COG {res.annee} : {fr_ratio(res.cible)} — {etat}")
     ech = res.echeance_legale.strftime("%d/%m/%Y")
     lines.append(f"Obligation légale au {ech} : " + ("en vigueur" if res.echeance_depassee else "pas encore en vigueur"))
     if res.villes_sans_donnee:
@@ -380,7 +376,7 @@ def format_text(res: RpeTargetResult) -> str:
         if v.couverte_ailleurs:
             ou = ", ".join(f"{r['nom']} ({r['code']})" for r in v.rpe_ailleurs[:3])
             extra = f" — couverte depuis une autre commune : {ou} (ne compte pas pour l'indicateur)"
-        lines.append(f"  {v.code} {v.nom} ({fr_nombre(v.population, 0)} hab.){extra}")
+        lines.append(f"  {v.code} {v.nom} ({fr_number(v.population, 0)} hab.){extra}")
     return "\n".join(lines)
 
 

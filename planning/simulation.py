@@ -25,7 +25,8 @@ from . import bonus as B
 from . import psu as P
 from .parametres import Baremes, ParametreAbsent
 from .participations import participations_structure
-from .psu import EPS, Montant, fr_euros, fr_nombre, fr_pct
+from .formats import fr_euros, fr_int, fr_number, fr_ratio
+from .psu import EPS, Montant
 
 COMPOSANTES_CAF = (
     "psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
@@ -153,9 +154,6 @@ def profondeur_excessive(data: Any, limite: int = MAX_PROFONDEUR) -> bool:
     return False
 
 
-def fr_entier(n: int) -> str:
-    return fr_nombre(n, 0)
-
 
 # --------------------------------------------------------------------------
 # Validation
@@ -187,7 +185,7 @@ def _check_override(name: str, v: Any, bar: Baremes) -> str | None:
             if x < 0:
                 return "nombre négatif"
             if x > MAX_MONTANT:
-                return f"valeur hors limites (au plus {fr_nombre(MAX_MONTANT, 0)})"
+                return f"valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})"
             if "année" in p.unite and (not isinstance(x, int) or not ANNEE_MIN_ABSOLUE <= x <= ANNEE_MAX):
                 return f"année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} attendue"
             if p.unite.startswith("ratio") and x > 10:
@@ -337,12 +335,12 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
         return [f"scénario : objets et listes imbriqués sur plus de {MAX_PROFONDEUR} niveaux (voir docs/SCENARIOS.md)"]
     sts = data.get("structures")
     if isinstance(sts, list) and len(sts) > MAX_STRUCTURES:
-        return [f"structures : {fr_entier(len(sts))} structures, c'est trop ({fr_entier(MAX_STRUCTURES)} au plus "
+        return [f"structures : {fr_int(len(sts))} structures, c'est trop ({fr_int(MAX_STRUCTURES)} au plus "
                 "par scénario) : découpez le territoire en plusieurs scénarios"]
     terr = data.get("territoire")
     if isinstance(terr, Mapping) and isinstance(terr.get("communes"), list) and len(terr["communes"]) > MAX_COMMUNES:
-        return [f"territoire.communes : {fr_entier(len(terr['communes']))} communes, c'est trop "
-                f"({fr_entier(MAX_COMMUNES)} au plus)"]
+        return [f"territoire.communes : {fr_int(len(terr['communes']))} communes, c'est trop "
+                f"({fr_int(MAX_COMMUNES)} au plus)"]
     bar = _baremes_for(data, err)
     if "nom" in data and data["nom"] is not None:
         _texte(data["nom"], "nom", err, requis=False)
@@ -411,7 +409,7 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                 elif terr[k] < 0:
                     err.append(f"territoire.{k} : nombre négatif")
                 elif terr[k] > MAX_MONTANT:
-                    err.append(f"territoire.{k} : valeur hors limites (au plus {fr_nombre(MAX_MONTANT, 0)})")
+                    err.append(f"territoire.{k} : valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})")
         if terr.get("annee_reference") is not None:
             v = terr["annee_reference"]
             if not (isinstance(v, int) and not isinstance(v, bool)) or not ANNEE_MIN_ABSOLUE <= v <= ANNEE_MAX:
@@ -426,8 +424,8 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
         err.append("structures : champ manquant (liste d'au moins une structure)")
         sts = []
     elif periode_ok and len(sts) * (fin - debut + 1) > MAX_LIGNES:
-        err.append(f"structures : {fr_entier(len(sts))} structures sur {fin - debut + 1} ans, c'est trop "
-                   f"({fr_entier(MAX_LIGNES)} lignes structure × année au plus) : raccourcissez la période ou "
+        err.append(f"structures : {fr_int(len(sts))} structures sur {fin - debut + 1} ans, c'est trop "
+                   f"({fr_int(MAX_LIGNES)} lignes structure × année au plus) : raccourcissez la période ou "
                    "découpez le territoire")
     ids: set[str] = set()
     ratio_max = bar.value("ctg.controle_places_par_habitant_max", debut_ctrl)
@@ -476,11 +474,11 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                 elif v < 0:
                     err.append(f"{path} : nombre négatif")
                 elif code in population and v > ratio_max * max(float(population[code]), 1.0):
-                    err.append(f"{path} : {fr_nombre(v, 0)} places pour une commune de "
-                               f"{fr_nombre(population[code], 0)} habitants, valeur invraisemblable")
+                    err.append(f"{path} : {fr_number(v, 0)} places pour une commune de "
+                               f"{fr_number(population[code], 0)} habitants, valeur invraisemblable")
                 elif v > MAX_PLACES:
-                    err.append(f"{path} : {fr_nombre(v, 0)} places, valeur invraisemblable "
-                               f"({fr_entier(MAX_PLACES)} au plus)")
+                    err.append(f"{path} : {fr_number(v, 0)} places, valeur invraisemblable "
+                               f"({fr_int(MAX_PLACES)} au plus)")
             places_ok = len(err) == n_err
             if places_ok and periode_ok:
                 premiere = next((y for y in range(debut, fin + 1) if (valeur_annee(po, y, 0.0) or 0.0) > 0), None)
@@ -512,8 +510,8 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                     mx = bar.value(maxi, debut_ctrl) if isinstance(maxi, str) else maxi
                     if x > mx:
                         extra = " (saisir un ratio, ex. 1.10 pour 110 %)" if name == "taux_facturation" else ""
-                        err.append(f"{path} : {fr_nombre(x, 2)} dépasse le maximum vraisemblable "
-                                   f"{fr_nombre(mx, 2)}{extra}")
+                        err.append(f"{path} : {fr_number(x, 2)} dépasse le maximum vraisemblable "
+                                   f"{fr_number(mx, 2)}{extra}")
         if all(s.get(k) is None or (isinstance(s.get(k), Mapping) and not s.get(k))
                for k in ("participation_horaire_moyenne", "participations_familiales")):
             err.append(f"{p}.participation_horaire_moyenne : champ manquant (ou participations_familiales)")
@@ -823,8 +821,8 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
         part = totaux["total_caf"] / cout if cout > 0 else 0.0
         alertes = [l.alerte for l in lignes if l.alerte]
         if seuil is not None and part > seuil + EPS:
-            alertes.append(f"{y} : la Caf financerait {fr_pct(part)} du coût de fonctionnement des structures "
-                           f"du scénario, au-delà de {fr_pct(seuil, 0)} (réservé aux territoires les plus en "
+            alertes.append(f"{y} : la Caf financerait {fr_ratio(part)} du coût de fonctionnement des structures "
+                           f"du scénario, au-delà de {fr_ratio(seuil, 0)} (réservé aux territoires les plus en "
                            f"difficulté identifiés par le SDSF).")
         alertes_globales.extend(alertes)
         resultats.append(ResultatAnnee(y, lignes, traj, bt_autres, totaux, part, alertes))
@@ -881,14 +879,14 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
     if cout_pp is None:
         cout_pp = prix * hpp / taux_fact
         cout = Montant("Coût de fonctionnement", cout_pp * places,
-                       f"{fr_nombre(prix)} €/h × {fr_nombre(heures, 0)} h facturées ÷ taux de facturation "
-                       f"{fr_pct(taux_fact)} = {fr_nombre(heures / taux_fact, 0)} h réalisées → "
-                       f"{fr_euros(cout_pp * places)}",
+                       f"{fr_number(prix, 2)} €/h × {fr_number(heures, 0)} h facturées ÷ taux de facturation "
+                       f"{fr_ratio(taux_fact)} = {fr_number(heures / taux_fact, 0)} h réalisées → "
+                       f"{fr_euros(cout_pp * places, 2)}",
                        {"prix_revient_horaire": prix, "heures_facturees": heures, "taux_facturation": taux_fact})
     else:
         cout = Montant("Coût de fonctionnement", cout_pp * places,
-                       f"{fr_euros(cout_pp)} par place (saisi) × {fr_nombre(places, 0)} places = "
-                       f"{fr_euros(cout_pp * places)}", {"cout_annuel_par_place": cout_pp, "places": places})
+                       f"{fr_euros(cout_pp, 2)} par place (saisi) × {fr_number(places, 0)} places = "
+                       f"{fr_euros(cout_pp * places, 2)}", {"cout_annuel_par_place": cout_pp, "places": places})
     psu = P.calcul_psu(y, prix_revient_horaire=prix, heures_facturees=heures, taux_facturation=taux_fact,
                        participations_familiales=pf.valeur, part_regime_general=rg, baremes=bar, niveau=niveau)
     if rg_from_default:
@@ -931,29 +929,29 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
     }
     total = sum(x.valeur for x in m.values())
     m["total_caf"] = Montant("Total Caf", total,
-                             " + ".join(f"{LIBELLES[k]} {fr_euros(x.valeur)}" for k, x in m.items())
-                             + f" = {fr_euros(total)}", {}, [], list(m.values()))
+                             " + ".join(f"{LIBELLES[k]} {fr_euros(x.valeur, 2)}" for k, x in m.items())
+                             + f" = {fr_euros(total, 2)}", {}, [], list(m.values()))
     m["participations_familiales"] = pf
     m["cout_fonctionnement"] = cout
     cof = s.get("cofinancements") or {}
     a_part, a_montant = float(cof.get("autres_part", 0.0)), float(cof.get("autres_montant", 0.0))
     autres = a_part * cout.valeur + a_montant
     m["autres_cofinanceurs"] = Montant("Autres cofinanceurs", autres,
-                                       f"{fr_pct(a_part)} du coût {fr_euros(cout.valeur)} + {fr_euros(a_montant)} "
-                                       f"= {fr_euros(autres)}", {"autres_part": a_part, "autres_montant": a_montant})
+                                       f"{fr_ratio(a_part)} du coût {fr_euros(cout.valeur, 2)} + {fr_euros(a_montant, 2)} "
+                                       f"= {fr_euros(autres, 2)}", {"autres_part": a_part, "autres_montant": a_montant})
     rac = cout.valeur - total - pf.valeur - autres
     m["reste_a_charge_collectivite"] = Montant(
         "Reste à charge de la collectivité", rac,
-        f"coût {fr_euros(cout.valeur)} − Caf {fr_euros(total)} − familles {fr_euros(pf.valeur)} − autres "
-        f"cofinanceurs {fr_euros(autres)} = {fr_euros(rac)}", {}, [], [cout, m["total_caf"], pf, m["autres_cofinanceurs"]])
+        f"coût {fr_euros(cout.valeur, 2)} − Caf {fr_euros(total, 2)} − familles {fr_euros(pf.valeur, 2)} − autres "
+        f"cofinanceurs {fr_euros(autres, 2)} = {fr_euros(rac, 2)}", {}, [], [cout, m["total_caf"], pf, m["autres_cofinanceurs"]])
     part = total / cout.valeur if cout.valeur > 0 else 0.0
     alerte = None
     if seuil is not None and part > seuil + EPS:
-        alerte = (f"{y} — {s.get('nom', sid)} : la Caf financerait {fr_pct(part)} du coût de fonctionnement, "
-                  f"au-delà de {fr_pct(seuil, 0)}.")
+        alerte = (f"{y} — {s.get('nom', sid)} : la Caf financerait {fr_ratio(part)} du coût de fonctionnement, "
+                  f"au-delà de {fr_ratio(seuil, 0)}.")
     elif rac < -EPS:
         alerte = (f"{y} — {s.get('nom', sid)} : les financements dépassent le coût de fonctionnement de "
-                  f"{fr_euros(-rac)} (vérifier les saisies).")
+                  f"{fr_euros(-rac, 2)} (vérifier les saisies).")
     ligne = LigneStructure(y, sid, str(s.get("nom", sid)), str(s.get("code_insee")), s["gestion"], places, nouvelles,
                            existantes, heures, {k: x.valeur for k, x in m.items()}, part, seuil, alerte)
     return ligne, m

@@ -204,7 +204,7 @@ def test_trajectoire_thresholds(places, par_place, manquantes):
 
 def test_trajectoire_message_and_dates():
     p = palier_trajectoire(2026, places_reference=100, places_par_annee={2026: 105}, baremes=B)
-    assert "Il manque 3 places pour atteindre +8 %" in p.message
+    assert "Il manque 3 places pour atteindre +8\u202f%" in p.message
     # before 2025: growth measured, no bonus
     p24 = palier_trajectoire(2024, places_reference=100, places_par_annee={2024: 120}, baremes=B)
     assert p24.montant_par_place == 0 and not p24.en_vigueur and "à partir de 2025" in p24.message

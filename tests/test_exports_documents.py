@@ -215,7 +215,7 @@ def scenario():
 
 def test_ctg_onepager_total_matches_simulate(store, scenario):
     from exports import build_ctg_onepager
-    from exports.document import fr_eur
+    from planning.formats import fr_euros
     from planning.simulation import simulate
 
     files = build_ctg_onepager(scenario, store=store, today=TODAY)
@@ -226,7 +226,7 @@ def test_ctg_onepager_total_matches_simulate(store, scenario):
     assert 1 <= len(pages) <= 2
     text = "\n".join(pages)
     # the scenario example: 3 523 136 € at the time of writing; the test reads the engine's figure
-    total = fr_eur(res.cumul["total_caf_territoire"]).replace("\u202f", " ")
+    total = fr_euros(res.cumul["total_caf_territoire"]).replace("\u202f", " ")
     assert f"La Caf verse {total} au total" in text
     assert "à vérifier" in text and all(DEMO in p for p in pages)
     ws = load_workbook(io.BytesIO(xlsx))["Financement"]

@@ -1,17 +1,13 @@
-"""Classification, palettes and French number formats (geo/classes.py)."""
+"""Classification and palettes (geo/classes.py); French formats are tested in test_formats.py."""
 import math
 
 import pytest
 
+from planning.formats import NA_LABEL
 from geo.classes import (
     NA_COLOR,
-    NA_LABEL,
-    NNBSP,
     YLGNBU,
     classify,
-    fr_int,
-    fr_number,
-    fr_percent,
     palette,
     seuils_couverture,
     type_structure,
@@ -65,18 +61,6 @@ def test_bad_thresholds_give_french_message():
         classify([1, 2], method="seuils", seuils=[0, 60, 50])
     with pytest.raises(ValueError, match="Méthode de classification inconnue"):
         classify([1, 2], method="jenks")
-
-
-def test_french_numbers():
-    # narrow no-break space U+202F between thousands and before %, comma for decimals
-    assert NNBSP == "\u202f"
-    assert fr_number(1234.5) == "1\u202f234,5"
-    assert fr_number(1234567.891, 2) == "1\u202f234\u202f567,89"
-    assert fr_int(35000) == "35\u202f000"
-    assert fr_percent(56.34) == "56,3\u202f%"
-    assert fr_number(-0.04) == "0,0"
-    assert fr_number(math.nan) == NA_LABEL
-    assert fr_number(None, na="n.d.") == "n.d."
 
 
 def test_palettes():

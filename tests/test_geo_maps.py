@@ -9,7 +9,8 @@ import pytest
 from shapely.geometry import box
 
 from geo.assets import vendored_texts
-from geo.classes import classify, fr_number
+from geo.classes import classify
+from planning.formats import fr_number
 from geo.maps import Layer, choropleth_map, map_html, payload_size
 
 EVIL = "<script>alert(1)</script>"

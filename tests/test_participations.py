@@ -211,7 +211,7 @@ def test_cli_options_and_text(capsys):
     assert code == 0
     # micro-crèche before Sept 2019: familial table, 4 children 0.03 % → AEEH → 0.02 % ; 3 000 × 0.02 % = 0.60 €/h
     assert "Tarif horaire : 0,6000 €/h" in out and "micro-crèche" in out
-    assert "Montant mensuel pour 100,0 h : 60,00 €" in out
+    assert "Montant mensuel pour 100,0 h : 60,00\u202f€" in out
     assert "Paramètres utilisés" in out and "participations.bareme_micro_creche" in out
     code, out, _ = run(capsys, "--date", "2024-02-01", "--ressources", "3000", "--enfants", "2", "--aeeh", "2",
                        "--json")

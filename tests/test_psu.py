@@ -66,7 +66,7 @@ def test_psu_worked_example_and_regime_general():
     m = calcul_psu(2024, prix_revient_horaire=12, heures_facturees=40000, taux_facturation=1.10,
                    participations_familiales=60000, part_regime_general=0.95, baremes=B)
     assert m.valeur == pytest.approx(180006.00)
-    assert "66 %" in m.formule and "180\u202f006,00 €" in m.formule  # narrow no-break space
+    assert "66\u202f%" in m.formule and "180\u202f006,00\u202f€" in m.formule  # narrow no-break space
     # the prix de revient is kept when below the ceiling: 0.66 × 8 × 1 000 = 5 280 ; × 0.5 = 2 640
     m2 = calcul_psu(2024, prix_revient_horaire=8, heures_facturees=1000, taux_facturation=1.10,
                     participations_familiales=0, part_regime_general=0.5, baremes=B)

@@ -153,7 +153,7 @@ def test_cli_text_and_errors(tmp_store, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ATLAS_DATA_DIR", str(tmp_store.root))
     assert main(["--departement", "89", "--annee", "2024"]) == 0
     text = capsys.readouterr().out
-    assert "50,0 %" in text and "cible COG 2024 : 95,0 %" in text and "89387 Sens" in text
+    assert "50,0\u202f%" in text and "cible COG 2024 : 95,0\u202f%" in text and "89387 Sens" in text
     assert main(["--region", "27", "--annee", "2024"]) == 0  # Bourgogne-Franche-Comté
     assert main(["--departement", "98"]) == 2
     assert "inconnu" in capsys.readouterr().err
@@ -203,7 +203,7 @@ def test_no_structure_list_reads_as_missing_not_zero(inputs):
     assert "Communes de plus de 10" not in text.splitlines()[3]     # no « 0 commune » line
     # where a list exists, the same sentence gives the count
     covered = rpe_target(inputs, 2024, departement="01")
-    assert not covered.sans_liste and covered.phrase_part() == "1 sur 3 (33,3 %)"
+    assert not covered.sans_liste and covered.phrase_part() == "1 sur 3 (33,3\u202f%)"
     assert covered.to_dict()["message_donnee_absente"] is None
 
 

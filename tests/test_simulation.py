@@ -45,7 +45,7 @@ def test_hand_computed_year():
     # cost 8 × 12 000 / 1.05 = 91 428.57 ; Caf share 88 400 / 91 428.57 = 96.7 % > 80 % → warning
     assert v("cout_fonctionnement") == pytest.approx(91428.571, abs=0.01)
     assert l.part_caf == pytest.approx(0.96688, abs=1e-4)
-    assert l.alerte and "80 %" in l.alerte and r.alertes
+    assert l.alerte and "80\u202f%" in l.alerte and r.alertes
     # reste à charge 91 428.57 − 88 400 − 13 200 = −10 171.43
     assert v("reste_a_charge_collectivite") == pytest.approx(-10171.43, abs=0.01)
     assert a.trajectoire.palier == 0.12
@@ -70,7 +70,7 @@ def test_trajectory_missing_places_and_other_places():
     r = simulate(s, communes=COMMUNES)
     t = {a.annee: a for a in r.annees}
     # 2026: 100 + 5 = 105 places → +5 % (tier +4 %), 108 needed for +8 % → 3 missing
-    assert "Il manque 3 places pour atteindre +8 %" in t[2026].trajectoire.message
+    assert "Il manque 3 places pour atteindre +8\u202f%" in t[2026].trajectoire.message
     # bonus on the 90 other places of the territory too: 90 × 100 = 9 000
     assert t[2026].totaux["bonus_trajectoire_autres_places"] == pytest.approx(9000)
     assert t[2024].totaux["bonus_trajectoire"] == 0
@@ -84,7 +84,7 @@ def test_overseas_threshold_90():
     s["structures"][0]["cofinancements"] = {"autres_part": 0.0}
     r = simulate(s, communes=COMMUNES)
     assert r.outre_mer and r.annees[0].lignes[0].seuil_alerte == 0.90
-    assert "90 %" in r.annees[0].lignes[0].alerte  # 96.7 % > 90 %
+    assert "90\u202f%" in r.annees[0].lignes[0].alerte  # 96.7 % > 90 %
 
 
 def test_validation_messages():
