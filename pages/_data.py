@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from pages._ui import manifest_token, store
+from pages._ui import communes_table, manifest_token, store
+from planning.territoires import Territoire, masque
 
 
 
@@ -35,25 +36,14 @@ def frr_communes(annee: int = 2025) -> set[str]:
     return communes_montant_maximal(table("frr"), table("zrr"), annee)
 
 
-def communes_of(terr) -> pd.DataFrame:
+def communes_of(terr: Territoire) -> pd.DataFrame:
     """Communes of the selected territory (columns of the communes table)."""
-    from pages._ui import communes_table
-
     com = communes_table(manifest_token())
-    if terr.niveau == "france":
-        return com
-    if terr.niveau == "departement":
-        return com[com["dep"] == terr.code]
-    if terr.niveau == "epci":
-        return com[com["epci_siren"] == terr.code]
-    if terr.niveau == "ept":
-        return com[com["ept_code"] == terr.code]
-    return com[com["code_insee"] == terr.code]
+    return com[masque(com, terr.niveau, terr.code)]
 
 
 def potentiel_financier(codes: list[str]) -> float | None:
     """Population-weighted potentiel financier per inhabitant, when the DGCL file is imported."""
-    from pages._ui import communes_table
     from planning.scenario_edit import potentiel_financier_moyen
 
     pop = communes_table(manifest_token()).set_index("code_insee")["population"]
@@ -70,13 +60,6 @@ def _coverage_inputs(token: str):
 def coverage_inputs():
     """planning.coverage inputs, loaded once per store state (an object with its own per-year cache)."""
     return _coverage_inputs(manifest_token())
-
-
-def territoire_spec(terr) -> tuple[str, str] | None:
-    """The picker's territory as planning.territoires understands it."""
-    if terr.niveau == "france":
-        return None
-    return (terr.niveau, terr.code)
 
 
 @st.cache_resource(show_spinner=False)

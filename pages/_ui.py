@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Iterator
 
 import pandas as pd
@@ -17,6 +16,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from pages._texte import html_texte, md, md_lignes  # noqa: F401  (re-exported: one helper for every page)
 from data.store import DEMO_LABEL, NATURE_ESTIME, NATURE_FICTIF, NATURE_IMPORTE, NATURE_REEL, Store
+from planning.territoires import FRANCE, Territoire
 
 NATURE_BADGE = {
     NATURE_REEL: "réel",
@@ -88,20 +88,6 @@ def require_store() -> None:
 
 # -- territory picker ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class Territoire:
-    niveau: str          # france | departement | epci | ept | commune
-    code: str
-    nom: str
-    departement: str | None = None
-
-    @property
-    def libelle(self) -> str:
-        prefix = {"france": "", "departement": "Département", "epci": "EPCI", "ept": "EPT",
-                  "commune": "Commune"}[self.niveau]
-        return f"{prefix} {self.nom}".strip()
-
-
 DEFAULT_DEP = "89"
 
 
@@ -123,7 +109,8 @@ def _sync(level: str) -> None:
 
 
 def territory_picker() -> Territoire:
-    """Sidebar picker (département → EPCI/EPT → commune), mirrored in the URL.
+    """Sidebar picker (département → EPCI/EPT → commune), mirrored in the URL: the one place a
+    page gets its :class:`planning.territoires.Territoire`, passed whole to the layers below.
 
     The query parameters ``dep``, ``grp`` (EPCI SIREN or EPT code) and ``com``
     make a view shareable by link; session state keeps the choice across pages.
@@ -185,7 +172,7 @@ def territory_picker() -> Territoire:
         return Territoire("ept" if is_ept else "epci", grp, nom, dep)
     if dep:
         return Territoire("departement", dep, dep_opts[dep].split(" – ", 1)[1], dep)
-    return Territoire("france", "", "France entière")
+    return FRANCE
 
 
 # -- provenance ---------------------------------------------------------------

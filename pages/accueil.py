@@ -28,13 +28,12 @@ with guard("afficher l'état des données"):
     c4.metric("Départements", fr_number(facts.get("departements"), 0))
 
     st.subheader(f"Chiffres clés — {md(terr.libelle)}")
-    from pages._data import coverage_inputs, territoire_spec
+    from pages._data import coverage_inputs
     from planning.coverage import description, indicateurs
 
     inp = coverage_inputs()
     annee = pd.Timestamp.today().year
-    spec = territoire_spec(terr)
-    row = indicateurs(inp, terr.niveau if terr.niveau != "france" else "france", annee, territoire=spec)
+    row = indicateurs(inp, terr.niveau, annee, territoire=terr)
     row = row[row["code"] == terr.code].iloc[0] if terr.code and (row["code"] == terr.code).any() else row.iloc[0]
     k1, k2, k3, k4 = st.columns(4)
     k1.metric("Enfants de moins de 3 ans", fr_number(row["enfants_moins_3"], 0))

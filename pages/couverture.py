@@ -14,15 +14,15 @@ import streamlit as st
 from data.store import NATURE_FICTIF
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometries
-from pages._data import coverage_inputs, table, territoire_spec
+from pages._data import coverage_inputs, table
 from pages._texte import md
-from pages._ui import (children_estimate_note, demo_banner, guard, manifest_token, require_store, store,
-                       territory_picker)
+from pages._ui import (children_estimate_note, communes_table, demo_banner, guard, manifest_token, require_store,
+                       store, territory_picker)
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
 from planning.carte import meta as carte_meta
 from planning.cnaf import serie_caf, serie_naissances
 from planning.coverage import INDICATEURS, ouvertes, source_caf, trajectoire_cog_psu
-from planning.territoires import masque
+from planning.territoires import Territoire, groupement, masque
 
 TABLE_COLUMNS = {
     "code": "Code", "nom": "Nom", "population": "Population", "enfants_moins_3": "Enfants de moins de 3 ans",
@@ -97,18 +97,13 @@ if echelle == "commune":
             help="1 = grands centres urbains … 7 = rural à habitat très dispersé (grille communale 2025)."))
 
 
-def spec_for_scale() -> tuple[str, str] | None:
-    if terr.niveau == "commune":
-        com = table("communes", ("code_insee", "epci_siren", "ept_code"))
-        row = com[com["code_insee"] == terr.code].iloc[0]
-        if isinstance(row["ept_code"], str) and row["ept_code"]:
-            return ("ept", row["ept_code"])
-        return ("epci", row["epci_siren"]) if isinstance(row["epci_siren"], str) else ("commune", terr.code)
-    return territoire_spec(terr)
+def territoire_carte() -> Territoire:
+    """The territory the map shows: a commune is shown inside its EPT or EPCI."""
+    return groupement(communes_table(manifest_token()), terr)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def values_for(token: str, echelle: str, spec: tuple | None, annee: int, filt: tuple,
+def values_for(token: str, echelle: str, spec: Territoire, annee: int, filt: tuple,
                periode: tuple = ()) -> pd.DataFrame:
     return valeurs(coverage_inputs(), echelle, spec, annee, dict(filt), periode)
 
@@ -118,7 +113,7 @@ def indicator_meta(ind: str, annee: int, periode: tuple) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def traj_chart(token: str, spec: tuple | None, this_year: int) -> bytes:
+def traj_chart(token: str, spec: Territoire, this_year: int) -> bytes:
     from exports.charts import bar_chart
 
     t = trajectoire_cog_psu(coverage_inputs(), 2023, 2027, territoire=spec)
@@ -137,7 +132,7 @@ def traj_chart(token: str, spec: tuple | None, this_year: int) -> bytes:
 
 
 @st.cache_data(show_spinner="Construction de la carte…", max_entries=32)
-def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: str, annee: int, methode: str,
+def map_for(token: str, echelle: str, spec: Territoire, dep: str | None, ind: str, annee: int, methode: str,
             layers: tuple, filt: tuple, titre: str, highlight: str | None, asset_mode: str = "static",
             periode: tuple = ()) -> str:
     s = store()
@@ -176,18 +171,11 @@ def map_for(token: str, echelle: str, spec: tuple | None, dep: str | None, ind: 
                              asset_mode=asset_mode)
 
 
-def territoire_serie() -> tuple[str, str | None]:
-    """(niveau, code) of the selected territory for the published series (an EPT uses its département)."""
-    if terr.niveau == "france":
-        return "france", None
-    return terr.niveau, terr.code
-
-
 @st.cache_data(show_spinner=False, max_entries=32)
-def serie_chart(token: str, niveau: str, code: str | None, colonne: str) -> tuple[bytes | None, pd.DataFrame]:
+def serie_chart(token: str, territoire: Territoire, colonne: str) -> tuple[bytes | None, pd.DataFrame]:
     from exports.charts import line_chart
 
-    s = serie_caf(coverage_inputs(), niveau, code, colonne)
+    s = serie_caf(coverage_inputs(), territoire, colonne)
     if s.empty:
         return None, pd.DataFrame()
     wide = s.pivot_table(index="annee", columns="serie", values="valeur", aggfunc="first")
@@ -202,11 +190,10 @@ def serie_chart(token: str, niveau: str, code: str | None, colonne: str) -> tupl
 
 
 def serie_section() -> None:
-    niveau, code = territoire_serie()
     col = st.radio("Taux", ["txcouv", "txcouv_eaje"], horizontal=True, key="cov_serie_col",
                    format_func={"txcouv": "Taux de couverture global", "txcouv_eaje": "Taux EAJE (crèches)"}.get)
-    png, table_wide = serie_chart(manifest_token(), niveau, code, col)
-    s = serie_caf(coverage_inputs(), niveau, code, col)
+    png, table_wide = serie_chart(manifest_token(), terr, col)
+    s = serie_caf(coverage_inputs(), terr, col)
     if png is None:
         st.info("Aucun taux publié par la Cnaf n'est importé pour ce territoire. Importez les fichiers txcouv_pe_* de "
                 "data.caf.fr depuis la page Import (les communes ne sont publiées qu'au-delà de 10 000 habitants).")
@@ -258,11 +245,11 @@ def ecart_section(vals: pd.DataFrame, annee: int) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def naissances_chart(token: str, niveau: str, code: str | None) -> tuple[bytes | None, pd.DataFrame]:
+def naissances_chart(token: str, territoire: Territoire) -> tuple[bytes | None, pd.DataFrame]:
     from exports.charts import bar_chart
 
     inp = coverage_inputs()
-    m = masque(inp.base, niveau, code).to_numpy()
+    m = masque(inp.base, territoire.niveau, territoire.code).to_numpy()
     d = serie_naissances(inp, m)
     if d.empty or d["naissances"].isna().all():
         return None, d
@@ -274,8 +261,7 @@ def naissances_chart(token: str, niveau: str, code: str | None) -> tuple[bytes |
 
 
 def naissances_section() -> None:
-    niveau = "france" if terr.niveau == "france" else terr.niveau
-    png, d = naissances_chart(manifest_token(), niveau, None if terr.niveau == "france" else terr.code)
+    png, d = naissances_chart(manifest_token(), terr)
     if png is None:
         st.info("Naissances non importées : importez le fichier INSEE des naissances domiciliées par commune "
                 "(type « naissances ») depuis la page Import. Elles servent aussi à estimer les enfants de moins de "
@@ -306,8 +292,8 @@ def titre_annee(ind: str, vals: pd.DataFrame, annee: int) -> str:
 
 
 with guard("construire la carte de couverture"):
-    spec = spec_for_scale()
-    if echelle == "commune" and spec is None and ind not in CAF_CODES:
+    spec = territoire_carte()
+    if echelle == "commune" and spec.niveau == "france" and ind not in CAF_CODES:
         st.warning("Sur la France entière, la carte des communes ne montre que les taux publiés par la Cnaf (communes "
                    "de plus de 10 000 habitants) : choisissez un « Taux de couverture … publié (Caf) », ou un "
                    "département pour les autres indicateurs.")
@@ -321,7 +307,7 @@ with guard("construire la carte de couverture"):
     meta = indicator_meta(ind, annee, per)
     token = manifest_token()
     vals = values_for(token, echelle, spec, annee, filt, per)
-    if echelle == "commune" and spec is None:
+    if echelle == "commune" and spec.niveau == "france":
         vals = vals[vals[ind].notna()]
     an_lib = titre_annee(ind, vals, annee)
     titre = f"{meta['label']} — {terr.libelle if terr.niveau != 'commune' else terr.nom} ({an_lib})"
@@ -391,7 +377,7 @@ with guard("construire la carte de couverture"):
 
 with guard("calculer la variation des places PSU"):
     st.subheader("Variation nette des places PSU et trajectoire COG")
-    spec_t = spec_for_scale() if terr.niveau != "commune" else territoire_spec(terr)
+    spec_t = terr
     traj = trajectoire_cog_psu(inp, 2023, 2027, territoire=spec_t)
     future = traj["annee"] > this_year
     if future.any():  # no observed places yet: « donnée non disponible », not a shortfall

@@ -17,6 +17,7 @@ from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, r
                        store, territory_picker)
 from planning.coverage import cible_cog, rpe_table
 from planning.rpe import rpe_target
+from planning.territoires import FRANCE, resoudre
 
 CATEGORIES = ("Sans RPE", "Couverte par un RPE situé dans une autre commune (ne compte pas)", "RPE dans la commune")
 CAT_COLORS = ("#D55E00", "#F0E442", "#0072B2")  # Okabe-Ito: vermillion, yellow, blue
@@ -29,30 +30,29 @@ inp = coverage_inputs()
 
 c1, c2 = st.columns([1, 3])
 annee = int(c1.number_input("Année", 2023, 2035, dt.date.today().year, key="rpe_year"))
+# the perimeters around the chosen territory: France, its région, its département, the EPCI/EPT itself
+perimetres = {"france": FRANCE}
 scopes = {"france": "France entière"}
 if terr.niveau != "france":
     com = communes_table(manifest_token())
-    r = com.loc[com["dep"] == terr.departement, ["reg", "reg_nom"]]
-    reg = r["reg"].iloc[0] if len(r) else None
-    if reg:
-        scopes["region"] = f"Région {r['reg_nom'].iloc[0]}"
+    departement = resoudre(com, "departement", terr.departement)
+    r = com.loc[com["dep"] == terr.departement, "reg"]
+    if len(r) and isinstance(r.iloc[0], str):
+        perimetres["region"] = resoudre(com, "region", r.iloc[0])
+        scopes["region"] = f"Région {perimetres['region'].nom}"
+    perimetres["departement"] = departement
     scopes["departement"] = f"Département {terr.departement}"
     if terr.niveau in ("epci", "ept"):
+        perimetres["territoire"] = terr
         scopes["territoire"] = terr.libelle
 scope = c2.radio("Périmètre", list(scopes), index=len(scopes) - 1, format_func=scopes.get, horizontal=True,
                  key="rpe_scope")
 
 with guard("calculer l'objectif RPE"):
-    kw = {}
-    if scope == "departement":
-        kw["departement"] = terr.departement
-    elif scope == "region":
-        kw["region"] = reg
-    elif scope == "territoire":
-        kw["departement"] = terr.departement
-    res = rpe_target(inp, annee, **kw)
+    # an EPCI or EPT: the figures of its département, restricted to its towns
+    res = rpe_target(inp, annee, perimetre=perimetres["departement" if scope == "territoire" else scope])
     if scope == "territoire":
-        res = res.restreint(terr.niveau, terr.code, terr.nom, communes=communes_of(terr)["code_insee"])
+        res = res.restreint(terr, communes=communes_of(terr)["code_insee"])
     d = res.to_dict()
     nd = "n.d."  # « donnée non disponible », explained in the warning below
     m1, m2, m3, m4 = st.columns(4)
@@ -158,9 +158,7 @@ with guard("calculer l'objectif RPE"):
 
 with guard("calculer les assistants maternels par ETP de RPE"):
     st.subheader("Assistants maternels par ETP d'animation de RPE (COG-01-10)")
-    spec = {"france": None, "departement": ("departement", terr.departement), "region": ("region", reg),
-            "territoire": (terr.niveau, terr.code)}[scope]
-    rt = rpe_table(inp, annee, territoire=spec)
+    rt = rpe_table(inp, annee, territoire=perimetres[scope])
     target = cible_cog("objectifs_cog.assistants_maternels_par_etp_rpe", annee)
     if res.sans_liste:
         st.info("Donnée non disponible : aucune liste de structures ne couvre ce périmètre.")

@@ -33,7 +33,7 @@ if not metas:
     st.stop()
 
 only_here = st.toggle("Seulement les scénarios du territoire choisi", value=False, key="cmp_only_here")
-key_here = f"{terr.niveau}:{terr.code}" if terr.code else "france"
+key_here = terr.cle
 if only_here:
     metas = [m for m in metas if m.territoire == key_here]
 

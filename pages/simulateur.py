@@ -45,10 +45,6 @@ def communes_validation(token: str):
 DOWNLOAD_MAX_LIGNES = 1000  # structure-years: beyond, the detailed JSON (≈ 45 kB per line) is for the command line
 
 
-def territoire_key() -> str:
-    return f"{terr.niveau}:{terr.code}" if terr.code else "france"
-
-
 def valeur_fr(v) -> str:
     """A parameter value the French way: numbers, lists and tables."""
     if isinstance(v, bool):
@@ -98,8 +94,8 @@ if terr.niveau == "france":
             "barre latérale.")
     st.stop()
 
-if st.session_state.get("sim_terr") != territoire_key():
-    st.session_state["sim_terr"] = territoire_key()
+if st.session_state.get("sim_terr") != terr.cle:
+    st.session_state["sim_terr"] = terr.cle
     with guard("pré-remplir le scénario depuis la liste des structures"):
         set_scenario(prefill())
 
@@ -119,7 +115,7 @@ st.caption(f"Territoire de la CTG : **{md(terr.libelle)}**. Les places PSU exist
 db_error = None
 try:
     db = scenario_db()
-    saved = db.list(territoire_key())
+    saved = db.list(terr.cle)
 except ScenarioErreur as exc:
     db, saved, db_error = None, [], str(exc)
 if db_error:
@@ -388,12 +384,12 @@ with guard("calculer le scénario"):
         try:
             if b1.button("Enregistrer", type="primary", key="sim_save"):
                 s = db.update(sid, payload, expected_version=ver, name=name) if sid else \
-                    db.create(name, territoire_key(), payload)
+                    db.create(name, terr.cle, payload)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.toast(f"Scénario enregistré (version {s.version}).")
                 st.rerun()
             if b2.button("Enregistrer sous…", key="sim_save_as", help="Crée un nouveau scénario avec ce nom."):
-                s = db.create(name, territoire_key(), payload)
+                s = db.create(name, terr.cle, payload)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
             if b3.button("Dupliquer", key="sim_dup", disabled=not sid):

@@ -94,7 +94,7 @@ def couverture(inputs, niveau: str, code: str | None, annee: int | None = None) 
     if annee is None:
         years = annees_publiees(inputs, t.niveau, t.code) if t.niveau in CAF_NIVEAUX else []
         annee = years[-1] if years else dt.date.today().year
-    df = indicateurs(inputs, t.niveau, annee, territoire=None if t.niveau == "france" else (t.niveau, t.code))
+    df = indicateurs(inputs, t.niveau, annee, territoire=t)
     row = df[df["code"].astype(str) == ("FR" if t.niveau == "france" else str(t.code))]
     r = row.iloc[0] if len(row) else None
     info = info_enfants_territoire(inputs, annee, masque(inputs.base, t.niveau, t.code).to_numpy())

@@ -29,6 +29,8 @@ import pandas as pd
 
 from data.codes import fold_arrondissement
 
+from .territoires import parse_territoire
+
 if TYPE_CHECKING:  # pragma: no cover
     from .coverage import CoverageInputs
 
@@ -122,12 +124,14 @@ def annees_publiees(inputs: "CoverageInputs", niveau: str, code: str | None) -> 
     return sorted(int(y) for y in f.loc[f["code"] == code, "annee"].unique())
 
 
-def serie_caf(inputs: "CoverageInputs", niveau: str, code: str | None, colonne: str = "txcouv") -> pd.DataFrame:
-    """Published rate by year for a territory, its département (or region) and France.
+def serie_caf(inputs: "CoverageInputs", territoire, colonne: str = "txcouv") -> pd.DataFrame:
+    """Published rate by year for a territory (a :class:`~planning.territoires.Territoire` or any
+    form :func:`~planning.territoires.parse_territoire` reads), its département (or region) and France.
 
     Columns: annee, serie (label), niveau, code, valeur; one row per published year and series
     (a year without publication has no row).  ``attrs["libelles"]`` lists the series in order.
     """
+    niveau, code = parse_territoire(territoire)
     base = inputs.base
     series: list[tuple[str, str, str | None]] = []
     if niveau == "commune":

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -87,16 +87,14 @@ class RpeTargetResult:
     source_structures: str
     departements_structures: tuple[str, ...] = ()
 
-    def restreint(self, niveau: str, code: str, nom: str, communes=None) -> "RpeTargetResult":
+    def restreint(self, territoire: Territoire, communes=None) -> "RpeTargetResult":
         """The same figures for the towns of one EPCI or EPT (a CTG territory) only; ``communes`` (the
         territory's INSEE codes) also keeps its towns that no structure list covers."""
-        from dataclasses import replace
-
-        key = "ept_code" if niveau == "ept" else "epci_siren"
-        keep = [v for v in self.villes if getattr(v, key) == code]
+        key = "ept_code" if territoire.niveau == "ept" else "epci_siren"
+        keep = [v for v in self.villes if getattr(v, key) == territoire.code]
         codes = set(communes or ())
         sans = [c for c in self.villes_sans_donnee if c in codes]
-        return replace(self, villes=keep, villes_sans_donnee=sans, territoire=Territoire(niveau, code, nom))
+        return replace(self, villes=keep, villes_sans_donnee=sans, territoire=territoire)
 
     # -- figures --------------------------------------------------------------
     @property
@@ -211,7 +209,12 @@ def echeance_legale(inputs: CoverageInputs | None = None) -> dt.date:
     return b.definition(PARAM_SEUIL).valeurs[0][0]
 
 
-def _perimetre(communes: pd.DataFrame, departement: str | None, region: str | None) -> Territoire:
+def _perimetre(communes: pd.DataFrame, departement: str | None, region: str | None,
+               perimetre: Territoire | None = None) -> Territoire:
+    if perimetre is not None:
+        if departement or region:
+            raise TerritoireInconnu("Indiquez le périmètre ou un code de département ou de région, pas les deux.")
+        return perimetre
     if departement and region:
         raise TerritoireInconnu("Choisissez un département ou une région, pas les deux.")
     if departement:
@@ -235,8 +238,9 @@ def communes_obligees(communes: pd.DataFrame, annee: int, departement: str | Non
 
 
 def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = None,
-               region: str | None = None) -> RpeTargetResult:
-    """COG-01-11 for the nation, a région or a département in ``annee`` (RPE open at 31 December).
+               region: str | None = None, perimetre: Territoire | None = None) -> RpeTargetResult:
+    """COG-01-11 for the nation, a région or a département in ``annee`` (RPE open at 31 December):
+    ``perimetre`` (the France, a région or a département), or their codes ``departement``/``region``.
 
     Only the towns of départements covered by the structure list count in the share
     (the others are listed in ``villes_sans_donnee``).  Raises :class:`CoucheAbsente`
@@ -244,7 +248,7 @@ def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = Non
     """
     annee = int(annee)
     base = inputs.base
-    t = _perimetre(base, departement, region)
+    t = _perimetre(base, departement, region, perimetre)
     if not inputs.has_structures():
         raise CoucheAbsente(
             "La couche « structures » est absente : importez la liste des structures de la Caf "

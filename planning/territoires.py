@@ -19,7 +19,7 @@ arrondissement code is folded into its commune.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -64,9 +64,22 @@ class TerritoireInconnu(LookupError):
 
 @dataclass(frozen=True)
 class Territoire:
+    """The one territory of the dashboard: built once (the pages' picker from the URL, the CLIs from
+    their options) and passed whole to every computation, map and export.
+
+    ``departement`` is the département it was chosen in (the picker's first level; for an EPCI
+    across two départements, the one picked), used for département-wide views; it does not take
+    part in equality.
+    """
     niveau: str
     code: str | None
     nom: str
+    departement: str | None = field(default=None, compare=False)
+
+    @property
+    def cle(self) -> str:
+        """« departement:89 », « epci:200067205 », « france »: the key scenarios are filed under."""
+        return f"{self.niveau}:{self.code}" if self.code else "france"
 
     @property
     def libelle(self) -> str:
@@ -149,7 +162,9 @@ def resoudre(communes: pd.DataFrame, niveau: str, code: str | None = None) -> Te
                 "departement": "Code de département", "region": "Code de région"}[niveau]
         raise TerritoireInconnu(f"{what} « {code} » inconnu dans le référentiel des communes.")
     nom = rows[nom_col].iloc[0] if nom_col in rows.columns else code
-    return Territoire(niveau, code, str(nom) if isinstance(nom, str) else code)
+    dep = rows["dep"].iloc[0] if "dep" in rows.columns else None
+    return Territoire(niveau, code, str(nom) if isinstance(nom, str) else code,
+                      code if niveau == "departement" else (dep if isinstance(dep, str) else None))
 
 
 def territoire(communes: pd.DataFrame, spec: str | tuple | Territoire | None) -> Territoire:
@@ -167,6 +182,20 @@ def communes_du_territoire(communes: pd.DataFrame, spec: str | tuple | Territoir
 def codes_du_territoire(communes: pd.DataFrame, spec: str | tuple | Territoire | None) -> list[str]:
     """Sorted INSEE codes of the territory's communes."""
     return sorted(communes_du_territoire(communes, spec)["code_insee"].astype(str).tolist())
+
+
+def groupement(communes: pd.DataFrame, terr: Territoire) -> Territoire:
+    """The group a commune belongs to for a map of its surroundings: its EPT in the Grand Paris,
+    else its EPCI, else the commune itself; any other territory is returned as it is."""
+    if terr.niveau != "commune":
+        return terr
+    row = communes[communes["code_insee"] == terr.code]
+    for niveau in ("ept", "epci"):
+        col, nom_col = COLONNES[niveau]
+        if col in row.columns and len(row) and isinstance(row[col].iloc[0], str) and row[col].iloc[0]:
+            nom = row[nom_col].iloc[0] if nom_col in row.columns else row[col].iloc[0]
+            return Territoire(niveau, row[col].iloc[0], str(nom), terr.departement)
+    return terr
 
 
 def liste(communes: pd.DataFrame, niveau: str, dans: str | tuple | Territoire | None = None) -> pd.DataFrame:

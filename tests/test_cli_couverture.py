@@ -101,7 +101,7 @@ def test_indicator_columns_latest_published_year_and_gap(store):
 def test_series_commune_departement_france(store):
     from planning.cnaf import serie_caf
 
-    s = serie_caf(load_inputs(store), "commune", "89024")
+    s = serie_caf(load_inputs(store), ("commune", "89024"))
     assert s.attrs["libelles"] == ["Auxerre (commune)", "Yonne (département)", "France"]
     assert s.attrs["absentes"] == ["France"]          # no national file in this store
     com = s[s["niveau"] == "commune"].set_index("annee")["valeur"]

@@ -15,7 +15,7 @@ from data.store import PROJECT_ROOT, LayerInfo
 from planning.coverage import CoucheAbsente, CoverageInputs, Provenance, load_inputs
 from planning.parametres import Baremes
 from planning.rpe import communes_obligees, main, rpe_target
-from planning.territoires import TerritoireInconnu
+from planning.territoires import Territoire, TerritoireInconnu
 
 T = pd.Timestamp
 
@@ -176,7 +176,7 @@ def test_restricting_the_target_to_one_ept_keeps_only_its_towns(reference_store)
     if not inputs.has_structures():
         pytest.skip("pas de liste de structures dans le magasin")
     dep = rpe_target(inputs, 2026, departement="93")
-    pc = dep.restreint("ept", "200057867", "Plaine Commune")
+    pc = dep.restreint(Territoire("ept", "200057867", "Plaine Commune"))
     expected = [v for v in dep.villes if v.ept_code == "200057867"]
     assert pc.nb_communes == len(expected) and 0 < pc.nb_communes < dep.nb_communes
     assert pc.nb_avec_rpe == sum(v.nb_rpe > 0 for v in expected)
@@ -208,7 +208,7 @@ def test_no_structure_list_reads_as_missing_not_zero(inputs):
 
 
 def test_restricting_to_a_territory_keeps_its_towns_without_data(inputs):
-    res = rpe_target(inputs, 2026).restreint("epci", "W", "EPCI W", communes=["02010"])
+    res = rpe_target(inputs, 2026).restreint(Territoire("epci", "W", "EPCI W"), communes=["02010"])
     assert res.sans_liste and res.villes_sans_donnee == ["02010"]
 
 

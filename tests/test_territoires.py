@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from planning.territoires import (FRANCE, Territoire, TerritoireInconnu, codes_du_territoire, liste, masque,
+from planning.territoires import (FRANCE, Territoire, TerritoireInconnu, codes_du_territoire, groupement, liste, masque,
                                   parse_territoire, resoudre, territoire)
 
 
@@ -65,3 +65,20 @@ def test_real_referentiel_yonne(reference_store):
                                                   "epci_siren", "epci_nom", "ept_code", "ept_nom"])
     assert len(codes_du_territoire(c, "departement:89")) == 423
     assert len(liste(c, "ept", "dep:93")) == 4  # Seine-Saint-Denis: 4 EPT of the Grand Paris
+
+
+def test_one_territoire_key_departement_and_group():
+    c = communes_frame()
+    # the key scenarios are filed under, the département a territory was picked in
+    assert resoudre(c, "epci", "E1").cle == "epci:E1" and FRANCE.cle == "france"
+    assert resoudre(c, "departement", "1").departement == "01"
+    assert resoudre(c, "commune", "93001").departement == "93"
+    # the picked département does not change what the territory is
+    assert Territoire("epci", "E1", "CA Un", "02") == Territoire("epci", "E1", "CA Un", "01")
+    # a commune's map is drawn inside its EPT (Grand Paris), else its EPCI, else alone
+    aubervilliers = resoudre(c, "commune", "93001")
+    assert groupement(c, aubervilliers) == Territoire("ept", "T6", "Plaine Commune")
+    assert groupement(c, resoudre(c, "commune", "01002")) == Territoire("epci", "E2", "CC Deux")
+    paris = resoudre(c, "commune", "75056")
+    assert groupement(c, paris) is paris
+    assert groupement(c, FRANCE) is FRANCE
