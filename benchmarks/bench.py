@@ -70,7 +70,9 @@ def server_side() -> None:
     from data.store import Store
     from geo import coverage_map
     from geo.coverage_map import coverage_map_html, geometries
-    from planning.coverage import description, indicateurs, load_inputs
+    from data.entrees import load_inputs
+    from planning.catalogue import description
+    from planning.coverage import indicateurs
 
     store = Store()
     print("1. Chargement du magasin")
@@ -136,21 +138,6 @@ def server_side() -> None:
     scenario = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
     _, t = timed(build_ctg_onepager, scenario, inputs=inputs)
     record("fiche CTG (pdf + xlsx)", t, budget=BUDGETS["document"])
-    from planning.simulation import simulate_territories
-
-    import pandas as pd
-
-    epci = store.read("epci", columns=["epci_siren", "population"])
-    base = (epci["population"] / 300).round()
-    frame = pd.DataFrame({"territoire": epci["epci_siren"], "places_reference": base,
-                          **{f"places_{y}": base * (1 + 0.03 * (y - 2023)) for y in range(2023, 2028)},
-                          "prix_revient_horaire": 11.5, "heures_facturees_par_place": 1750.0, "taux_facturation": 1.08,
-                          "participation_horaire_moyenne": 1.3, "part_regime_general": 0.97})
-    try:
-        _, t = timed(simulate_territories, frame, list(range(2023, 2028)))
-        record("simulateur vectorisé : 1 255 EPCI × 5 ans", t)
-    except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
-        print(f"   simulateur vectorisé non mesuré : {exc}")
 
 
 def real_imports() -> None:

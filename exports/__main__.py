@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             inputs = None
             if len(deps) > 1:
-                from planning.coverage import load_inputs
+                from data.entrees import load_inputs
 
                 inputs = load_inputs()
             for dep in deps:

@@ -43,13 +43,13 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     from geo.classes import classify, seuils_couverture
     from geo.static_maps import static_choropleth_png
     from planning.bonus import places_pour_palier
-    from planning.coverage import indicateurs, load_inputs
+    from data.entrees import communes_referentiel, load_inputs
+    from planning.coverage import indicateurs
     from planning.simulation import LIBELLES, ScenarioInvalide, simulate
 
     store = store or Store()
     today = today or dt.date.today()
-    communes_ref = store.read("communes", columns=["code_insee", "dep", "population"]) if store.has("communes") \
-        else None
+    communes_ref = communes_referentiel(store)
     try:
         res = simulate(scenario, communes=communes_ref)
     except ScenarioInvalide as exc:

@@ -73,7 +73,10 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     from data.store import Store
     from geo.classes import classify, seuils_couverture
     from geo.static_maps import static_choropleth_png
-    from planning.coverage import indicateurs, load_inputs, rpe_table, trajectoire_cog_psu
+    from data.entrees import load_inputs
+    from planning.coverage import indicateurs
+    from planning.flux import trajectoire_cog_psu
+    from planning.rpe import rpe_table
     from planning.rpe import rpe_target
     from planning.territoires import TerritoireInconnu, resoudre
 
@@ -305,7 +308,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                src_line]))
 
     # -- one page per EPCI / EPT ---------------------------------------------------
-    from planning.coverage import variation_places
+    from planning.flux import variation_places
 
     var = variation_places(inputs, 2023, traj_fin, niveau_grp, spec, par_annee=False).set_index("code")
     sans_by_grp: dict[str, list[str]] = {}

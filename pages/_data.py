@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from data.entrees import communes_referentiel
 from pages._ui import communes_table, manifest_token, store
 from planning.territoires import Territoire, masque
 
@@ -42,6 +43,16 @@ def communes_of(terr: Territoire) -> pd.DataFrame:
     return com[masque(com, terr.niveau, terr.code)]
 
 
+@st.cache_data(show_spinner=False, max_entries=2)
+def _communes_validation(token: str) -> pd.DataFrame | None:
+    return communes_referentiel(store())
+
+
+def communes_validation() -> pd.DataFrame | None:
+    """Communes (codes, départements, populations) scenarios are checked against, read once per store state."""
+    return _communes_validation(manifest_token())
+
+
 def potentiel_financier(codes: list[str]) -> float | None:
     """Population-weighted potentiel financier per inhabitant, when the DGCL file is imported."""
     from planning.scenario_edit import potentiel_financier_moyen
@@ -52,7 +63,7 @@ def potentiel_financier(codes: list[str]) -> float | None:
 
 @st.cache_resource(show_spinner="Chargement des données de couverture…", max_entries=2)
 def _coverage_inputs(token: str):
-    from planning.coverage import load_inputs
+    from data.entrees import load_inputs
 
     return load_inputs(store())
 

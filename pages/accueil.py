@@ -29,7 +29,8 @@ with guard("afficher l'état des données"):
 
     st.subheader(f"Chiffres clés — {md(terr.libelle)}")
     from pages._data import coverage_inputs
-    from planning.coverage import description, indicateurs
+    from planning.catalogue import description
+    from planning.coverage import indicateurs
 
     inp = coverage_inputs()
     annee = pd.Timestamp.today().year

@@ -21,7 +21,9 @@ from pages._ui import (children_estimate_note, communes_table, demo_banner, guar
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
 from planning.carte import meta as carte_meta
 from planning.cnaf import serie_caf, serie_naissances
-from planning.coverage import INDICATEURS, ouvertes, source_caf, trajectoire_cog_psu
+from planning.catalogue import INDICATEURS, source_caf
+from planning.flux import trajectoire_cog_psu
+from planning.stock import ouvertes
 from planning.territoires import Territoire, groupement, masque
 
 TABLE_COLUMNS = {

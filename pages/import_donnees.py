@@ -40,7 +40,7 @@ def _problems_table(problems, with_level: bool = True) -> pd.DataFrame:
 
 def _show_result(state) -> None:
     from data.importers.jobs import ECHEC, REFUSE, TERMINE
-    from data.importers.readers import fr_int
+    from planning.formats import fr_int
 
     secs = f"{state.seconds:.1f}".replace(".", ",")
     if state.status == TERMINE and state.report is not None:
@@ -83,7 +83,8 @@ def _follow() -> None:
 with guard("charger la liste des types de fichiers"):
     from data.importers import KINDS
     from data.importers.jobs import TERMINE, start_import
-    from data.importers.readers import Limits, fr_int, fr_mb
+    from data.importers.readers import Limits
+    from planning.formats import fr_decimal, fr_int
 
     kinds = list(KINDS)
     kind = st.selectbox("Type de fichier", kinds, format_func=lambda k: f"{KINDS[k].label} ({k})",
@@ -98,7 +99,7 @@ with guard("charger la liste des types de fichiers"):
     st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
                f"{', '.join(as_list(getattr(spec, 'layers', None), [kind]))} ; formats : "
                f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Limites : "
-               f"{fr_mb(lim.max_file_mb)} Mo, {fr_int(lim.max_rows)} lignes, {fr_int(lim.max_columns)} colonnes, "
+               f"{fr_decimal(lim.max_file_mb)} Mo, {fr_int(lim.max_rows)} lignes, {fr_int(lim.max_columns)} colonnes, "
                f"{fr_int(lim.max_seconds)} s (voir « Limites des imports » en bas de page). Colonnes attendues et "
                "variantes acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],

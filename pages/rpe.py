@@ -15,7 +15,8 @@ from pages._data import communes_of, coverage_inputs
 from planning.formats import fr_number, fr_ratio
 from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, require_store,
                        store, territory_picker)
-from planning.coverage import cible_cog, rpe_table
+from planning.catalogue import cible_cog
+from planning.rpe import rpe_table
 from planning.rpe import rpe_target
 from planning.territoires import FRANCE, resoudre
 

@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
-from pages._ui import (demo_banner, guard, manifest_token, md, md_lignes, require_store,
+from pages._data import communes_of, communes_validation, frr_communes, potentiel_financier, qpv_communes, table
+from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes
 from planning.formats import fr_euros, fr_number, fr_parameter_value, fr_ratio
@@ -17,7 +17,7 @@ from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
 from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
-from planning.simulation import ScenarioInvalide, _load_communes, simulate, validate_scenario
+from planning.simulation import ScenarioInvalide, simulate, validate_scenario
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
 AMOUNTS = ["psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
@@ -34,12 +34,6 @@ demo_banner()
 @st.cache_resource
 def scenario_db() -> ScenarioStore:
     return ScenarioStore()
-
-
-@st.cache_data(show_spinner=False, max_entries=2)
-def communes_validation(token: str):
-    """Communes (codes, populations) used to check scenarios: read once per store state."""
-    return _load_communes()
 
 
 DOWNLOAD_MAX_LIGNES = 1000  # structure-years: beyond, the detailed JSON (≈ 45 kB per line) is for the command line
@@ -242,7 +236,7 @@ with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce 
 st.session_state["sim_current"] = data
 
 # -- results ---------------------------------------------------------------------------------
-communes_ref = communes_validation(manifest_token())
+communes_ref = communes_validation()
 errors = validate_scenario(data, communes=communes_ref)  # once per rerun; simulate() does not check again
 if errors:
     st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in errors))

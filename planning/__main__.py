@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         if cmd == "simulate":
             from .cli_simulate import main as run
         elif cmd == "rpe-target":
-            from .rpe import main as run
+            from .cli_rpe import main as run
         elif cmd == "participation":
             from .participations import main as run
         elif cmd == "couverture":

@@ -5,8 +5,8 @@ Bonus mixité sociale, inclusion handicap, attractivité, bonus territoire CTG
 threshold is "from" (≥): a value equal to a threshold goes to the next band.
 Parameters: ``planning/baremes/bonus.yaml``.
 
-The ``*_array`` helpers are shared by the scalar functions (which add the
-'détail du calcul') and the vectorised simulation of many territories.
+The ``*_array`` helpers hold the arithmetic; the functions that return a ``Montant`` add the
+« détail du calcul » around them.
 """
 from __future__ import annotations
 

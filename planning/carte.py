@@ -8,7 +8,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .coverage import INDICATEURS, CoverageInputs, description, indicateurs, variation_places
+from .catalogue import INDICATEURS, description
+from .coverage import indicateurs
+from .entrees import CoverageInputs
+from .flux import variation_places
 
 # Flows over a period (created, closed, net), from variation_places
 PERIOD_INDICATORS = {

@@ -14,11 +14,10 @@ Exit codes: 0 done, 1 store missing, 2 invalid option or unknown territory.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
-import sys
 from typing import Any
 
+from .cli_commun import executer
 from .formats import NA_LABEL, fr_int, fr_number
 
 USAGE = ("Usage : python -m planning couverture (--commune CODE | --epci SIREN | --departement DD | --region RR | "
@@ -87,7 +86,8 @@ def _round(v: Any) -> float | None:
 def couverture(inputs, niveau: str, code: str | None, annee: int | None = None) -> dict[str, Any]:
     """The figures of one territory and year (what the CLI prints as JSON)."""
     from .cnaf import CAF_NIVEAUX, annees_publiees, caf_publie, info_enfants_territoire
-    from .coverage import indicateurs, sources
+    from .catalogue import sources
+    from .coverage import indicateurs
     from .territoires import masque, resoudre
 
     t = resoudre(inputs.base, niveau, code)
@@ -158,31 +158,6 @@ def format_text(d: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from data.store import Store
-
-    from .coverage import CoucheAbsente, load_inputs
-    from .territoires import TerritoireInconnu
-
-    try:
-        opts = _parse(list(argv))
-    except ValueError as exc:
-        print(f"Erreur : {exc}\n{USAGE}", file=sys.stderr)
-        return 2
-    if opts.get("aide"):
-        print(USAGE)
-        return 0
-    store = Store()
-    try:
-        inputs = load_inputs(store)
-        d = couverture(inputs, opts["niveau"], opts["code"], opts["annee"])
-    except TerritoireInconnu as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
-    except CoucheAbsente as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 1
-    if opts["json"]:
-        print(json.dumps(d, ensure_ascii=False, indent=2, allow_nan=False))
-    else:
-        print(format_text(d))
-    return 0
+    return executer(argv, USAGE, _parse,
+                    lambda inputs, opts: couverture(inputs, opts["niveau"], opts["code"], opts["annee"]),
+                    format_text, lambda d: d, allow_nan=False)

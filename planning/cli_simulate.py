@@ -121,9 +121,11 @@ def main(argv: list[str]) -> int:
     if errs:
         _err("\n".join(errs))
         return 2
-    from .simulation import ScenarioInvalide, simulate, validate_scenario, _load_communes
+    from data.entrees import communes_referentiel
 
-    communes = _load_communes()
+    from .simulation import ScenarioInvalide, simulate, validate_scenario
+
+    communes = communes_referentiel()
     errs = validate_scenario(data, communes=communes)
     if errs:
         _err(f"{args[0]} : scénario invalide ({len(errs)} erreur{'s' if len(errs) > 1 else ''}) :")

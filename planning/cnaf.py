@@ -1,6 +1,6 @@
-"""Published Cnaf coverage (data.caf.fr) and children under 3 by year, for planning.coverage.
+"""Published Cnaf coverage (data.caf.fr) and children under 3 by year, for the coverage indicators.
 
-Pure pandas, no UI, no file: everything comes from a :class:`planning.coverage.CoverageInputs`.
+Pure pandas, no UI, no file: everything comes from a :class:`planning.entrees.CoverageInputs`.
 
 * :func:`caf_valeurs`: the published rates of every territory of a level for a year (global and by
   mode), the latest year on or before the year asked, with that year — the map and table columns
@@ -32,7 +32,7 @@ from data.codes import fold_arrondissement
 from .territoires import parse_territoire
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .coverage import CoverageInputs
+    from .entrees import CoverageInputs
 
 # indicator column -> column of the caf_couverture_* layers
 CAF_MODES: dict[str, str] = {
@@ -68,12 +68,12 @@ def _layer(inputs: "CoverageInputs", niveau: str) -> pd.DataFrame | None:
     if f is None or f.empty or "annee" not in f.columns:
         return None
     key = ("caf_layer", k)
-    if key not in inputs._cache:
+    if key not in inputs.cache:
         g = f.copy()
         g["code"] = "FR" if k == "nat" else g["code"].astype(str)
         g["annee"] = pd.to_numeric(g["annee"], errors="coerce")
-        inputs._cache[key] = g.dropna(subset=["annee"]).sort_values(["code", "annee"])
-    return inputs._cache[key]
+        inputs.cache[key] = g.dropna(subset=["annee"]).sort_values(["code", "annee"])
+    return inputs.cache[key]
 
 
 def caf_valeurs(inputs: "CoverageInputs", niveau: str, codes: pd.Series, annee: int) -> pd.DataFrame:
@@ -148,7 +148,7 @@ def serie_caf(inputs: "CoverageInputs", territoire, colonne: str = "txcouv") -> 
         nom = row[name_col].iloc[0] if len(row) else code
         if niveau == "epci":
             series = [(f"{nom} (EPCI)", "epci", code)]
-        dep = inputs._dep_of[niveau].get(code) if code in inputs._dep_of[niveau].index else None
+        dep = inputs.dep_principal[niveau].get(code) if code in inputs.dep_principal[niveau].index else None
         if dep:
             series.append((f"{_dep_name(base, dep)} (département)", "departement", dep))
     elif niveau == "departement":
@@ -187,22 +187,22 @@ def _pivot(inputs: "CoverageInputs") -> pd.DataFrame | None:
     n = getattr(inputs, "naissances", None)
     if n is None or len(n) == 0:
         return None
-    if ("naissances_pivot",) not in inputs._cache:
+    if ("naissances_pivot",) not in inputs.cache:
         codes = n["code_insee"].astype(str).map(fold_arrondissement)
         wide = (n.assign(code_insee=codes).groupby(["code_insee", "annee"])["naissances"].sum(min_count=1)
                 .unstack("annee"))
         wide.columns = [int(c) for c in wide.columns]
-        inputs._cache[("naissances_pivot",)] = wide.reindex(inputs.index)
-    return inputs._cache[("naissances_pivot",)]
+        inputs.cache[("naissances_pivot",)] = wide.reindex(inputs.index)
+    return inputs.cache[("naissances_pivot",)]
 
 
 def _natures(inputs: "CoverageInputs") -> np.ndarray:
     key = ("enfants_natures",)
-    if key not in inputs._cache:
+    if key not in inputs.cache:
         e = inputs.enfants
         n = len(inputs.base)
         if e is None or len(e) == 0:
-            inputs._cache[key] = np.full(n, "", dtype=object)
+            inputs.cache[key] = np.full(n, "", dtype=object)
         else:
             if "nature" in e.columns:
                 nat = e["nature"].astype(str)
@@ -211,8 +211,8 @@ def _natures(inputs: "CoverageInputs") -> np.ndarray:
                 nat = est.map({True: NATURE_ESTIMATION, False: NATURE_RECENSEMENT})
             s = pd.Series(nat.to_numpy(), index=e["code_insee"].astype(str).map(fold_arrondissement))
             s = s[~s.index.duplicated()]
-            inputs._cache[key] = s.reindex(inputs.index).fillna("").to_numpy(dtype=object)
-    return inputs._cache[key]
+            inputs.cache[key] = s.reindex(inputs.index).fillna("").to_numpy(dtype=object)
+    return inputs.cache[key]
 
 
 def fenetres_disponibles(inputs: "CoverageInputs") -> list[int]:
@@ -232,8 +232,8 @@ def enfants_annee(inputs: "CoverageInputs", annee: int) -> tuple[np.ndarray, np.
     decale (True when the births of the year asked are not all available), libelle (French).
     """
     key = ("enfants_annee", int(annee))
-    if key in inputs._cache:
-        return inputs._cache[key]
+    if key in inputs.cache:
+        return inputs.cache[key]
     base = inputs.base["enfants_moins_3"].to_numpy(dtype=float)
     nature = _natures(inputs).copy()
     info: dict[str, Any] = {"annee": int(annee), "annee_reference": None, "naissances": None, "decale": False}
@@ -250,8 +250,8 @@ def enfants_annee(inputs: "CoverageInputs", annee: int) -> tuple[np.ndarray, np.
     counts = pd.Series(nature).value_counts().to_dict()
     info["natures"] = {str(k): int(v) for k, v in counts.items() if k}
     info["libelle"] = libelle_enfants(info)
-    inputs._cache[key] = (vals, nature, info)
-    return inputs._cache[key]
+    inputs.cache[key] = (vals, nature, info)
+    return inputs.cache[key]
 
 
 def enfants_au_31_decembre(inputs: "CoverageInputs", annee: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:

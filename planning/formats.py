@@ -7,6 +7,7 @@ function                   argument              example
 =========================  ====================  ===============================
 :func:`fr_number`          a number              ``1234.5`` → « 1 234,5 »
 :func:`fr_int`             a whole number        ``12345`` → « 12 345 »
+:func:`fr_decimal`         a size, a limit       ``2.50`` → « 2,5 », ``2.0`` → « 2 »
 :func:`fr_year`            a year                ``2023`` → « 2023 » (never « 2 023 »)
 :func:`fr_euros`           an amount in euros    ``1234.5`` → « 1 235 € »
 :func:`fr_percent`         a value in percent    ``56.3`` → « 56,3 % »
@@ -59,6 +60,15 @@ def fr_number(x, decimals: int = 1, na: str = NA_LABEL) -> str:
 def fr_int(x, na: str = NA_LABEL) -> str:
     """A whole number (rounded): ``12345`` → ``"12 345"``."""
     return fr_number(x, 0, na)
+
+
+def fr_decimal(x, max_decimals: int = 1, na: str = NA_LABEL) -> str:
+    """A number with at most ``max_decimals`` decimals, trailing zeros dropped (sizes, limits):
+    ``2.0`` → ``"2"``, ``2.5`` → ``"2,5"``, ``1234.56`` → ``"1 234,6"``."""
+    if is_missing(x):
+        return na
+    s = fr_number(x, max_decimals)
+    return s.rstrip("0").rstrip(",") if "," in s else s
 
 
 def fr_year(x, na: str = NA_LABEL) -> str:

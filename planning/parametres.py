@@ -170,7 +170,7 @@ class Parametre:
         return self.choix.get(valeur, str(valeur)) if isinstance(valeur, str) else str(valeur)
 
 
-def _as_date(when: int | dt.date | str) -> dt.date:
+def as_date(when: int | dt.date | str) -> dt.date:
     if isinstance(when, dt.datetime):
         return when.date()
     if isinstance(when, dt.date):
@@ -214,7 +214,7 @@ def _parse_file(path: Path) -> dict[str, Parametre]:
                     raise ValueError(f"{path.name} : {key}, confiance « {c} » inconnue (C, P ou ?).")
             if p.choix and v["valeur"] not in p.choix:
                 raise ValueError(f"{path.name} : {key}, valeur « {v['valeur']} » absente de « choix ».")
-            p.valeurs.append(ValeurDatee(_as_date(v["depuis"]), v["valeur"], str(v["source"]), conf,
+            p.valeurs.append(ValeurDatee(as_date(v["depuis"]), v["valeur"], str(v["source"]), conf,
                                          url=str(v.get("url") or ""), confiance_date=conf_date,
                                          note=str(v.get("note") or "")))
         p.valeurs.sort(key=lambda t: t[0])
@@ -269,7 +269,7 @@ class Baremes:
                                                          p.description, p.unite, surcharge=True,
                                                          nature=NATURE_SCENARIO)
             return pv
-        return p.at(_as_date(when))
+        return p.at(as_date(when))
 
     def value(self, name: str, when: int | dt.date | str) -> Any:
         return self.get(name, when).valeur
@@ -302,7 +302,7 @@ class Baremes:
     def differences(self, avant: int | dt.date | str, apres: int | dt.date | str) -> list[dict[str, Any]]:
         """Parameters whose value in force differs between two dates (a parameter that exists at one date
         only is listed too, with ``None`` on the other side)."""
-        d1, d2 = _as_date(avant), _as_date(apres)
+        d1, d2 = as_date(avant), as_date(apres)
         out = []
         for name in self.names():
             p1 = self.get_or_none(name, d1)

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .parametres import Baremes, ParametreAbsent, ParamValue, _as_date
+from .parametres import Baremes, ParametreAbsent, ParamValue, as_date
 from .formats import fr_euros, fr_number, fr_small_ratio
 from .psu import Montant
 
@@ -126,7 +126,7 @@ def participation_famille(quand: int | dt.date | str, *, ressources_mensuelles: 
     """Family calculator: hourly rate and monthly amount at a contract date."""
     if float(ressources_mensuelles) < 0 or float(heures_mensuelles) < 0:
         raise ValueError("Les ressources et les heures doivent être positives ou nulles.")
-    when = _as_date(quand)
+    when = as_date(quand)
     res = ressources_retenues(when, ressources_mensuelles, baremes)
     te = taux_effort(when, nb_enfants, aeeh, baremes, accueil)
     tarif = res.valeur * te.valeur

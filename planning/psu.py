@@ -7,11 +7,10 @@ the taux de facturation, with two rules: "paliers" (3 bands, until 2024) and
 "lineaire" (from 2025).  Every number comes from ``planning/baremes/psu.yaml``.
 
 This module also holds :class:`Montant`, the self-explaining amount used by
-the whole rules engine (participations, bonus, simulation), and the French
-number formatting of the formulas.
+the whole rules engine (participations, bonus, simulation).
 
-The ``*_array`` helpers take numpy arrays (or scalars) and are shared by the
-scalar engine and the vectorised one, so both compute the same thing.
+The ``*_array`` helpers hold the arithmetic on numpy arrays (or scalars); the functions that
+return a :class:`Montant` add the « détail du calcul » around them.
 """
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .formats import fr_euros, fr_number, fr_ratio, fr_small_ratio
+from .formats import fr_euros, fr_number, fr_ratio
 from .parametres import Baremes, ParamValue
 
 # Tolerance for comparisons of ratios typed by users against thresholds

@@ -6,25 +6,27 @@ Towns over the legal threshold (population légale of the communes layer, strict
 (of the same EPT inside the Métropole du Grand Paris) does not count: such a town is flagged
 « couverte depuis une autre commune ».
 
-:func:`rpe_target` serves the page and ``python -m planning rpe-target``::
-
-    python -m planning rpe-target [--departement DD | --region RR] [--annee AAAA] [--json]
+:func:`rpe_target` serves the page and ``python -m planning rpe-target`` (:mod:`planning.cli_rpe`);
+:func:`rpe_table` gives the staffing of every RPE against the COG-01-10 target.
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .coverage import (CoucheAbsente, CoverageInputs, _commune_stock, _ratio, cible_cog, load_inputs,
-                       parametre)
+from data.codes import fold_arrondissement
+
+from .catalogue import cible_cog, parametre
+from .coverage import ratio
+from .entrees import TYPE_RPE, CoucheAbsente, CoverageInputs, norm_type
 from .formats import fr_number, fr_ratio
-from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, resoudre
+from .parametres import ParametreAbsent
+from .stock import commune_stock, open_mask
+from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, parse_territoire, resoudre
 
 PARAM_CIBLE = "objectifs_cog.part_villes_10000_avec_rpe"
 PARAM_SEUIL = "objectifs_cog.seuil_population_obligation_rpe"
@@ -256,9 +258,9 @@ def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = Non
             "ou générez la démonstration (`python -m data demo`)."
         )
     seuil = seuil_obligation(annee, inputs)
-    stock = _commune_stock(inputs, annee)
+    stock = commune_stock(inputs, annee)
     nb_rpe = stock["nb_rpe"]
-    taux = _ratio(stock["places_eaje"], base["enfants_moins_3"].to_numpy(dtype=float), 100.0)
+    taux = ratio(stock["places_eaje"], base["enfants_moins_3"].to_numpy(dtype=float), 100.0)
     # group of the intercommunal RPE: the EPT inside the Grand Paris, else the EPCI
     group = base["ept_code"].where(base["ept_code"].notna(), base["epci_siren"])
     has_rpe = np.nan_to_num(nb_rpe, nan=0.0) > 0
@@ -298,7 +300,7 @@ def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = Non
     cible = cible_cog(PARAM_CIBLE, annee, inputs.baremes)
     try:
         src = inputs.baremes.get(PARAM_CIBLE, annee).source
-    except Exception:
+    except ParametreAbsent:
         src = "Pas de cible COG pour cette année (COG 2023-2027)."
     return RpeTargetResult(
         annee=annee, territoire=t, seuil=seuil, villes=villes, villes_sans_donnee=sans_donnee,
@@ -309,114 +311,47 @@ def rpe_target(inputs: CoverageInputs, annee: int, departement: str | None = Non
 
 
 # ---------------------------------------------------------------------------
-# Command line
+# RPE staffing (COG-01-10)
 # ---------------------------------------------------------------------------
-USAGE = ("Usage : python -m planning rpe-target [--departement DD | --region RR] [--annee AAAA] [--json]\n"
-         "  Objectif COG-01-11 : part des communes de plus de 10 000 habitants disposant d'un RPE "
-         "situé dans la commune.")
+def rpe_table(inputs: CoverageInputs, annee: int, territoire=None) -> pd.DataFrame:
+    """Every RPE open at 31 December ``annee``: staffing against the COG-01-10 target.
 
-
-def _parse(argv: list[str]) -> dict[str, Any]:
-    opts: dict[str, Any] = {"departement": None, "region": None, "annee": dt.date.today().year, "json": False}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        key, val = (a.split("=", 1) + [None])[:2] if a.startswith("--") and "=" in a else (a, None)
-        if key in ("-h", "--help"):
-            opts["aide"] = True
-            return opts
-        if key == "--json":
-            opts["json"] = True
-            i += 1
-            continue
-        if key in ("--departement", "--département", "--dep", "--region", "--région", "--annee", "--année"):
-            if val is None:
-                if i + 1 >= len(argv):
-                    raise ValueError(f"l'option {key} attend une valeur.")
-                val = argv[i + 1]
-                i += 1
-            name = {"--dep": "departement", "--département": "departement", "--région": "region",
-                    "--année": "annee"}.get(key, key[2:])
-            if name == "annee":
-                if not str(val).isdigit() or not 1900 < int(val) < 2200:
-                    raise ValueError(f"année « {val} » invalide : écrivez-la sur quatre chiffres (par exemple 2026).")
-                val = int(val)
-            opts[name] = val
-            i += 1
-            continue
-        raise ValueError(f"argument « {a} » inconnu.")
-    return opts
-
-
-def format_text(res: RpeTargetResult) -> str:
-    lines = [
-        "Objectif COG-01-11 — communes de plus de "
-        f"{fr_number(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
-        f"Territoire : {res.territoire.libelle} ; année {res.annee} (RPE ouverts au 31 décembre)",
-        f"Source : {res.source_structures}",
-    ]
-    if res.sans_liste:
-        return "\n".join(lines + [res.message_donnee_absente,
-                                  "Communes concernées : " + ", ".join(res.villes_sans_donnee)])
-    lines += [
-        f"Communes de plus de {fr_number(res.seuil, 0)} habitants : {res.nb_communes}",
-        f"  dont avec un RPE dans la commune : {res.nb_avec_rpe}",
-        f"  part : {fr_ratio(res.part)}",
-    ]
-    if res.cible is None:
-        lines.append(f"  cible COG {res.annee} : aucune (la COG 2023-2027 ne fixe pas de cible pour cette année)")
-    else:
-        etat = "atteinte" if res.atteinte else "non atteinte" if res.atteinte is False else "non évaluable"
-        lines.append(f"  cible COG {res.annee} : {fr_ratio(res.cible)} — {etat}")
-    ech = res.echeance_legale.strftime("%d/%m/%Y")
-    lines.append(f"Obligation légale au {ech} : " + ("en vigueur" if res.echeance_depassee else "pas encore en vigueur"))
-    if res.villes_sans_donnee:
-        lines.append(f"Sans liste de structures (non comptées) : {len(res.villes_sans_donnee)} communes "
-                     f"hors des départements couverts ({', '.join(res.departements_structures) or 'aucun'})")
-    sans = res.sans_rpe
-    lines.append(f"Communes sans RPE dans la commune : {len(sans)}")
-    for v in sans:
-        extra = ""
-        if v.couverte_ailleurs:
-            ou = ", ".join(f"{r['nom']} ({r['code']})" for r in v.rpe_ailleurs[:3])
-            extra = f" — couverte depuis une autre commune : {ou} (ne compte pas pour l'indicateur)"
-        lines.append(f"  {v.code} {v.nom} ({fr_number(v.population, 0)} hab.){extra}")
-    return "\n".join(lines)
-
-
-def main(argv: list[str]) -> int:
-    from data.store import Store
-
-    try:
-        opts = _parse(list(argv))
-    except ValueError as exc:
-        print(f"Erreur : {exc}\n{USAGE}", file=sys.stderr)
-        return 2
-    if opts.get("aide"):
-        print(USAGE)
-        return 0
-    store = Store()
-    if not store.has("communes"):
-        print(f"Erreur : le magasin de données est absent ou incomplet ({store.root}) : "
-              "lancez `python -m data build-reference`.", file=sys.stderr)
-        return 1
-    if not store.has("structures"):
-        print("Erreur : la couche « structures » est absente du magasin de données "
-              f"({store.root}) : importez la liste des structures de la Caf "
-              "(`python -m data import structures FICHIER` ou page Import des données) "
-              "ou générez la démonstration (`python -m data demo`).", file=sys.stderr)
-        return 1
-    try:
-        inputs = load_inputs(store)
-        res = rpe_target(inputs, opts["annee"], departement=opts["departement"], region=opts["region"])
-    except TerritoireInconnu as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
-    except CoucheAbsente as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 1
-    if opts["json"]:
-        print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_text(res))
-    return 0
+    Columns: id, nom, code_insee, commune, dep, epci_siren, etp_animation,
+    nb_assistants_maternels, am_par_etp, cible_am_par_etp, ecart_cible.
+    """
+    cols = ["id", "nom", "code_insee", "commune", "dep", "epci_siren", "etp_animation",
+            "nb_assistants_maternels", "am_par_etp", "cible_am_par_etp", "ecart_cible"]
+    if inputs.structures is None:
+        return pd.DataFrame(columns=cols)
+    s = inputs.structures
+    codes = s["code_insee"].astype(str).map(fold_arrondissement)
+    pos = inputs.index.get_indexer(codes)
+    is_rpe = (s["type"].map(norm_type) == TYPE_RPE).to_numpy() & (pos >= 0)
+    sub = s[is_rpe]
+    p = pos[is_rpe]
+    st = {"ouv": pd.to_datetime(sub.get("date_ouverture"), errors="coerce").to_numpy(dtype="datetime64[ns]")
+          if "date_ouverture" in sub else np.full(len(sub), np.datetime64("NaT"), "datetime64[ns]"),
+          "ferm": pd.to_datetime(sub.get("date_fermeture"), errors="coerce").to_numpy(dtype="datetime64[ns]")
+          if "date_fermeture" in sub else np.full(len(sub), np.datetime64("NaT"), "datetime64[ns]")}
+    m = open_mask(st, annee)
+    sub, p = sub[m], p[m]
+    b = inputs.base
+    etp = pd.to_numeric(sub.get("etp_animation"), errors="coerce").to_numpy(dtype=float)
+    am = pd.to_numeric(sub.get("nb_assistants_maternels"), errors="coerce").to_numpy(dtype=float)
+    cible = cible_cog("objectifs_cog.assistants_maternels_par_etp_rpe", annee, inputs.baremes)
+    par_etp = ratio(am, etp)
+    out = pd.DataFrame({
+        "id": sub["id"].to_numpy() if "id" in sub else np.arange(len(sub)),
+        "nom": sub["nom"].to_numpy() if "nom" in sub else None,
+        "code_insee": b["code_insee"].to_numpy()[p], "commune": b["nom"].to_numpy()[p],
+        "dep": b["dep"].to_numpy()[p], "epci_siren": b["epci_siren"].to_numpy()[p],
+        "etp_animation": etp, "nb_assistants_maternels": am, "am_par_etp": par_etp,
+        "cible_am_par_etp": np.nan if cible is None else cible,
+    })
+    out["ecart_cible"] = out["am_par_etp"] - out["cible_am_par_etp"]
+    if territoire is not None:
+        tn, tc = parse_territoire(territoire)
+        if tn != "france":
+            wanted = set(b.loc[masque(b, tn, tc).to_numpy(), "code_insee"])
+            out = out[out["code_insee"].isin(wanted)]
+    return out.reset_index(drop=True)

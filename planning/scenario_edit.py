@@ -12,7 +12,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .coverage import ouvertes
+from .stock import ouvertes
 from .parametres import Baremes
 from .simulation import valeur_annee
 

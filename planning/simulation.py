@@ -8,8 +8,8 @@ the other co-financers and the reste à charge of the collectivité, each amount
 with its 'détail du calcul'; plus the bonus trajectoire tier per year and the
 cumulative totals over the CTG period.
 
-:func:`simulate_territories` computes PSU and bonuses for many territories at
-once (numpy), with the same array helpers as the scalar engine.
+This is the one simulation engine (pages, CLI, CTG sheet, benchmark).  It reads no store:
+``communes`` (the référentiel, for the INSEE code check) is passed by the caller.
 """
 from __future__ import annotations
 
@@ -158,18 +158,6 @@ def profondeur_excessive(data: Any, limite: int = MAX_PROFONDEUR) -> bool:
 # --------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------
-def _load_communes():
-    try:
-        from data.store import Store
-
-        store = Store()
-        if not store.has("communes"):
-            return None
-        return store.read("communes", columns=["code_insee", "dep", "population"])
-    except Exception:  # no store, unreadable layer: skip the check
-        return None
-
-
 def _check_override(name: str, v: Any, bar: Baremes) -> str | None:
     """None when ``v`` has the shape of parameter ``name`` (numbers finite, in range), else a French reason."""
     p = bar.definition(name)
@@ -384,8 +372,6 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
         err.append("territoire : champ manquant (objet avec « nom » et « communes »)")
         terr = {}
     else:
-        if communes is None:
-            communes = _load_communes()
         if communes is not None and len(communes):
             known_codes = set(communes["code_insee"].astype(str))
             if "population" in communes.columns:
@@ -762,7 +748,7 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
     (French messages) when the scenario does not validate; ``deja_valide=True`` skips the validation
     when the caller has just run :func:`validate_scenario` on the same dict."""
     if not deja_valide:
-        erreurs = validate_scenario(scenario, communes=communes if communes is not None else _load_communes())
+        erreurs = validate_scenario(scenario, communes=communes)
         if erreurs:
             raise ScenarioInvalide(erreurs)
     bar = baremes if baremes is not None else _baremes_for(scenario)
@@ -955,139 +941,3 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
     ligne = LigneStructure(y, sid, str(s.get("nom", sid)), str(s.get("code_insee")), s["gestion"], places, nouvelles,
                            existantes, heures, {k: x.valeur for k, x in m.items()}, part, seuil, alerte)
     return ligne, m
-
-
-
-
-# --------------------------------------------------------------------------
-# Vectorised: many territories at once
-# --------------------------------------------------------------------------
-_DEFAUTS_VECTEUR = {
-    "niveau_service": "couches_et_repas", "part_enfants_handicap": 0.0, "gestion": "publique",
-    "potentiel_financier_par_habitant": np.nan, "prioritaire": False, "montant_cej_par_place": np.nan,
-    "journees_pedagogiques": 0.0,
-}
-
-
-def simulate_territories(frame, years, baremes: Baremes | None = None):
-    """PSU and bonuses for many territories at once; one output row per territory × year.
-
-    ``frame``: one row per territory, each territory seen as one average structure:
-    ``territoire``, ``places_reference`` (co-financed PSU places in the reference year),
-    ``places_<year>`` (places in that year; missing → last known, else the reference),
-    ``prix_revient_horaire``, ``heures_facturees_par_place``, ``taux_facturation``,
-    ``participation_horaire_moyenne``, ``part_regime_general``; optional
-    ``niveau_service``, ``part_enfants_handicap``, ``gestion``, ``potentiel_financier_par_habitant``,
-    ``prioritaire`` (QPV or ZRR/FRR), ``montant_cej_par_place``, ``journees_pedagogiques``.
-    """
-    import pandas as pd
-
-    bar = baremes or Baremes()
-    df = frame.reset_index(drop=True)
-    col = lambda k: df[k].to_numpy() if k in df.columns else np.full(len(df), _DEFAUTS_VECTEUR[k])  # noqa: E731
-    base = df["places_reference"].to_numpy(float)
-    prix = df["prix_revient_horaire"].to_numpy(float)
-    hpp = df["heures_facturees_par_place"].to_numpy(float)
-    tf = df["taux_facturation"].to_numpy(float)
-    pfh = df["participation_horaire_moyenne"].to_numpy(float)
-    rg = df["part_regime_general"].to_numpy(float)
-    niveau = np.asarray(col("niveau_service"), dtype=object)
-    handi = np.asarray(col("part_enfants_handicap"), float)
-    gestion = np.asarray(col("gestion"), dtype=object)
-    pf_hab = np.asarray(col("potentiel_financier_par_habitant"), float)
-    prio = np.asarray(col("prioritaire"), bool)
-    cej = np.asarray(col("montant_cej_par_place"), float)
-    jours = np.asarray(col("journees_pedagogiques"), float)
-
-    years = sorted(int(y) for y in years)
-    ref_year = int(bar.get("bonus.trajectoire_annee_reference",
-                           bar.definition("bonus.trajectoire_annee_reference").valeurs[0][0].year).valeur)
-    places_by_year: dict[int, np.ndarray] = {}
-    last = base.copy()
-    for y in sorted(set(years) | {ref_year}):
-        c = f"places_{y}"
-        if c in df.columns:
-            last = np.where(np.isnan(df[c].to_numpy(float)), last, df[c].to_numpy(float))
-        places_by_year[y] = last.copy()
-
-    out = []
-    for y in years:
-        places = places_by_year[y]
-        heures = places * hpp
-        taux = float(bar.value("psu.taux_psu", y))
-        ref = float(bar.value("psu.prix_plafond_reference", y))
-        coefs_niv = bar.value("psu.coefficients_niveau_service", y)
-        c_niv = np.array([float(coefs_niv[n]) for n in niveau]) if len(niveau) else np.array([])
-        regle = bar.value("psu.regle_taux_facturation", y)
-        seuils = bar.value("psu.seuils_paliers_facturation", y) if regle == "paliers" \
-            else P._seuils_lineaire(y, bar).valeur
-        c_tr = P.coefficient_tranche_array(tf, regle, seuils, P.coefficients_tranche(y, bar, regle)[0])
-        retenu = np.minimum(prix, ref * c_niv * c_tr)
-        pf_tot = pfh * heures
-        psu = P.psu_array(taux, retenu, heures, pf_tot, rg)
-        try:
-            jmax = float(bar.value("psu.journees_pedagogiques_max", y))
-            hpj = float(bar.value("psu.heures_par_journee_pedagogique", y))
-            jp = P.psu_array(taux, retenu, np.minimum(jours, jmax) * hpj * places, 0.0, rg)
-        except ParametreAbsent:
-            jp = np.zeros(len(df))
-        zeros = np.zeros(len(df))
-        try:
-            s, ms = B._mixite_params(y, bar)
-            mix = B.mixite_par_place_array(pfh, s.valeur, [m.valeur for m in ms]) * places
-        except ParametreAbsent:  # before the bonus existed
-            mix = zeros
-        cout_pp = prix * hpp / tf
-        try:
-            hand = B.handicap_par_place_array(handi, cout_pp, bar.value("bonus.handicap_seuils_part_enfants", y),
-                                              bar.value("bonus.handicap_taux", y),
-                                              bar.value("bonus.handicap_plafond_par_place", y)) \
-                * B.handicap_places_financees_array(places, handi, bar.value("bonus.handicap_lecture", y))
-        except ParametreAbsent:
-            hand = np.zeros(len(df))
-        try:
-            att_pp = bar.value("bonus.attractivite_par_place", y)
-            attr = np.array([float(att_pp[g]) for g in gestion]) * places
-        except ParametreAbsent:
-            attr = np.zeros(len(df))
-        nouvelles = np.maximum(0.0, places - places_by_year[ref_year])
-        existantes = places - nouvelles
-        try:
-            seuils_pf = bar.value("bonus.territoire_seuils_potentiel_financier", y)
-            mt_n = [bar.value(f"bonus.territoire_nouvelles_montant_{k}", y) for k in ("max", "intermediaire", "min")]
-            tn = B.bande_richesse_array(pf_hab, prio, seuils_pf, mt_n) * nouvelles
-            facteur, _ = B.indexation_cumulee(y, ref_year, bar)
-            te = B.existantes_par_place_array(cej, bar.value("bonus.territoire_existantes_plancher", y),
-                                              facteur) * existantes
-        except ParametreAbsent:  # before the bonus territoire (2020)
-            seuils_pf, tn, te = None, zeros, zeros
-        try:
-            mt_r = [bar.value(f"bonus.rattrapage_montant_{k}", y) for k in ("max", "intermediaire", "min")]
-            rat = B.rattrapage_par_place_array(cej, pf_hab, prio, bar.value("bonus.rattrapage_seuil_cej", y),
-                                               bar.value("bonus.territoire_seuils_potentiel_financier", y),
-                                               mt_r) * existantes
-        except ParametreAbsent:  # before the bonus rattrapage (2021)
-            rat = zeros
-        # bonus trajectoire: growth between the reference year and min(year, end year)
-        try:
-            s_tr = bar.value("bonus.trajectoire_seuils_croissance", y)
-            m_tr = bar.value("bonus.trajectoire_montants", y)
-            fin = int(bar.value("bonus.trajectoire_annee_fin", y))
-            mesure = places_by_year.get(min(y, fin), places)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                growth = np.where(base > 0, (mesure - base) / np.where(base > 0, base, 1.0), 0.0)
-            traj = B.trajectoire_par_place_array(growth, s_tr, m_tr) * places
-        except ParametreAbsent:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                growth = np.where(base > 0, (places - base) / np.where(base > 0, base, 1.0), 0.0)
-            traj = np.zeros(len(df))
-        total = psu + jp + mix + hand + attr + tn + te + rat + traj
-        out.append(pd.DataFrame({
-            "territoire": df["territoire"].to_numpy(), "annee": y, "places": places,
-            "places_nouvelles": nouvelles, "places_existantes": existantes, "heures_facturees": heures,
-            "participations_familiales": pf_tot, "cout_fonctionnement": cout_pp * places,
-            "psu": psu, "journees_pedagogiques": jp, "bonus_mixite": mix, "bonus_inclusion_handicap": hand,
-            "bonus_attractivite": attr, "bonus_territoire_nouvelles": tn, "bonus_territoire_existantes": te,
-            "bonus_rattrapage": rat, "croissance_places": growth, "bonus_trajectoire": traj, "total_caf": total,
-        }))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

@@ -14,7 +14,7 @@ import pytest
 
 from data.importers import import_file, write_structures
 from planning.cli_couverture import couverture, main
-from planning.coverage import load_inputs
+from data.entrees import load_inputs
 
 FIX = Path(__file__).parent / "fixtures"
 

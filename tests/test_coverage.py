@@ -8,8 +8,12 @@ import pandas as pd
 import pytest
 
 from data.store import LayerInfo
-from planning.coverage import (INDICATEURS, CoverageInputs, Provenance, description, indicateurs, load_inputs,
-                               rpe_table, trajectoire_cog_psu, variation_places)
+from data.entrees import load_inputs
+from planning.catalogue import description, INDICATEURS
+from planning.coverage import indicateurs
+from planning.entrees import CoverageInputs, Provenance
+from planning.flux import trajectoire_cog_psu, variation_places
+from planning.rpe import rpe_table
 from planning.parametres import Baremes
 
 T = pd.Timestamp
@@ -282,7 +286,7 @@ def test_load_inputs_from_store(tmp_store):
 
 
 def test_structures_open_on_31_december():
-    from planning.coverage import ouvertes
+    from planning.stock import ouvertes
 
     df = pd.DataFrame({
         "date_ouverture": ["2024-12-31", "2025-01-01", None, "2010-01-01", "2010-01-01"],

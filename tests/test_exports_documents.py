@@ -109,7 +109,7 @@ def test_pptx_titles_mention_pictures_and_native_tables(pack):
 
 
 def test_rpe_figure_matches_the_engine(pack, store):
-    from planning.coverage import load_inputs
+    from data.entrees import load_inputs
     from planning.rpe import rpe_target
 
     res = rpe_target(load_inputs(store), 2026, departement="89")

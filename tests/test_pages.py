@@ -137,7 +137,8 @@ def test_coverage_page_shows_places_created_and_closed_over_a_period(demo_store)
     col = "Variation nette des places d'EAJE en PSU sur la période 2023-2026"
     assert col in table.columns
     # the map table and the planning function agree, commune by commune
-    from planning.coverage import load_inputs, variation_places
+    from data.entrees import load_inputs
+    from planning.flux import variation_places
 
     ref = variation_places(load_inputs(demo_store), 2023, 2026, niveau="commune", territoire=("departement", "93"),
                            par_annee=False).set_index("code")["variation_nette_psu"]
@@ -158,7 +159,8 @@ def test_coverage_table_puts_the_mapped_figure_first_and_sorts_by_it(demo_store)
 
 
 def test_home_key_figures_match_the_coverage_engine(demo_store):
-    from planning.coverage import indicateurs, load_inputs
+    from data.entrees import load_inputs
+    from planning.coverage import indicateurs
     from planning.formats import fr_number
 
     at = _run("pages/accueil.py", {"dep": "93"})

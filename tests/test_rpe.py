@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 
 from data.store import PROJECT_ROOT, LayerInfo
-from planning.coverage import CoucheAbsente, CoverageInputs, Provenance, load_inputs
+from data.entrees import load_inputs
+from planning.entrees import CoucheAbsente, CoverageInputs, Provenance
 from planning.parametres import Baremes
-from planning.rpe import communes_obligees, main, rpe_target
+from planning.cli_rpe import main
+from planning.rpe import communes_obligees, rpe_target
 from planning.territoires import Territoire, TerritoireInconnu
 
 T = pd.Timestamp
@@ -169,7 +171,7 @@ def test_cli_text_and_errors(tmp_store, tmp_path, monkeypatch, capsys):
 
 def test_restricting_the_target_to_one_ept_keeps_only_its_towns(reference_store):
     """Plaine Commune (EPT) inside Seine-Saint-Denis: the share is computed on its own towns."""
-    from planning.coverage import load_inputs
+    from data.entrees import load_inputs
     from planning.rpe import rpe_target
 
     inputs = load_inputs(reference_store)
@@ -196,7 +198,7 @@ def test_no_structure_list_reads_as_missing_not_zero(inputs):
         "1 commune de plus de 10\u202f000 habitants). Départements couverts par la liste importée : 01.")
     d = res.to_dict()
     assert d["donnees_disponibles"] is False and d["nb_communes_plus_10000_perimetre"] == 1
-    from planning.rpe import format_text
+    from planning.cli_rpe import format_text
 
     text = format_text(res)
     assert "Donnée non disponible" in text and "Communes concernées : 02010" in text

@@ -5,8 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from planning.parametres import Baremes
-from planning.simulation import ScenarioInvalide, simulate, simulate_territories, validate_scenario
+from planning.simulation import ScenarioInvalide, simulate, validate_scenario
 
 COMMUNES = pd.DataFrame({"code_insee": ["89419", "89086", "97411"], "dep": ["89", "89", "974"],
                          "population": [2571, 4900, 150000]})
@@ -141,30 +140,18 @@ def _territory_scenario(row, years):
     }
 
 
-def test_vectorised_equals_scalar():
+def test_one_engine_for_a_territory_seen_as_one_structure():
+    """A whole territory simulated as one average structure (what the removed vectorised engine did):
+    the one engine gives the bonus trajectoire by hand."""
     years = [2023, 2024, 2025, 2026, 2027]
-    frame = pd.DataFrame({
-        "territoire": ["T1", "T2", "T3"], "places_reference": [100, 40, 25],
-        "places_2023": [100, 40, 25], "places_2024": [102, 40, 25], "places_2025": [105, 44, 20],
-        "places_2026": [109, 46, 28], "places_2027": [113, 46, 28],
-        "prix_revient_horaire": [12.0, 8.5, 11.0], "heures_facturees_par_place": [1800, 1700, 1900],
-        "taux_facturation": [1.10, 1.18, 1.05], "participation_horaire_moyenne": [1.3, 0.9, 1.6],
-        "part_regime_general": [0.97, 0.9, 1.0], "part_enfants_handicap": [0.0, 0.06, 0.08],
-        "gestion": ["publique", "privee", "publique"], "potentiel_financier_par_habitant": [800, 1250, 1000],
-        "prioritaire": [False, False, True], "montant_cej_par_place": [500, 1200, 900],
-        "journees_pedagogiques": [3, 0, 2],
-    })
-    vec = simulate_territories(frame, years, Baremes())
-    assert len(vec) == 15
-    cols = ["psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
-            "bonus_territoire_nouvelles", "bonus_territoire_existantes", "bonus_rattrapage", "bonus_trajectoire",
-            "total_caf", "participations_familiales"]
-    for _, row in frame.iterrows():
-        r = simulate(_territory_scenario(row, years), communes=COMMUNES)
-        for a in r.annees:
-            got = vec[(vec.territoire == row["territoire"]) & (vec.annee == a.annee)].iloc[0]
-            for c in cols:
-                assert got[c] == pytest.approx(a.totaux[c], abs=1e-6), (row["territoire"], a.annee, c)
-    # T1 2027: 113 / 100 = +13 % → 300 € × 113 places
-    t1 = vec[(vec.territoire == "T1") & (vec.annee == 2027)].iloc[0]
-    assert t1["bonus_trajectoire"] == pytest.approx(300 * 113)
+    row = {"territoire": "T1", "places_reference": 100, "places_2023": 100, "places_2024": 102, "places_2025": 105,
+           "places_2026": 109, "places_2027": 113, "prix_revient_horaire": 12.0, "heures_facturees_par_place": 1800,
+           "taux_facturation": 1.10, "participation_horaire_moyenne": 1.3, "part_regime_general": 0.97,
+           "part_enfants_handicap": 0.0, "gestion": "publique", "potentiel_financier_par_habitant": 800,
+           "prioritaire": False, "montant_cej_par_place": 500, "journees_pedagogiques": 3}
+    r = simulate(_territory_scenario(row, years), communes=COMMUNES)
+    t = {a.annee: a for a in r.annees}
+    # 2027: 113 / 100 = +13 % → palier +12 % of the bonus trajectoire, 300 € × 113 places
+    assert t[2027].totaux["bonus_trajectoire"] == pytest.approx(300 * 113)
+    # 2024: +2 %, under the first palier (+4 %), and the bonus is paid from 2025 only
+    assert t[2024].totaux["bonus_trajectoire"] == 0

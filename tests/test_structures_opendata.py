@@ -24,7 +24,11 @@ import pytest
 from data.importers import import_file
 from data.importers.mapping import MappingError, list_mappings, parse_colonnes, save_mapping
 from data.store import PROJECT_ROOT
-from planning.coverage import CoverageInputs, description, indicateurs, psu_non_renseigne, variation_places
+from planning.catalogue import description
+from planning.coverage import indicateurs
+from planning.entrees import CoverageInputs
+from planning.flux import variation_places
+from planning.stock import psu_non_renseigne
 from tests.test_importers_validation import rejected, snapshot, write
 
 FIX = Path(__file__).parent / "fixtures" / "imports"
@@ -278,7 +282,7 @@ def test_indicators_count_psu_unknown_places_apart():
 
 
 def test_imported_open_data_list_gives_unknown_psu_in_the_indicators(tmp_store):
-    from planning.coverage import load_inputs
+    from data.entrees import load_inputs
 
     import_file("structures", SSD, tmp_store, millesime="2024")
     inp = load_inputs(tmp_store)

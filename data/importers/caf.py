@@ -31,9 +31,9 @@ import pandas as pd
 
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code
 from ..store import Store
-from .common import (Built, Col, Problems, Table, _short, check_cells, commune_reference, number_column,
+from .common import (Built, Col, Problems, Table, shorten, check_cells, commune_reference, number_column,
                      parse_date, read_table, report_duplicates)
-from .official import _info
+from .official import layer_info
 
 LEVELS = ("com", "epci", "dep", "reg", "nat")
 LEVEL_LABEL = {"com": "communes", "epci": "EPCI", "dep": "départements", "reg": "régions", "nat": "France"}
@@ -212,12 +212,12 @@ def _commune_code(raw: str, dep_cell: str | None, ref_dep: dict[str, str], line:
         dep = _dep_of_column(dep_cell) if dep_cell else ""
         cand_dep = ref_dep.get(fold_arrondissement(cand), cand[:2])
         if dep and _dep2(cand_dep) != _dep2(dep):
-            probs.error(f"code commune « {_short(raw)} » ambigu : complété en {cand} (département {cand_dep}) mais la "
+            probs.error(f"code commune « {shorten(raw)} » ambigu : complété en {cand} (département {cand_dep}) mais la "
                         f"colonne « {dep_label} » indique le département {dep_cell.strip()} — corrigez le code "
                         "(5 caractères, zéro initial compris).", line, label)
             return None
         return cand
-    probs.error(f"code commune « {_short(raw)} » invalide — 5 caractères attendus (ex. 89024, 2A004).", line, label)
+    probs.error(f"code commune « {shorten(raw)} » invalide — 5 caractères attendus (ex. 89024, 2A004).", line, label)
     return None
 
 
@@ -314,7 +314,7 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
     for i, v in enumerate(table.frame[year_col].tolist()):
         y = _year(v)
         if y is None:
-            probs.error(f"année « {_short(v)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
+            probs.error(f"année « {shorten(v)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
         years.append(y or 0)
     # values (rates 0-1000: a small territory can exceed 100; places up to the national total)
     maximum = 1000.0 if what == "couverture" else 5_000_000.0
@@ -342,7 +342,7 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
         elif level == "dep":
             s = "0" + s if s.isdigit() and len(s) == 1 else s
             if not re.fullmatch(r"\d{2}|2[AB]|9[78]\d", s):
-                probs.error(f"code département « {_short(v)} » invalide — ex. 01, 2A, 971.", lines[i], clabel)
+                probs.error(f"code département « {shorten(v)} » invalide — ex. 01, 2A, 971.", lines[i], clabel)
                 s = None
             codes.append(s)
         elif level == "reg":
@@ -350,13 +350,13 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
             if s == "COM":        # the Cnaf's « collectivités d'outre-mer » pseudo-region
                 codes.append("COM")
             elif not re.fullmatch(r"\d{2,3}", s):
-                probs.error(f"code région « {_short(v)} » invalide — ex. 11, 84, 01.", lines[i], clabel)
+                probs.error(f"code région « {shorten(v)} » invalide — ex. 11, 84, 01.", lines[i], clabel)
                 codes.append(None)
             else:
                 codes.append(s)
         else:  # epci
             if not re.fullmatch(r"\d{9}", s):
-                probs.error(f"code EPCI « {_short(v)} » invalide — SIREN à 9 chiffres attendu.", lines[i], clabel)
+                probs.error(f"code EPCI « {shorten(v)} » invalide — SIREN à 9 chiffres attendu.", lines[i], clabel)
                 s = None
             codes.append(s)
     probs.raise_if_errors()
@@ -397,7 +397,7 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
         if years_found else "année non précisée"
     files = list(dict.fromkeys(merged["fichier"]))
     title = "Taux de couverture petite enfance" if what == "couverture" else "Places d'accueil petite enfance"
-    info = _info(f"{title} (Cnaf, {LEVEL_LABEL[level]})", vintage, f"{', '.join(files)} — {publisher}")
+    info = layer_info(f"{title} (Cnaf, {LEVEL_LABEL[level]})", vintage, f"{', '.join(files)} — {publisher}")
     info.extra = {"niveau": level, "fichiers": files}
     notes.insert(0, f"Niveau détecté : {LEVEL_LABEL[level]} ; {len(out)} ligne(s), années "
                     f"{', '.join(str(y) for y in sorted(set(out['annee'])))} ; colonnes lues : "

@@ -26,8 +26,10 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from planning.formats import fr_decimal, fr_int
+
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code, normalise_insee
-from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, fr_int, fr_mb, has_context,
+from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, has_context,
                       non_latin_digits, read_csv_rows, read_xlsx_rows, reading_context)
 
 MAX_FILE_MB = Limits.from_env().max_file_mb
@@ -101,7 +103,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
 
     def summary(self, max_warnings: int = 15, *, with_warnings: bool = True) -> str:
-        lines = [f"Import « {self.kind} » depuis {self.fichier} : {_fr_int(self.rows)} ligne(s) écrite(s) "
+        lines = [f"Import « {self.kind} » depuis {self.fichier} : {fr_int(self.rows)} ligne(s) écrite(s) "
                  f"dans {', '.join(self.layers)} (millésime : {self.vintage or 'non précisé'})."]
         if self.encoding:
             lines.append(f"Encodage détecté : {self.encoding}.")
@@ -124,10 +126,6 @@ class ImportReport:
                    rows=int(d.get("rows", 0)), warnings=[Problem.from_dict(w) for w in d.get("warnings", [])],
                    vintage=str(d.get("vintage", "")), source=str(d.get("source", "")), encoding=d.get("encoding"),
                    notes=list(d.get("notes", [])))
-
-
-def _fr_int(n: int) -> str:
-    return f"{n:,}".replace(",", "\u202f")
 
 
 class Problems:
@@ -153,7 +151,7 @@ class Problems:
     def error(self, message: str, ligne: int | None = None, colonne: str | None = None) -> None:
         if self._n_errors >= self.max_errors:
             self.items.append(Problem(self.fichier, None, None,
-                                      f"plus de {_fr_int(self.max_errors)} erreurs : la vérification s'arrête là — "
+                                      f"plus de {fr_int(self.max_errors)} erreurs : la vérification s'arrête là — "
                                       "corrigez d'abord celles-ci (souvent une même cause : mauvais fichier, mauvaise "
                                       "colonne ou mauvais type d'import).", ERREUR))
             self._n_errors += 1
@@ -177,7 +175,7 @@ class Problems:
         out = [p for p in self.items if p.niveau == AVERTISSEMENT]
         if self.dropped_warnings:
             out.append(Problem(self.fichier, None, None,
-                               f"… et {_fr_int(self.dropped_warnings)} autre(s) avertissement(s) non détaillé(s).",
+                               f"… et {fr_int(self.dropped_warnings)} autre(s) avertissement(s) non détaillé(s).",
                                AVERTISSEMENT))
         return out
 
@@ -279,7 +277,7 @@ def check_size(path: Path, probs: Problems, max_mb: float | None = None) -> None
     if size == 0:
         raise probs.fatal("le fichier est vide — exportez-le de nouveau depuis la source.")
     if size > limit * 1024 * 1024:
-        raise probs.fatal(f"fichier trop volumineux ({fr_mb(size / 1024 / 1024)} Mo, limite {fr_mb(limit)} Mo) — "
+        raise probs.fatal(f"fichier trop volumineux ({fr_decimal(size / 1024 / 1024)} Mo, limite {fr_decimal(limit)} Mo) — "
                           "filtrez-le sur votre territoire ou augmentez ATLAS_IMPORT_MAX_MB.")
 
 
@@ -397,8 +395,8 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
         if n and n in headers:
             k = position[n]
             raise probs.fatal(
-                f"deux colonnes portent le même nom : « {_short(headers[n])} » ({_col_pos(src.kind, k)}) et "
-                f"« {_short(name)} » ({_col_pos(src.kind, j)}) — une fois majuscules, accents et ponctuation "
+                f"deux colonnes portent le même nom : « {shorten(headers[n])} » ({_col_pos(src.kind, k)}) et "
+                f"« {shorten(name)} » ({_col_pos(src.kind, j)}) — une fois majuscules, accents et ponctuation "
                 "ignorés, l'import ne saurait pas laquelle lire. Renommez ou supprimez l'une des deux.",
                 header_line, name)
         if not n:
@@ -451,7 +449,7 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
             vals = vals + [""] * (width - len(vals))
         for j, v in enumerate(vals if not joined.isascii() and NON_ASCII_DIGIT.search(joined) else ()):
             if not v.isascii() and non_latin_digits(v):
-                probs.error(f"nombre « {_short(v)} » écrit avec des chiffres non latins — saisissez-le avec les "
+                probs.error(f"nombre « {shorten(v)} » écrit avec des chiffres non latins — saisissez-le avec les "
                             "chiffres 0 à 9.", i, headers[normed[j]])
                 probs.refused_cells.add((i, headers[normed[j]]))
         data.append(vals)
@@ -528,17 +526,17 @@ def unsafe_cell(value: str) -> str | None:
     if not s:
         return None
     if _HTML_RE.search(s):
-        return f"la cellule « {_short(s)} » contient une balise HTML — supprimez la balise et gardez le texte seul."
+        return f"la cellule « {shorten(s)} » contient une balise HTML — supprimez la balise et gardez le texte seul."
     # '=' and '@' always start a formula; '+'/'-' only when glued to what follows
     # ("- undefined", a list dash, is plain text in the official INSEE grid)
     formula = s[0] in "=@" or (s[0] in "+-" and len(s) > 1 and not s[1].isspace())
     if formula and not _EXCEL_CODE_RE.match(s) and not _NUMBER_LIKE.match(s):
-        return (f"la cellule « {_short(s)} » ressemble à une formule de tableur — supprimez la formule "
+        return (f"la cellule « {shorten(s)} » ressemble à une formule de tableur — supprimez la formule "
                 "(ou faites précéder le texte d'une apostrophe dans le tableur).")
     return None
 
 
-def _short(s: str, n: int = 40) -> str:
+def shorten(s: str, n: int = 40) -> str:
     s = s.replace("\n", " ")
     return s if len(s) <= n else s[: n - 1] + "…"
 
@@ -625,29 +623,23 @@ def number_column(table: Table, col: str, probs: Problems, *, minimum: float | N
             if (line, label) in probs.refused_cells:
                 pass
             elif reason:
-                probs.error(f"{what} « {_short(v)} » : {reason}.", line, label)
+                probs.error(f"{what} « {shorten(v)} » : {reason}.", line, label)
             else:
-                probs.error(f"{what} « {_short(v)} » n'est pas un nombre — saisissez un nombre (ex. 12 ou 12,5).",
+                probs.error(f"{what} « {shorten(v)} » n'est pas un nombre — saisissez un nombre (ex. 12 ou 12,5).",
                             line, label)
             out.append(float("nan"))
             continue
         if not np.isnan(x):
             if integer and not float(x).is_integer():
-                probs.error(f"{what} « {_short(v)} » doit être un nombre entier — corrigez la cellule.", line, label)
+                probs.error(f"{what} « {shorten(v)} » doit être un nombre entier — corrigez la cellule.", line, label)
             elif minimum is not None and x < minimum:
-                probs.error(f"{what} négative ou trop faible « {_short(v)} » (minimum {_fr_num(minimum)}) — "
+                probs.error(f"{what} négative ou trop faible « {shorten(v)} » (minimum {fr_decimal(minimum)}) — "
                             "corrigez la cellule.", line, label)
             elif maximum is not None and x > maximum:
-                probs.error(f"{what} « {_short(v)} » invraisemblable (maximum {_fr_num(maximum)}){hint} — "
+                probs.error(f"{what} « {shorten(v)} » invraisemblable (maximum {fr_decimal(maximum)}){hint} — "
                             "vérifiez la cellule.", line, label)
         out.append(x)
     return out
-
-
-def _fr_num(x: float) -> str:
-    if float(x).is_integer():
-        return _fr_int(int(x))
-    return f"{x:.6g}".replace(".", ",")
 
 
 def code_column(table: Table, col: str, probs: Problems, *, what: str = "code INSEE") -> list[str]:
@@ -657,7 +649,7 @@ def code_column(table: Table, col: str, probs: Problems, *, what: str = "code IN
     for i, v in enumerate(table.frame[col].tolist()):
         s = v.strip()
         if s.startswith("=") and not _EXCEL_CODE_RE.match(s):
-            probs.error(f"la cellule « {_short(s)} » ressemble à une formule de tableur — supprimez la formule "
+            probs.error(f"la cellule « {shorten(s)} » ressemble à une formule de tableur — supprimez la formule "
                         "et saisissez le code.", table.lines[i], label)
             out.append("")
             continue
@@ -667,7 +659,7 @@ def code_column(table: Table, col: str, probs: Problems, *, what: str = "code IN
                 probs.error(f"{what} manquant — renseignez le code à 5 caractères de la commune.",
                             table.lines[i], label)
             else:
-                probs.error(f"{what} « {_short(v)} » invalide — corrigez-le (5 caractères, ex. 01004 ou 2A004).",
+                probs.error(f"{what} « {shorten(v)} » invalide — corrigez-le (5 caractères, ex. 01004 ou 2A004).",
                             table.lines[i], label)
         out.append(code)
     return out
@@ -715,7 +707,7 @@ def date_column(table: Table, col: str, probs: Problems) -> list[pd.Timestamp]:
     for i, v in enumerate(table.frame[col].tolist()):
         d = parse_date(v)
         if d is None:
-            probs.error(f"date « {_short(v)} » illisible — écrivez-la au format JJ/MM/AAAA ou AAAA-MM-JJ.",
+            probs.error(f"date « {shorten(v)} » illisible — écrivez-la au format JJ/MM/AAAA ou AAAA-MM-JJ.",
                         table.lines[i], table.label(col))
             d = pd.NaT
         out.append(d)

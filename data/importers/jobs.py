@@ -29,7 +29,9 @@ from pathlib import Path
 
 from ..store import PROJECT_ROOT, Store
 from .common import ImportReport, Problem
-from .readers import Limits, fr_int
+from planning.formats import fr_int
+
+from .readers import Limits
 
 JOB_PREFIX = "atlas-import-"
 _SAFE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".geojson", ".json", ".gpkg", ".zip", ".ods"}

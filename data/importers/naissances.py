@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..codes import fold_arrondissement
 from ..store import NATURE_ESTIME, NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, _short, base_frame, commune_reference, fold_frame, number_column,
+from .common import (Built, Col, Problems, Table, shorten, base_frame, commune_reference, fold_frame, number_column,
                      read_table, report_duplicates)
 
 NATURE_RECENSEMENT = "recensement"
@@ -194,7 +194,7 @@ def _long_form(table: Table, probs: Problems) -> tuple[pd.DataFrame, str]:
     for i, v in enumerate(sub.frame["time_period"].tolist()):
         m = re.match(r"^\s*((?:19|20)\d{2})", v)
         if not m:
-            probs.error(f"période « {_short(v)} » illisible — année attendue.", sub.lines[i], sub.label("time_period"))
+            probs.error(f"période « {shorten(v)} » illisible — année attendue.", sub.lines[i], sub.label("time_period"))
         years.append(int(m.group(1)) if m else 0)
     df["annee"] = years
     df["naissances"] = number_column(sub, "obs_value", probs, minimum=0, maximum=MAX_BIRTHS, integer=True,
@@ -270,7 +270,7 @@ def derive_enfants_layer(naissances: pd.DataFrame, store: Store, source: str
     if y is None:
         notes.append("Moins de trois années de naissances consécutives : les enfants de moins de 3 ans ne sont pas "
                      "estimés à partir de ce fichier.")
-        return old, _enfants_info(old, store.info("enfants_moins_3"), source, None), notes
+        return old, enfants_info(old, store.info("enfants_moins_3"), source, None), notes
     est = enfants_depuis_naissances(naissances, y)
     census = old["nature"] == NATURE_RECENSEMENT
     use = ~census & old["code_insee"].isin(est.index)
@@ -286,10 +286,10 @@ def derive_enfants_layer(naissances: pd.DataFrame, store: Store, source: str
     notes.append(f"Enfants de moins de 3 ans au 1er janvier {y} = naissances {a} + {b} + {c} pour "
                  f"{int(use.sum())} commune(s) ; {int(census.sum())} commune(s) gardent le recensement importé, "
                  f"{int((out['nature'] == NATURE_ESTIMATION).sum())} l'estimation population × 3 %.")
-    return out, _enfants_info(out, store.info("enfants_moins_3"), source, y), notes
+    return out, enfants_info(out, store.info("enfants_moins_3"), source, y), notes
 
 
-def _enfants_info(df: pd.DataFrame, previous: LayerInfo | None, source: str, y: int | None) -> LayerInfo:
+def enfants_info(df: pd.DataFrame, previous: LayerInfo | None, source: str, y: int | None) -> LayerInfo:
     counts = df["nature"].value_counts().to_dict() if "nature" in df.columns else {}
     n_nais = int(counts.get(NATURE_NAISSANCES, 0))
     n_rec = int(counts.get(NATURE_RECENSEMENT, 0))

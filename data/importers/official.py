@@ -7,16 +7,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from planning.formats import fr_decimal
+
 from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, _short, base_frame, check_cells, commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
+from .common import (Built, Col, Problems, Table, shorten, base_frame, check_cells, commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
                      parse_bool, read_table, report_duplicates, resolve_columns, text_column, year_in)
 
 CODE_COMMUNE = Col("code_insee", ("codgeo", "insee_com", "code_commune", "com", "codecommune", "code_insee_commune",
                                   "insee", "depcom", "code_geo", "code"))
 
 
-def _info(label: str, vintage: str, source: str) -> LayerInfo:
+def layer_info(label: str, vintage: str, source: str) -> LayerInfo:
     return LayerInfo(name="", rows=0, nature=NATURE_IMPORTE, vintage=vintage, source=source, label=label)
 
 
@@ -70,7 +72,7 @@ def build_qpv(path: Path, fichier: str, store: Store, probs: Problems, publisher
         line = table.lines[i]
         code_qp = normalise_insee(qp)
         if not _QP_RE.match(code_qp):
-            probs.error(f"code QPV « {_short(qp)} » invalide — il doit ressembler à QN08901I.", line, qp_label)
+            probs.error(f"code QPV « {shorten(qp)} » invalide — il doit ressembler à QN08901I.", line, qp_label)
             continue
         parts = [p for p in re.split(r"[;,|/\n]", cell) if p.strip()]
         if not parts:
@@ -80,12 +82,12 @@ def build_qpv(path: Path, fichier: str, store: Store, probs: Problems, publisher
         for p in parts:
             s = p.strip()
             if s.startswith("=") and not re.fullmatch(r'="[^"]*"', s):
-                probs.error(f"la cellule « {_short(s)} » ressemble à une formule de tableur — supprimez la formule.",
+                probs.error(f"la cellule « {shorten(s)} » ressemble à une formule de tableur — supprimez la formule.",
                             line, com_label)
                 continue
             c = normalise_insee(s)
             if not is_valid_commune_code(c):
-                probs.error(f"code INSEE « {_short(s)} » invalide — corrigez-le (5 caractères, ex. 01004).",
+                probs.error(f"code INSEE « {shorten(s)} » invalide — corrigez-le (5 caractères, ex. 01004).",
                             line, com_label)
                 continue
             codes.append(c)
@@ -117,7 +119,7 @@ def build_qpv(path: Path, fichier: str, store: Store, probs: Problems, publisher
            .sort_values(["code_insee", "code_qp"]).reset_index(drop=True))
     y, vintage = _vintage(fichier, table, "QPV (date non précisée)")
     vintage = f"QPV {y}" if y else vintage
-    info = _info("Quartiers prioritaires de la politique de la ville (QPV)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Quartiers prioritaires de la politique de la ville (QPV)", vintage, f"{fichier} — {publisher}")
     notes = [f"{out['code_qp'].nunique()} QPV dans {out['code_insee'].nunique()} communes."]
     return Built({"qpv": (out, info)}, vintage, len(out), table.encoding, notes)
 
@@ -220,7 +222,7 @@ def _epsg_of(crs_name: str | None, probs: Problems) -> int | None:
     except Exception:  # noqa: BLE001
         epsg = None
     if epsg is None:
-        raise probs.fatal(f"système de coordonnées « {_short(crs_name, 60)} » non reconnu — exportez les contours en "
+        raise probs.fatal(f"système de coordonnées « {shorten(crs_name, 60)} » non reconnu — exportez les contours en "
                           "WGS 84 (EPSG:4326) ou en Lambert-93 (EPSG:2154) déclaré.", None, "crs")
     return epsg
 
@@ -298,14 +300,14 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
             i = int(np.flatnonzero(~in_degrees)[0])
             x, y = bounds[i, 0], bounds[i, 1]
             raise probs.fatal(f"aucun système de coordonnées déclaré et des coordonnées en mètres "
-                              f"({_fmt(x)} ; {_fmt(y)}), sans doute en Lambert-93 : ajoutez la déclaration "
+                              f"({fr_decimal(x)} ; {fr_decimal(y)}), sans doute en Lambert-93 : ajoutez la déclaration "
                               "« crs » EPSG:2154 au fichier ou exportez-le en WGS 84 (EPSG:4326).", i + 1, "geometry")
         probs.warn("aucun système de coordonnées déclaré : WGS 84 (EPSG:4326) supposé (coordonnées en degrés).")
         epsg = 4326
     if epsg == 4326:
         if not in_degrees.all():
             i = int(np.flatnonzero(~in_degrees)[0])
-            raise probs.fatal(f"coordonnées hors des bornes du WGS 84 ({_fmt(bounds[i, 0])} ; {_fmt(bounds[i, 1])}) "
+            raise probs.fatal(f"coordonnées hors des bornes du WGS 84 ({fr_decimal(bounds[i, 0])} ; {fr_decimal(bounds[i, 1])}) "
                               "alors que le fichier déclare des degrés (EPSG:4326) : ce sont sans doute des mètres "
                               "(Lambert-93, EPSG:2154) — corrigez la déclaration « crs » du fichier.", i + 1, "crs")
     else:
@@ -319,7 +321,7 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
         bounds = np.array([g.bounds for g in geoms])
     for i, b in enumerate(bounds):
         if not np.isfinite(b).all() or not _in_boxes(tuple(b)):
-            probs.error(f"contour hors de France et de ses outre-mer (longitude {_fmt(b[0])}, latitude {_fmt(b[1])}) "
+            probs.error(f"contour hors de France et de ses outre-mer (longitude {fr_decimal(b[0])}, latitude {fr_decimal(b[1])}) "
                         "— latitude et longitude inversées, ou mauvais système de coordonnées ?", i + 1, "geometry")
     probs.raise_if_errors()
     # -- invalid polygons (bow-ties): repaired, one warning
@@ -356,7 +358,7 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
         raw_code = p.get(c_code)
         code_qp = normalise_insee(raw_code)
         if not _QP_RE.match(code_qp):
-            probs.error(f"code QPV « {_short(str(raw_code))} » invalide — il doit ressembler à QN08901I.", feat, c_code)
+            probs.error(f"code QPV « {shorten(str(raw_code))} » invalide — il doit ressembler à QN08901I.", feat, c_code)
             continue
         nom = "" if c_nom is None or p.get(c_nom) is None else str(p.get(c_nom)).strip()
         reason = unsafe_cell(nom)
@@ -378,7 +380,7 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
                 if com:
                     codes.append(com)
                 else:
-                    probs.warn(f"commune « {_short(part)} » non reconnue : contour gardé sans cette commune.", feat,
+                    probs.warn(f"commune « {shorten(part)} » non reconnue : contour gardé sans cette commune.", feat,
                                c_com)
         codes = list(dict.fromkeys(codes))
         for c in out_of_ref:
@@ -421,7 +423,7 @@ def build_qpv_polygones(path: Path, fichier: str, store: Store, probs: Problems,
     notes.append(f"{len(out)} contour(s) de QPV, dont {multi} sur plusieurs communes.")
     y, vintage = _vintage(fichier, None, "QPV (date non précisée)")
     vintage = f"QPV {y}" if y else vintage
-    info = _info("Contours des QPV", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Contours des QPV", vintage, f"{fichier} — {publisher}")
     return Built({"qpv_polygones": (out, info)}, vintage, len(out), None, notes)
 
 
@@ -457,7 +459,7 @@ def build_frr(path: Path, fichier: str, store: Store, probs: Problems, publisher
         except ValueError:
             x = -1
         if not float(x).is_integer() or int(x) not in FRR_LABELS:
-            probs.error(f"code FRR « {_short(s)} » inconnu — valeurs attendues 0 à 5 (vide ou -9999 = non classée).",
+            probs.error(f"code FRR « {shorten(s)} » inconnu — valeurs attendues 0 à 5 (vide ou -9999 = non classée).",
                         table.lines[i], label)
             values.append(0)
         else:
@@ -472,7 +474,7 @@ def build_frr(path: Path, fichier: str, store: Store, probs: Problems, publisher
     out = out.sort_values("code_insee").reset_index(drop=True)
     y = year_in(fichier, *table.preamble, table.label(m["codefrr"]))
     vintage = f"FRR {y}" if y else "FRR (date non précisée)"
-    info = _info("France Ruralités Revitalisation (FRR)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("France Ruralités Revitalisation (FRR)", vintage, f"{fichier} — {publisher}")
     counts = out["classement"].value_counts()
     notes = [f"FRR : {int(counts.get('FRR', 0))} ; FRR+ : {int(counts.get('FRR+', 0))} ; "
              f"ancienne ZRR en transition : {int(counts.get('Ancienne ZRR en transition', 0))}."]
@@ -494,7 +496,7 @@ def build_zrr(path: Path, fichier: str, store: Store, probs: Problems, publisher
         s = v.strip()
         letter = s[:1].upper()
         if letter not in ("C", "P", "N"):
-            probs.error(f"valeur ZRR « {_short(s)} » inconnue — elle doit commencer par C (classée), "
+            probs.error(f"valeur ZRR « {shorten(s)} » inconnue — elle doit commencer par C (classée), "
                         "P (partiellement classée) ou N (non classée).", table.lines[i], label)
         zrr.append(letter)
         lib.append(s)
@@ -506,7 +508,7 @@ def build_zrr(path: Path, fichier: str, store: Store, probs: Problems, publisher
     out = df[["code_insee", "zrr", "libelle"]].astype(str).sort_values("code_insee").reset_index(drop=True)
     y = year_in(fichier, *table.preamble)
     vintage = f"ZRR {y}" if y else "ZRR (classement historique, fin le 30 juin 2024)"
-    info = _info("Zones de revitalisation rurale (ZRR, historique)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Zones de revitalisation rurale (ZRR, historique)", vintage, f"{fichier} — {publisher}")
     return Built({"zrr": (out, info)}, vintage, len(out), table.encoding)
 
 
@@ -531,7 +533,7 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
         df["pop"] = number_column(table, pop_col, probs, minimum=0, what="population")
         over = df["enfants"] > df["pop"]
         for _, r in df[over].iterrows():
-            probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans pour une population de {_fmt(r['pop'])} — "
+            probs.error(f"{fr_decimal(r['enfants'])} enfants de moins de 3 ans pour une population de {fr_decimal(r['pop'])} — "
                         "valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
     probs.raise_if_errors()
     ccol = table.label(m["code_insee"])
@@ -540,10 +542,10 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
     if "pop" not in df.columns:  # fall back on the référentiel population (other year: only a gross check)
         pop = pd.to_numeric(df["code_insee"].map(dict(zip(ref["code_insee"], ref["population"]))), errors="coerce")
         for _, r in df[df["enfants"] > pop * 1.5].iterrows():
-            probs.error(f"{_fmt(r['enfants'])} enfants de moins de 3 ans : plus que la population de la commune "
+            probs.error(f"{fr_decimal(r['enfants'])} enfants de moins de 3 ans : plus que la population de la commune "
                         "— valeur impossible, vérifiez la ligne.", int(r["_ligne"]), table.label(col))
     probs.raise_if_errors()
-    from .naissances import NATURE_RECENSEMENT, _enfants_info, nature_column
+    from .naissances import NATURE_RECENSEMENT, enfants_info, nature_column
 
     imported = pd.DataFrame({"code_insee": df["code_insee"].astype(str), "enfants_moins_3": df["enfants"].astype(float),
                              "annee": year, "estimation": False, "nature": NATURE_RECENSEMENT})
@@ -565,14 +567,10 @@ def build_enfants(path: Path, fichier: str, store: Store, probs: Problems, publi
     out = out.sort_values("code_insee").reset_index(drop=True)
     vintage = f"recensement {year} (INSEE)"
     y_ref = (previous.extra or {}).get("annee_reference") if previous is not None else None
-    info = _enfants_info(out, previous, f"{fichier} — {publisher}, colonne {table.label(col)}", y_ref)
+    info = enfants_info(out, previous, f"{fichier} — {publisher}, colonne {table.label(col)}", y_ref)
     notes.insert(0, f"{len(imported)} commune(s) : enfants de 0 à 2 ans du recensement {year} "
                     f"(colonne {table.label(col)}).")
     return Built({"enfants_moins_3": (out, info)}, vintage, len(imported), table.encoding, notes)
-
-
-def _fmt(x: float) -> str:
-    return (f"{x:,.1f}".replace(",", "\u202f").replace(".", ",")).removesuffix(",0")
 
 
 POP_COLS = [Col("code_insee", ("com", "codgeo", "code_commune", "depcom", "insee_com")),
@@ -592,8 +590,8 @@ def build_populations(path: Path, fichier: str, store: Store, probs: Problems, p
         df["ptot"] = number_column(table, m["ptot"], probs, minimum=0, maximum=3_000_000, integer=True,
                                    what="population totale")
         for _, r in df[df["ptot"] < df["pmun"]].iterrows():
-            probs.error(f"population totale ({_fmt(r['ptot'])}) inférieure à la population municipale "
-                        f"({_fmt(r['pmun'])}) — impossible, vérifiez les colonnes.", int(r["_ligne"]),
+            probs.error(f"population totale ({fr_decimal(r['ptot'])}) inférieure à la population municipale "
+                        f"({fr_decimal(r['pmun'])}) — impossible, vérifiez les colonnes.", int(r["_ligne"]),
                         table.label(m["ptot"]))
     else:
         df["ptot"] = np.nan
@@ -610,7 +608,7 @@ def build_populations(path: Path, fichier: str, store: Store, probs: Problems, p
     out = out.sort_values("code_insee").reset_index(drop=True)
     y = year_in(fichier, *table.preamble)
     vintage = f"populations légales {y}" if y else "populations légales (millésime non précisé)"
-    info = _info("Populations légales (INSEE)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Populations légales (INSEE)", vintage, f"{fichier} — {publisher}")
     return Built({"populations": (out, info)}, vintage, len(out), table.encoding)
 
 
@@ -642,7 +640,7 @@ def build_grille(path: Path, fichier: str, store: Store, probs: Problems, publis
         if n is None and re.fullmatch(r"[1-7](\.0+)?", s):
             n = int(float(s))
         if n is None:
-            probs.error(f"niveau de densité « {_short(s)} » inconnu — attendu 1 à 7 ou un libellé INSEE "
+            probs.error(f"niveau de densité « {shorten(s)} » inconnu — attendu 1 à 7 ou un libellé INSEE "
                         "(« Grands centres urbains » … « Rural à habitat très dispersé »).", table.lines[i], label)
         levels.append(n if n is not None else 0)
     df["niveau_densite"] = levels
@@ -661,7 +659,7 @@ def build_grille(path: Path, fichier: str, store: Store, probs: Problems, publis
     out = out.sort_values("code_insee").reset_index(drop=True)
     y = year_in(fichier, *table.preamble)
     vintage = f"grille communale {y}" if y else "grille communale (millésime non précisé)"
-    info = _info("Grille communale de densité (INSEE, 7 niveaux)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Grille communale de densité (INSEE, 7 niveaux)", vintage, f"{fichier} — {publisher}")
     return Built({"grille_densite": (out, info)}, vintage, len(out), table.encoding)
 
 
@@ -696,7 +694,7 @@ def build_dgcl(path: Path, fichier: str, store: Store, probs: Problems, publishe
         for i, v in enumerate(table.frame[m["frr_ou_zrr"]].tolist()):
             b = parse_bool(v)
             if b is None:
-                probs.error(f"valeur « {_short(v)} » non reconnue — attendu OUI/NON ou 1/0.", table.lines[i], label)
+                probs.error(f"valeur « {shorten(v)} » non reconnue — attendu OUI/NON ou 1/0.", table.lines[i], label)
             flags.append(bool(b))
         df["frr_ou_zrr"] = flags
     else:
@@ -721,6 +719,6 @@ def build_dgcl(path: Path, fichier: str, store: Store, probs: Problems, publishe
     y = year_in(fichier, *table.preamble)
     vintage = f"critères DGCL {y}" if y else "critères DGCL (année non précisée)"
     kind = "FRR" if "frr_ou_zrr" in m and "frr" in m["frr_ou_zrr"] else "ZRR"
-    info = _info("Critères de répartition des dotations (DGCL)", vintage, f"{fichier} — {publisher}")
+    info = layer_info("Critères de répartition des dotations (DGCL)", vintage, f"{fichier} — {publisher}")
     notes = [f"Colonne FRR/ZRR lue : « {table.label(m['frr_ou_zrr'])} » ({kind})." if "frr_ou_zrr" in m else ""]
     return Built({"dgcl_criteres": (out, info)}, vintage, len(out), table.encoding, [n for n in notes if n])

@@ -39,6 +39,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from planning.formats import fr_decimal, fr_int
+
 if TYPE_CHECKING:  # pragma: no cover
     from .common import Problems
 
@@ -103,14 +105,6 @@ class Limits:
 
     def with_(self, **changes) -> "Limits":
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
-
-
-def fr_int(n: float) -> str:
-    return f"{int(n):,}".replace(",", "\u202f")
-
-
-def fr_mb(x: float) -> str:
-    return f"{x:.1f}".replace(".", ",").removesuffix(",0")
 
 
 # ---------------------------------------------------------------------------
@@ -525,7 +519,7 @@ class XlsxBook:
         lim = self.ctx.limits
         return self.probs.fatal(
             f"classeur trop volumineux une fois décompressé (partie « {member[:60]} » : plus de "
-            f"{fr_mb(lim.max_uncompressed_mb)} Mo de données, limite ATLAS_IMPORT_MAX_DECOMPRESSE_MB) — "
+            f"{fr_decimal(lim.max_uncompressed_mb)} Mo de données, limite ATLAS_IMPORT_MAX_DECOMPRESSE_MB) — "
             "filtrez-le sur votre territoire ou exportez-le en CSV.")
 
     def _parse_small(self, member: str):

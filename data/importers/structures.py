@@ -18,8 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planning.formats import fr_decimal, fr_int
+
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, _fr_int, _fr_num, _short, check_cells, code_column,
+from .common import (Built, Col, Problems, Table, shorten, check_cells, code_column,
                      commune_reference, date_column, fold_codes, normalise_header, number_column, parse_bool,
                      parse_date, parse_number, read_table, resolve_columns, text_column, year_in)
 
@@ -212,7 +214,7 @@ def _coordinates(table: Table, col: str, probs: Problems, geojson: bool) -> tupl
             except (ValueError, TypeError, KeyError, IndexError):
                 what = "un point GeoJSON {\"type\": \"Point\", \"coordinates\": [lon, lat]}" if geojson \
                     else "« latitude, longitude » en degrés décimaux (ex. 48.9244, 2.2530)"
-                probs.error(f"coordonnées « {_short(s)} » illisibles — attendu : {what}.", table.lines[i], label)
+                probs.error(f"coordonnées « {shorten(s)} » illisibles — attendu : {what}.", table.lines[i], label)
                 a = o = float("nan")
         lat.append(a)
         lon.append(o)
@@ -233,7 +235,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     """
     data_cells = headerless(table)
     if not mapping and len(data_cells) >= 2:
-        shown = ", ".join(f"« {_short(c, 20)} »" for c in data_cells[:4])
+        shown = ", ".join(f"« {shorten(c, 20)} »" for c in data_cells[:4])
         raise probs.fatal(
             f"le fichier n'a pas de ligne d'en-tête : la première ligne contient déjà des données ({shown}). "
             "Ajoutez en ligne 1 le nom de chaque colonne (par exemple code_insee;type;nom;places;gestion) "
@@ -252,7 +254,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     for i, v in enumerate(raw_types):
         t = _structure_type(v)
         if t is None:
-            probs.error(f"type « {_short(v)} » inconnu — valeurs acceptées : {', '.join(TYPES)} (ou les libellés "
+            probs.error(f"type « {shorten(v)} » inconnu — valeurs acceptées : {', '.join(TYPES)} (ou les libellés "
                         "usuels : multi-accueil, micro-crèche, crèche familiale…).", lines[i], tlabel)
         types.append(t or "")
     df["type"] = types
@@ -281,7 +283,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
                 continue
             b = parse_bool(v)
             if b is None:
-                probs.error(f"valeur PSU « {_short(v)} » non reconnue — écrivez oui ou non (ou laissez vide si "
+                probs.error(f"valeur PSU « {shorten(v)} » non reconnue — écrivez oui ou non (ou laissez vide si "
                             "vous ne savez pas).", lines[i], table.label(m["psu"]))
             psu.append(bool(b))
     else:
@@ -293,7 +295,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     for i, v in enumerate(raw_gestion):
         g = _gestion(v)
         if g is None:
-            probs.error(f"gestion « {_short(v)} » non reconnue — écrivez publique ou privee (ou commune, "
+            probs.error(f"gestion « {shorten(v)} » non reconnue — écrivez publique ou privee (ou commune, "
                         "associatif, privé, département…).", lines[i], glabel)
         gestion.append(g or "")
     df["gestion"] = gestion
@@ -340,7 +342,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
                         table.label(m["latitude"] if np.isnan(a) and "latitude" in m else m.get("longitude", "")) or
                         coord_label)
         elif not np.isnan(a) and -90 <= a <= 90 and -180 <= o <= 180 and not _in_france(a, o):
-            probs.error(f"coordonnées ({_fr_num(a)} ; {_fr_num(o)}) hors de France (métropole et DROM) — vérifiez "
+            probs.error(f"coordonnées ({fr_decimal(a)} ; {fr_decimal(o)}) hors de France (métropole et DROM) — vérifiez "
                         "l'ordre latitude/longitude (WGS 84, degrés décimaux).", lines[i], coord_label)
     df["latitude"], df["longitude"] = lat, lon
     # RPE figures
@@ -431,7 +433,7 @@ def _duplicates(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Proble
             sig = tuple(_cell_key(row[c]) for c in COMPARED)
             first = next((line for line, other in seen if other == sig), None)
             if first is not None:
-                probs.warn(f"ligne identique à la ligne {first} (structure « {_short(row['nom'])} », "
+                probs.warn(f"ligne identique à la ligne {first} (structure « {shorten(row['nom'])} », "
                            f"{row['code_insee']}) : copie ignorée.", int(row["_ligne"]), table.label(m["nom"]))
                 drop.add(idx)
                 continue
@@ -443,7 +445,7 @@ def _duplicates(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Proble
             cols = ", ".join(dict.fromkeys(f"« {labels.get(c, c)} »" for c in differ))
             lines_txt = " et ".join(str(int(x)) for x in rows["_ligne"])
             r0 = rows.iloc[0]
-            probs.error(f"structure « {_short(r0['nom'])} » ({r0['code_insee']}, {r0['type']}) présente deux fois "
+            probs.error(f"structure « {shorten(r0['nom'])} » ({r0['code_insee']}, {r0['type']}) présente deux fois "
                         f"avec des valeurs différentes : lignes {lines_txt}, colonne(s) {cols} — gardez une seule "
                         "ligne (ou donnez à chaque structure un identifiant distinct).",
                         int(rows["_ligne"].iloc[-1]), labels.get(differ[0], table.label(m["nom"])) if differ
@@ -463,7 +465,7 @@ def _summaries(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Problem
     if df["ouverture_estimee"].any():
         k = int(df["ouverture_estimee"].sum())
         _summary_first(probs, (
-            f"date d'ouverture absente du fichier : les {_fr_int(k)} structure(s) sont comptées ouvertes à partir "
+            f"date d'ouverture absente du fichier : les {fr_int(k)} structure(s) sont comptées ouvertes à partir "
             f"du {millesime:%d/%m/%Y} (millésime : {millesime_source} ; option --millesime en ligne de commande ou "
             "champ « Millésime » de la page Import pour le changer). Elles ne comptent pas comme des créations "
             "de places."), None)
@@ -473,7 +475,7 @@ def _summaries(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Problem
         k, pl = int(unknown.sum()), int(df.loc[unknown, "places"].sum())
         why = "colonne PSU absente du fichier" if "psu" not in m else "cellule PSU vide"
         _summary_first(probs, (
-            f"PSU « non renseigné » pour {_fr_int(k)} structure(s) d'accueil ({_fr_int(pl)} places) — {why}. "
+            f"PSU « non renseigné » pour {fr_int(k)} structure(s) d'accueil ({fr_int(pl)} places) — {why}. "
             "Le financement PSU n'est jamais deviné : les indicateurs PSU comptent ces places à part "
             "(« PSU non renseigné »)."), table.label(m["psu"]) if "psu" in m else None)
 
@@ -504,9 +506,9 @@ def _notes(out: pd.DataFrame) -> list[str]:
     eaje = ouvertes & ~out["type"].isin(["RPE", "MAM"])
     nr = eaje & out["psu"].isna()
     if nr.any():
-        notes.append(f"Places d'accueil ouvertes : {_fr_int(int(out.loc[eaje & (out['psu'] == True), 'places'].sum()))} "  # noqa: E712
-                     f"en PSU, {_fr_int(int(out.loc[eaje & (out['psu'] == False), 'places'].sum()))} hors PSU, "  # noqa: E712
-                     f"{_fr_int(int(out.loc[nr, 'places'].sum()))} « PSU non renseigné ».")
+        notes.append(f"Places d'accueil ouvertes : {fr_int(int(out.loc[eaje & (out['psu'] == True), 'places'].sum()))} "  # noqa: E712
+                     f"en PSU, {fr_int(int(out.loc[eaje & (out['psu'] == False), 'places'].sum()))} hors PSU, "  # noqa: E712
+                     f"{fr_int(int(out.loc[nr, 'places'].sum()))} « PSU non renseigné ».")
     return notes
 
 
