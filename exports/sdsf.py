@@ -265,7 +265,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     t_rpe = Tableau.depuis_frame(f"Communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants et RPE — {nom_dep}", villes, [
         Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("population", "Population", "entier"),
         Colonne("rpe", "RPE dans la commune"), Colonne("ailleurs", "Couverte depuis")],
-        nom_feuille="RPE communes > 10 000")
+        nom_feuille=f"RPE communes > {fr_number(rpe.seuil, 0, na=NA)}")
     sections.append(Section(f"Objectif RPE des communes de plus de {fr_number(rpe.seuil, 0, na=NA)} habitants (COG-01-11)",
                             points=rpe_pts, tableau=t_rpe,
                             notes=[rpe.cible_source, "Un RPE intercommunal situé dans une autre commune ne compte "

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from planning.formats import NA_LABEL, fr_number
+from planning.catalogue import reperes_couverture
 from planning.parametres import Baremes
 
 NA_COLOR = "#d9d9d9"        # light grey fill; hatched in legends and maps
@@ -170,8 +171,7 @@ def seuils_couverture(annee: int = 2025, baremes: Baremes | None = None) -> list
     ``objectifs_cog.taux_couverture_reference`` of ``annee`` (50 and 60 in 2025); 20, 35 and 75
     are presentation breaks only (not rules).
     """
-    ref = (baremes or Baremes()).value("objectifs_cog.taux_couverture_reference", annee)
-    return sorted({0.0, 20.0, 35.0, float(ref["seuil_bas"]), float(ref["national"]), 75.0})
+    return sorted({0.0, 20.0, 35.0, *reperes_couverture(annee, baremes), 75.0})
 
 
 def classify(

@@ -4,8 +4,9 @@ import streamlit as st
 
 from data.store import DEMO_LABEL
 from pages._texte import md
-from planning.formats import fr_number
-from pages._ui import NATURE_BADGE, demo_banner, guard, require_store, store, territory_picker
+from planning.formats import fr_date, fr_int, fr_number
+from planning.rpe import communes_obligees, echeance_legale, seuil_obligation
+from pages._ui import NATURE_BADGE, communes_table, demo_banner, guard, manifest_token, require_store, store, territory_picker
 
 st.title("Atlas Petite Enfance")
 st.markdown(
@@ -23,7 +24,10 @@ with guard("afficher l'état des données"):
     facts = s.manifest().get("facts", {})
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Communes (COG 2025)", fr_number(facts.get("communes"), 0))
-    c2.metric("Communes de plus de 10 000 hab.", fr_number(facts.get("communes_plus_10000"), 0))
+    annee = pd.Timestamp.today().year
+    seuil = seuil_obligation(annee)  # the RPE obligation threshold, from its dated parameter
+    c2.metric(f"Communes de plus de {fr_int(seuil)} hab.",
+              fr_int(len(communes_obligees(communes_table(manifest_token()), annee))))
     c3.metric("EPCI", fr_number(facts.get("epci"), 0))
     c4.metric("Départements", fr_number(facts.get("departements"), 0))
 
@@ -33,7 +37,6 @@ with guard("afficher l'état des données"):
     from planning.coverage import indicateurs
 
     inp = coverage_inputs()
-    annee = pd.Timestamp.today().year
     row = indicateurs(inp, terr.niveau, annee, territoire=terr)
     row = row[row["code"] == terr.code].iloc[0] if terr.code and (row["code"] == terr.code).any() else row.iloc[0]
     k1, k2, k3, k4 = st.columns(4)
@@ -76,7 +79,8 @@ with guard("afficher l'état des données"):
     st.markdown(
         f"- Territoire choisi : **{md(terr.libelle)}** (barre latérale ; le lien de la page garde ce choix).\n"
         "- **Couverture** : carte et tableau des places pour 100 enfants de moins de 3 ans, QPV et FRR.\n"
-        "- **Objectif RPE** : communes de plus de 10 000 habitants avec un RPE (obligation au 1er janvier 2026).\n"
+        f"- **Objectif RPE** : communes de plus de {fr_int(seuil)} habitants avec un RPE (obligation au "
+        f"{fr_date(echeance_legale())}).\n"
         "- **Simulateur** : PSU et bonus d'une trajectoire CTG, reste à charge, scénarios enregistrés.\n"
         "- **Documents** : dossier SDSF et fiche CTG (PowerPoint, PDF, Excel).\n"
         "- **Import de données** : QPV, FRR, INSEE, data.caf.fr, DGCL, liste des structures de la Caf."

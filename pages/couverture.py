@@ -21,7 +21,9 @@ from pages._ui import (children_estimate_note, communes_table, demo_banner, guar
 from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, valeurs
 from planning.carte import meta as carte_meta
 from planning.cnaf import serie_caf, serie_naissances
-from planning.catalogue import INDICATEURS, source_caf
+from planning.catalogue import INDICATEURS, reperes_couverture, source_caf
+from planning.formats import fr_int
+from planning.coverage import tailles
 from planning.flux import trajectoire_cog_psu
 from planning.stock import ouvertes
 from planning.territoires import Territoire, groupement, masque
@@ -70,9 +72,10 @@ if terr.niveau == "france":
 echelle = c3.radio("Échelle de la carte", echelles, format_func=scale_label.get, key=f"cov_scale_{terr.niveau}",
                    horizontal=True, help="France entière : la carte des communes ne montre que les communes dont la "
                                          "Cnaf publie le taux (plus de 10 000 habitants).")
+reperes = " et ".join(fr_int(r) for r in reperes_couverture(annee, inp.baremes))  # COG references, dated parameter
 methode = c4.radio("Classes", ["seuils", "quantiles"], horizontal=True, key="cov_method",
-                   format_func={"seuils": "Seuils fixes (repères 50 et 60)", "quantiles": "Quantiles"}.get,
-                   help="Seuils fixes pour les taux : les repères nationaux 50 et 60 places pour 100 enfants sont "
+                   format_func={"seuils": f"Seuils fixes (repères {reperes})", "quantiles": "Quantiles"}.get,
+                   help=f"Seuils fixes pour les taux : les repères nationaux {reperes} places pour 100 enfants sont "
                         "des limites de classe. Quantiles : autant de territoires dans chaque classe.")
 
 has = {name: store().has(name) for name in ("qpv", "qpv_polygones", "frr", "zrr", "grille_densite", "structures")}
@@ -92,8 +95,7 @@ if echelle == "commune":
         f1, f2, f3, f4 = st.columns(4)
         filters["qpv"] = f1.checkbox("Seulement les communes avec un QPV", key="cov_f_qpv", disabled=not has["qpv"])
         filters["frr"] = f2.checkbox("Seulement les communes FRR / FRR+", key="cov_f_frr", disabled=not has["frr"])
-        filters["taille"] = tuple(f3.multiselect("Taille de commune", ["moins de 3 500", "3 500 à 10 000",
-                                                                      "plus de 10 000"], key="cov_f_size"))
+        filters["taille"] = tuple(f3.multiselect("Taille de commune", tailles(annee, inp.baremes), key="cov_f_size"))
         filters["densite"] = tuple(f4.multiselect(
             "Grille de densité INSEE", [1, 2, 3, 4, 5, 6, 7], key="cov_f_dens", disabled=not has["grille_densite"],
             help="1 = grands centres urbains … 7 = rural à habitat très dispersé (grille communale 2025)."))

@@ -12,18 +12,18 @@ from geo.classes import categories
 from geo.coverage_map import geometries
 from geo.maps import choropleth_map, map_html
 from pages._data import communes_of, coverage_inputs
-from planning.formats import fr_number, fr_ratio
+from planning.formats import fr_int, fr_number, fr_ratio
 from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, require_store,
                        store, territory_picker)
-from planning.catalogue import cible_cog
+from planning.catalogue import cible_cog, libelle_cibles
 from planning.rpe import rpe_table
-from planning.rpe import rpe_target
+from planning.rpe import PARAM_CIBLE, rpe_target, seuil_obligation
 from planning.territoires import FRANCE, resoudre
 
 CATEGORIES = ("Sans RPE", "Couverte par un RPE situé dans une autre commune (ne compte pas)", "RPE dans la commune")
 CAT_COLORS = ("#D55E00", "#F0E442", "#0072B2")  # Okabe-Ito: vermillion, yellow, blue
 
-st.title("Objectif RPE : communes de plus de 10 000 habitants")
+st.title(f"Objectif RPE : communes de plus de {fr_int(seuil_obligation(dt.date.today().year))} habitants")
 require_store()
 terr = territory_picker()
 demo_banner()
@@ -57,7 +57,7 @@ with guard("calculer l'objectif RPE"):
     d = res.to_dict()
     nd = "n.d."  # « donnée non disponible », explained in the warning below
     m1, m2, m3, m4 = st.columns(4)
-    m1.metric("Communes de plus de 10 000 hab.", fr_number(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
+    m1.metric(f"Communes de plus de {fr_int(res.seuil)} hab.", fr_number(d["nb_communes_plus_10000_perimetre"] if res.sans_liste
                                                        else d["nb_communes_plus_10000"], 0))
     m2.metric("avec un RPE situé dans la commune", nd if res.sans_liste else fr_number(d["nb_avec_rpe"], 0))
     m3.metric(f"Part en {annee}", nd if d["part"] is None else fr_ratio(d["part"]),
@@ -68,14 +68,14 @@ with guard("calculer l'objectif RPE"):
     deadline = dt.date.fromisoformat(d["echeance_legale"])
     if res.sans_liste:
         st.warning(md(res.message_donnee_absente), icon=":material/help:")
-        st.caption(f"Obligation légale : depuis le {deadline:%d/%m/%Y}, toute commune de plus de 10 000 habitants "
+        st.caption(f"Obligation légale : depuis le {deadline:%d/%m/%Y}, toute commune de {res.plus_de_seuil} "
                    "doit disposer d'un RPE (loi 2023-1196, art. 17).")
     elif d["echeance_depassee"]:
-        st.error(f"Obligation légale : depuis le **{deadline:%d/%m/%Y}**, toute commune de plus de 10 000 habitants "
+        st.error(f"Obligation légale : depuis le **{deadline:%d/%m/%Y}**, toute commune de {res.plus_de_seuil} "
                  "doit disposer d'un RPE (loi 2023-1196, art. 17). "
                  f"{d['nb_communes_plus_10000'] - d['nb_avec_rpe']} commune(s) n'en ont pas dans la commune.")
     else:
-        st.warning(f"Échéance légale : le {deadline:%d/%m/%Y} toute commune de plus de 10 000 habitants devra "
+        st.warning(f"Échéance légale : le {deadline:%d/%m/%Y} toute commune de {res.plus_de_seuil} devra "
                    "disposer d'un RPE.")
     st.caption(md(d["note"]) + f" Source des structures : {md(d['source_structures'])}. Population : populations légales "
                "2023 (en vigueur au 1er janvier 2026).")
@@ -85,7 +85,7 @@ with guard("calculer l'objectif RPE"):
 
     # share vs the COG path
     years = list(range(2023, 2028))
-    targets = [cible_cog("objectifs_cog.part_villes_10000_avec_rpe", y) for y in years]
+    targets = [cible_cog(PARAM_CIBLE, y) for y in years]
     fig = go.Figure()
     fig.add_scatter(x=years, y=[100 * t if t is not None else None for t in targets], name="Cible COG-01-11",
                     mode="lines+markers", line=dict(color="#000000", dash="dash"), marker_symbol="diamond")
@@ -95,12 +95,12 @@ with guard("calculer l'objectif RPE"):
     fig.update_layout(height=280, yaxis=dict(range=[0, 105], title="%"), xaxis=dict(dtick=1), separators=", ",
                       margin=dict(t=10), legend=dict(orientation="h", y=-0.3))
     st.plotly_chart(fig, width="stretch", key="rpe_chart")
-    st.caption("Cibles : 90 % (2023), 95 % (2024), 100 % (2025-2027) — COG État–Cnaf 2023-2027.")
+    st.caption(f"Cibles : {libelle_cibles(PARAM_CIBLE, years)} — COG État–Cnaf 2023-2027.")
 
     tab = res.table()
     tab["situation"] = [CATEGORIES[2] if a else (CATEGORIES[1] if c else CATEGORIES[0])
                         for a, c in zip(tab["avec_rpe"], tab["couverte_ailleurs"])]
-    st.subheader("Communes de plus de 10 000 habitants sans RPE dans la commune")
+    st.subheader(f"Communes de {res.plus_de_seuil} sans RPE dans la commune")
     missing = tab[~tab["avec_rpe"].astype(bool)]  # bool even when empty (an empty object mask selects columns)
     missing = missing.assign(qpv=missing["qpv"].map({True: "oui", False: "non"}).fillna("n.d."),
                              rpe_ailleurs=missing["rpe_ailleurs"].fillna("—"))
@@ -119,13 +119,13 @@ with guard("calculer l'objectif RPE"):
             st.dataframe(show, hide_index=True, width="stretch",
                          column_config={"Population": st.column_config.NumberColumn(format="localized")})
         elif show.empty:
-            st.success("Toutes les communes de plus de 10 000 habitants du périmètre ont un RPE dans la commune.")
+            st.success(f"Toutes les communes de {res.plus_de_seuil} du périmètre ont un RPE dans la commune.")
         else:
             st.dataframe(show, hide_index=True, width="stretch",
                          column_config={"Population": st.column_config.NumberColumn(format="localized"),
                                         "Places EAJE pour 100 enfants de moins de 3 ans":
                                             st.column_config.NumberColumn(format="localized")})
-        notes = [f"Communes de plus de 10 000 habitants sans RPE situé dans la commune, {annee}",
+        notes = [f"Communes de {res.plus_de_seuil} sans RPE situé dans la commune, {annee}",
                  f"Source des structures : {d['source_structures']}"]
         e1, e2 = st.columns(2)
         e1.download_button("CSV", frame_to_csv(show, notes), file_name=f"communes_sans_rpe_{annee}.csv",
@@ -135,7 +135,7 @@ with guard("calculer l'objectif RPE"):
     if map_col is not None:
         with map_col:
             @st.cache_data(show_spinner=False, max_entries=16)
-            def rpe_map(token: str, dep: str, annee: int, rows: tuple) -> str:
+            def rpe_map(token: str, dep: str, annee: int, rows: tuple, plus_de_seuil: str) -> str:
                 g = geometries(store(), "commune", dep)
                 cat = {code: c for code, c in rows}
                 g = g[g["code"].isin(cat)].copy()
@@ -143,9 +143,9 @@ with guard("calculer l'objectif RPE"):
                 cls = categories(g["situation"], CATEGORIES, CAT_COLORS)
                 m = choropleth_map(g, "situation", cls, key_col="code", name_col="nom",
                                    tooltip_fields=[("situation", "Situation", lambda v: CATEGORIES[int(v)])],
-                                   title=f"RPE dans les communes de plus de 10 000 habitants ({annee})",
+                                   title=f"RPE dans les communes de {plus_de_seuil} ({annee})",
                                    legend_title="Situation au regard de COG-01-11",
-                                   subtitle="communes de plus de 10 000 habitants (populations légales 2023)",
+                                   subtitle=f"communes de {plus_de_seuil} (populations légales 2023)",
                                    source=d["source_structures"])
                 return map_html(m)
 
@@ -153,8 +153,9 @@ with guard("calculer l'objectif RPE"):
             if res.sans_liste:
                 st.info("Pas de carte : la situation des communes est inconnue (aucune liste de structures).")
             if rows:
-                st.iframe(rpe_map(manifest_token(), terr.departement, annee, rows), height=460,
-                          alt="Carte des communes de plus de 10 000 habitants selon la présence d'un RPE ; liste dans le tableau.")
+                st.iframe(rpe_map(manifest_token(), terr.departement, annee, rows, res.plus_de_seuil), height=460,
+                          alt=f"Carte des communes de {res.plus_de_seuil} selon la présence d'un RPE ; liste dans le "
+                              "tableau.")
                 st.caption("Le tableau à droite liste les communes sans RPE ; carte accessible au clavier (Tab).")
 
 with guard("calculer les assistants maternels par ETP de RPE"):

@@ -2,7 +2,7 @@
 
     simulate SCENARIO.json [--json]          run a CTG funding scenario
     rpe-target [--departement DD | --region RR] [--json] [--annee YYYY]
-                                             COG-01-11: towns over 10 000 with an RPE
+                                             COG-01-11: towns over the legal threshold with an RPE
     participation --date YYYY-MM-DD --ressources R --enfants N
                   [--accueil collectif|familial|parental|micro_creche] [--aeeh [N]] [--heures H] [--json]
                                              hourly participation familiale at a contract date

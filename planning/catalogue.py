@@ -4,11 +4,11 @@ the parameters it reads, and the French source line and legend a page or a docum
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from .cnaf import enfants_au_31_decembre
 from .entrees import LAYER_NAMES_FR, CoverageInputs
-from .formats import NA_LABEL
+from .formats import NA_LABEL, fr_ratio
 from .parametres import Baremes, ParametreAbsent
 from .stock import psu_non_renseigne
 
@@ -119,7 +119,7 @@ INDICATEURS: dict[str, Indicateur] = {i.code: i for i in [
                "communes comptant un QPV et des communes FRR / FRR+ / ancienne ZRR en transition ou ZRR.",
                True, "nombre", ("structures",), "objectifs_cog.variation_nette_places_psu"),
     Indicateur("part_villes_10000_avec_rpe",
-               "Part des communes de plus de 10 000 habitants disposant d'un RPE dans la commune", "%",
+               "Part des communes au-dessus du seuil légal de population disposant d'un RPE dans la commune", "%",
                "COG-01-11 et obligation légale au 1er janvier 2026 : un RPE intercommunal situé dans une "
                "autre commune ne compte pas.", True, "ratio", ("structures", "communes"),
                "objectifs_cog.part_villes_10000_avec_rpe"),
@@ -153,6 +153,28 @@ def cible_cog(name: str, annee: int, baremes: Baremes | None = None) -> float | 
         return float(b.value(name, annee))
     except ParametreAbsent:
         return None
+
+
+def reperes_couverture(annee: int, baremes: Baremes | None = None) -> tuple[float, float]:
+    """The two national coverage references of the COG (low, national), in places per 100 children
+    under 3, from ``objectifs_cog.taux_couverture_reference`` (50 and 60 in 2025)."""
+    ref = (baremes or Baremes()).value("objectifs_cog.taux_couverture_reference", annee)
+    return float(ref["seuil_bas"]), float(ref["national"])
+
+
+def libelle_cibles(name: str, annees: Iterable[int], baremes: Baremes | None = None) -> str:
+    """The targets of a ratio COG indicator over ``annees``, years of equal value grouped, from the
+    dated parameter: « 90 % (2023), 95 % (2024), 100 % (2025-2027) »."""
+    runs: list[list] = []  # [value, first year, last year]
+    for y in sorted(annees):
+        v = cible_cog(name, y, baremes)
+        if v is None:
+            continue
+        if runs and runs[-1][0] == v and runs[-1][2] == y - 1:
+            runs[-1][2] = y
+        else:
+            runs.append([v, y, y])
+    return ", ".join(f"{fr_ratio(v, 0)} ({a}-{b})" if b > a else f"{fr_ratio(v, 0)} ({a})" for v, a, b in runs)
 
 
 def sources(inputs: CoverageInputs) -> dict[str, str]:

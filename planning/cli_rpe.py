@@ -16,8 +16,8 @@ from .formats import fr_number, fr_ratio
 from .rpe import RpeTargetResult, rpe_target
 
 USAGE = ("Usage : python -m planning rpe-target [--departement DD | --region RR] [--annee AAAA] [--json]\n"
-         "  Objectif COG-01-11 : part des communes de plus de 10 000 habitants disposant d'un RPE "
-         "situé dans la commune.")
+         "  Objectif COG-01-11 : part des communes au-dessus du seuil légal de population (barème "
+         "objectifs_cog.seuil_population_obligation_rpe) disposant d'un RPE situé dans la commune.")
 
 
 def _parse(argv: list[str]) -> dict[str, Any]:
@@ -54,8 +54,7 @@ def _parse(argv: list[str]) -> dict[str, Any]:
 
 def format_text(res: RpeTargetResult) -> str:
     lines = [
-        "Objectif COG-01-11 — communes de plus de "
-        f"{fr_number(res.seuil, 0)} habitants disposant d'un RPE situé dans la commune",
+        f"Objectif COG-01-11 — communes de {res.plus_de_seuil} disposant d'un RPE situé dans la commune",
         f"Territoire : {res.territoire.libelle} ; année {res.annee} (RPE ouverts au 31 décembre)",
         f"Source : {res.source_structures}",
     ]
@@ -63,7 +62,7 @@ def format_text(res: RpeTargetResult) -> str:
         return "\n".join(lines + [res.message_donnee_absente,
                                   "Communes concernées : " + ", ".join(res.villes_sans_donnee)])
     lines += [
-        f"Communes de plus de {fr_number(res.seuil, 0)} habitants : {res.nb_communes}",
+        f"Communes de {res.plus_de_seuil} : {res.nb_communes}",
         f"  dont avec un RPE dans la commune : {res.nb_avec_rpe}",
         f"  part : {fr_ratio(res.part)}",
     ]

@@ -16,10 +16,13 @@ import pandas as pd
 from .catalogue import parametre, sources
 from .cnaf import caf_valeurs, enfants_au_31_decembre, naissances_annee
 from .entrees import CoverageInputs
+from .formats import fr_int
+from .parametres import Baremes
 from .stock import commune_stock
 from .territoires import COLONNES, check_niveau, masque, parse_territoire
 
-TAILLES = ("moins de 3 500", "3 500 à 10 000", "plus de 10 000")
+PARAM_TAILLE_BAS = "couverture.seuil_population_qualite"
+PARAM_TAILLE_HAUT = "objectifs_cog.seuil_population_obligation_rpe"
 
 
 # ---------------------------------------------------------------------------
@@ -34,8 +37,16 @@ def ratio(num, den, factor: float = 1.0):
     return r
 
 
-def _taille(pop: np.ndarray, seuil_bas: float, seuil_haut: float) -> np.ndarray:
-    out = np.where(pop > seuil_haut, TAILLES[2], np.where(pop > seuil_bas, TAILLES[1], TAILLES[0])).astype(object)
+def tailles(annee: int, baremes: Baremes | None = None) -> tuple[str, str, str]:
+    """The three size classes of communes, labelled from their two dated thresholds (3 500 and
+    10 000 inhabitants in 2026): « moins de 3 500 », « 3 500 à 10 000 », « plus de 10 000 »."""
+    bas = fr_int(parametre(PARAM_TAILLE_BAS, annee, baremes)[0])
+    haut = fr_int(parametre(PARAM_TAILLE_HAUT, annee, baremes)[0])
+    return f"moins de {bas}", f"{bas} à {haut}", f"plus de {haut}"
+
+
+def _taille(pop: np.ndarray, seuil_bas: float, seuil_haut: float, libelles: tuple[str, str, str]) -> np.ndarray:
+    out = np.where(pop > seuil_haut, libelles[2], np.where(pop > seuil_bas, libelles[1], libelles[0])).astype(object)
     out[~np.isfinite(pop)] = None
     return out
 
@@ -171,8 +182,8 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
     annee = int(annee)
     base = inputs.base
     stock = commune_stock(inputs, annee)
-    seuil_bas = float(parametre("couverture.seuil_population_qualite", annee, inputs.baremes)[0])
-    seuil_haut = float(parametre("objectifs_cog.seuil_population_obligation_rpe", annee, inputs.baremes)[0])
+    seuil_bas = float(parametre(PARAM_TAILLE_BAS, annee, inputs.baremes)[0])
+    seuil_haut = float(parametre(PARAM_TAILLE_HAUT, annee, inputs.baremes)[0])
     d_ratio = float(parametre("couverture.desert_enfants_par_place", annee, inputs.baremes)[0])
     d_min = float(parametre("couverture.desert_enfants_sans_place", annee, inputs.baremes)[0])
 
@@ -191,7 +202,8 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
     out["enfants_par_place"] = ratio(enf, out["places_eaje"])
     out["desert"] = _desert(enf, out["places_eaje"].to_numpy(dtype=float), d_ratio, d_min)
     out["am_par_etp"] = ratio(out["am_rpe"], out["etp_rpe"])
-    out["taille"] = _taille(out["population"].to_numpy(dtype=float), seuil_bas, seuil_haut)
+    out["taille"] = _taille(out["population"].to_numpy(dtype=float), seuil_bas, seuil_haut,
+                            tailles(annee, inputs.baremes))
     if niveau in ("commune", "epci", "ept"):
         out["rang_dans_departement"] = (out.groupby("dep", sort=False)["taux_eaje"]
                                         .rank(method="min", ascending=False))

@@ -23,7 +23,7 @@ from data.codes import fold_arrondissement
 from .catalogue import cible_cog, parametre
 from .coverage import ratio
 from .entrees import TYPE_RPE, CoucheAbsente, CoverageInputs, norm_type
-from .formats import fr_number, fr_ratio
+from .formats import fr_int, fr_number, fr_ratio
 from .parametres import ParametreAbsent
 from .stock import commune_stock, open_mask
 from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, parse_territoire, resoudre
@@ -145,6 +145,11 @@ class RpeTargetResult:
                 f"Départements couverts par la liste importée : {couverts}. Importez la liste des structures "
                 "de ce département (page Import des données ou `python -m data import structures FICHIER`).")
 
+    @property
+    def plus_de_seuil(self) -> str:
+        """« plus de 10 000 habitants », from the dated threshold."""
+        return f"plus de {fr_int(self.seuil)} habitants"
+
     def phrase_part(self) -> str:
         """« 32 sur 35 (91,4 %) », or « donnée non disponible » when no structure list covers the perimeter."""
         if self.sans_liste:
@@ -163,7 +168,7 @@ class RpeTargetResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "indicateur": "COG-01-11",
-            "libelle": "Part des communes de plus de 10 000 habitants disposant d'un RPE situé dans la commune",
+            "libelle": f"Part des communes de {self.plus_de_seuil} disposant d'un RPE situé dans la commune",
             "annee": self.annee,
             "territoire": self.territoire.to_dict(),
             "seuil_population": self.seuil,

@@ -97,8 +97,9 @@ def test_commune_rates_2024(inputs):
     # Bourg: s3 opened on 31/12/2024 counts; s4 closed on 31/12/2024 does not; MAM apart
     assert b["places_psu"] == 15 and b["places_hors_psu"] == 0 and b["places_mam"] == 12
     assert b["taux_eaje"] == pytest.approx(25.0)  # 15 / 60 × 100
-    assert b["taille"] == "plus de 10 000" and a["taille"] == "3 500 à 10 000"
-    assert row(df, "01003")["taille"] == "moins de 3 500"
+    # size classes from the two dated thresholds, 3 500 and 10 000 inhabitants (U+202F in the labels)
+    assert b["taille"] == "plus de 10\u202f000" and a["taille"] == "3\u202f500 à 10\u202f000"
+    assert row(df, "01003")["taille"] == "moins de 3\u202f500"
     # ranks inside the Ain: Aval 50 > Bourg 25 > Cize 0 = Dortan 0
     assert [row(df, c)["rang_dans_departement"] for c in ("01001", "01002", "01003", "01004")] == [1, 2, 3, 3]
 

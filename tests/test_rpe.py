@@ -227,6 +227,23 @@ def test_rpe_page_for_a_departement_without_structure_list(reference_store):
     assert any(w.value.startswith("Donnée non disponible") for w in at.warning)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["avec un RPE situé dans la commune"] == "n.d."
-    assert int(metrics["Communes de plus de 10 000 hab."]) > 0
+    # the label comes from the dated threshold (10 000 inhabitants, U+202F between thousands)
+    assert int(metrics["Communes de plus de 10\u202f000 hab."].replace("\u202f", "")) > 0
     table = at.dataframe[0].value
     assert set(table["RPE dans la commune"]) == {"donnée non disponible"}
+
+
+def test_labels_follow_the_dated_parameters():
+    """Targets and thresholds are written from objectifs_cog.yaml, never typed in a label."""
+    from planning.catalogue import libelle_cibles
+    from planning.coverage import tailles
+    from planning.rpe import PARAM_CIBLE
+
+    b = Baremes()
+    # COG-01-11: 0.90 from 2023, 0.95 from 2024, 1.00 from 2025 → grouped over 2023-2027
+    assert libelle_cibles(PARAM_CIBLE, range(2023, 2028), b) == "90\u202f% (2023), 95\u202f% (2024), 100\u202f% (2025-2027)"
+    assert tailles(2026, b) == ("moins de 3\u202f500", "3\u202f500 à 10\u202f000", "plus de 10\u202f000")
+    edited = b.with_overrides({"objectifs_cog.seuil_population_obligation_rpe": 12000,
+                               "objectifs_cog.part_villes_10000_avec_rpe": 0.97})
+    assert tailles(2026, edited)[2] == "plus de 12\u202f000"
+    assert libelle_cibles(PARAM_CIBLE, range(2023, 2028), edited) == "97\u202f% (2023-2027)"
