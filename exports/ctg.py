@@ -45,7 +45,8 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     from planning.bonus import places_pour_palier
     from data.entrees import communes_referentiel, load_inputs
     from planning.coverage import indicateurs
-    from planning.simulation import LIBELLES, ScenarioInvalide, simulate
+    from planning.scenario_format import ScenarioInvalide
+    from planning.simulation import LIBELLES, simulate
 
     store = store or Store()
     today = today or dt.date.today()

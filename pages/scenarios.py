@@ -10,7 +10,8 @@ from pages._data import communes_validation
 from pages._ui import guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
 from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
-from planning.simulation import ScenarioInvalide, simulate
+from planning.scenario_format import ScenarioInvalide
+from planning.simulation import simulate
 
 st.title("Comparer les scénarios")
 require_store()

@@ -17,7 +17,9 @@ from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
 from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
-from planning.simulation import ScenarioInvalide, simulate, validate_scenario
+from planning.scenario_format import ScenarioInvalide
+from planning.simulation import simulate
+from planning.validation import validate_scenario
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "scenarios"
 AMOUNTS = ["psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
@@ -353,12 +355,12 @@ with guard("calculer le scénario"):
         if s_opts:
             srow = ps[(ps["annee"] == y_pick) & (ps["structure_id"] == s_pick)].iloc[0]
             sdef = next(s for s in data["structures"] if str(s.get("id")) == s_pick)
-            from planning.simulation import valeur_annee
+            from planning.scenario_format import value_for_year
 
-            tf = st.slider("Taux de facturation", 1.00, 1.30, float(valeur_annee(sdef["taux_facturation"], y_pick)),
+            tf = st.slider("Taux de facturation", 1.00, 1.30, float(value_for_year(sdef["taux_facturation"], y_pick)),
                            0.01, key="sim_tf")
             cmp_ = comparer_regles_facturation(
-                y_pick, prix_revient_horaire=float(valeur_annee(sdef["prix_revient_horaire"], y_pick)),
+                y_pick, prix_revient_horaire=float(value_for_year(sdef["prix_revient_horaire"], y_pick)),
                 heures_facturees=float(srow["heures_facturees"]), taux_facturation=tf,
                 participations_familiales=float(srow["participations_familiales"]),
                 part_regime_general=float(sdef.get("part_regime_general") or Baremes().value(

@@ -17,7 +17,7 @@ def _err(msg: str) -> None:
 
 def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
     """The scenario dict read from a JSON file (UTF-8, with or without BOM), or French messages."""
-    from .simulation import MAX_OCTETS, MAX_PROFONDEUR, profondeur_excessive
+    from .scenario_format import MAX_OCTETS, MAX_PROFONDEUR, profondeur_excessive
     from .formats import fr_number
 
     p = Path(path)
@@ -123,7 +123,9 @@ def main(argv: list[str]) -> int:
         return 2
     from data.entrees import communes_referentiel
 
-    from .simulation import ScenarioInvalide, simulate, validate_scenario
+    from .scenario_format import ScenarioInvalide
+    from .simulation import simulate
+    from .validation import validate_scenario
 
     communes = communes_referentiel()
     errs = validate_scenario(data, communes=communes)

@@ -76,6 +76,17 @@ def bin_sum(ids: np.ndarray, k: int, values, strict: bool) -> np.ndarray:
     return out
 
 
+def _qpv_distincts(inputs: CoverageInputs, ids: np.ndarray, k: int) -> np.ndarray:
+    """Distinct QPV per group (a QPV over two communes of the group counts once); NaN without the layer."""
+    if inputs.qpv_pairs is None:
+        return np.full(k, np.nan)
+    pairs = inputs.qpv_pairs
+    pos = inputs.index.get_indexer(pairs["code_insee"])
+    uniq = pd.DataFrame({"g": ids[pos[pos >= 0]], "q": pairs["code_qp"].to_numpy(dtype=object)[pos >= 0]})
+    uniq = uniq[uniq["g"] >= 0].drop_duplicates()
+    return np.bincount(uniq["g"].to_numpy(), minlength=k).astype(float)
+
+
 def level_ids(inputs: CoverageInputs, niveau: str) -> tuple[np.ndarray, int, pd.DataFrame]:
     """Group id of every commune for a level, and the year-independent columns (cached)."""
     key = ("level", niveau)
@@ -132,19 +143,8 @@ def level_ids(inputs: CoverageInputs, niveau: str) -> tuple[np.ndarray, int, pd.
     static["n_communes"] = bin_sum(ids, k, np.ones(n), strict=False)
     static["population"] = bin_sum(ids, k, base["population"].to_numpy(dtype=float), strict=False)
     static["enfants_moins_3"] = bin_sum(ids, k, enf, strict=False)
-    # distinct QPV (a QPV over two communes counts once)
-    if inputs.qpv_pairs is not None:
-        pairs = inputs.qpv_pairs
-        pos = inputs.index.get_indexer(pairs["code_insee"])
-        pid = ids[pos[pos >= 0]]
-        qp = pairs["code_qp"].to_numpy(dtype=object)[pos >= 0]
-        uniq = pd.DataFrame({"g": pid, "q": qp})
-        uniq = uniq[uniq["g"] >= 0].drop_duplicates()
-        static["nb_qpv"] = np.bincount(uniq["g"].to_numpy(), minlength=k).astype(float)
-        static["qpv"] = static["nb_qpv"] > 0
-    else:
-        static["nb_qpv"] = np.nan
-        static["qpv"] = pd.array([pd.NA] * k, dtype="boolean")
+    static["nb_qpv"] = _qpv_distincts(inputs, ids, k)
+    static["qpv"] = static["nb_qpv"] > 0 if inputs.qpv_pairs is not None else pd.array([pd.NA] * k, dtype="boolean")
     static["nb_communes_qpv"] = bin_sum(ids, k, np.where(np.isnan(nb_qpv), np.nan, (nb_qpv > 0).astype(float)),
                                          strict=True)
     static["classement_frr"] = pd.array([pd.NA] * k, dtype="str")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .stock import ouvertes
 from .parametres import Baremes
-from .simulation import valeur_annee
+from .scenario_format import value_for_year
 
 EAJE_PSU_TYPES = ("EAJE", "CRECHE_FAMILIALE", "MICRO_CRECHE", "CRECHE_COLLECTIVE", "MULTI_ACCUEIL",
                   "HALTE_GARDERIE", "JARDIN_ENFANTS", "CRECHE_PARENTALE")
@@ -88,7 +88,7 @@ def scenario_from_store(
                 "qpv": s["code_insee"] in qpv,
                 "frr_zrr": s["code_insee"] in frr,
             })
-    ref_places = sum(valeur_annee(s["places_ouvertes"], debut, 0) or 0 for s in structs)
+    ref_places = sum(value_for_year(s["places_ouvertes"], debut, 0) or 0 for s in structs)
     territoire: dict[str, Any] = {
         "nom": territoire_nom,
         "communes": codes,
@@ -117,10 +117,10 @@ def structures_frame(scenario: Mapping[str, Any]) -> pd.DataFrame:
             "gestion": s.get("gestion", "publique"), "psu": bool(s.get("psu", True)),
         }
         for y in range(debut, fin + 1):
-            row[places_column(y)] = valeur_annee(s.get("places_ouvertes", 0), y, 0) or 0
+            row[places_column(y)] = value_for_year(s.get("places_ouvertes", 0), y, 0) or 0
         for k in SCALAR_FIELDS:
             v = s.get(k)
-            row[k] = valeur_annee(v, debut) if v is not None else np.nan
+            row[k] = value_for_year(v, debut) if v is not None else np.nan
         for k in BOOL_FIELDS:
             row[k] = bool(s.get(k, True))
         rows.append(row)
@@ -171,7 +171,7 @@ def apply_structures_frame(scenario: Mapping[str, Any], frame: pd.DataFrame) -> 
             if v is None:
                 s.pop(k, None)
                 continue
-            if isinstance(base.get(k), dict) and valeur_annee(base[k], debut) == v:
+            if isinstance(base.get(k), dict) and value_for_year(base[k], debut) == v:
                 s[k] = base[k]
             else:
                 s[k] = v

@@ -23,10 +23,12 @@ import numpy as np
 
 from . import bonus as B
 from . import psu as P
-from .parametres import Baremes, ParametreAbsent
+from .parametres import Baremes
 from .participations import participations_structure
-from .formats import fr_euros, fr_int, fr_number, fr_ratio
+from .formats import fr_euros, fr_number, fr_ratio
 from .psu import EPS, Montant
+from .scenario_format import ScenarioInvalide, value_for_year
+from .validation import REGLES_DATEES, annees_txt, baremes_du_scenario, en_vigueur, periode, validate_scenario
 
 COMPOSANTES_CAF = (
     "psu", "journees_pedagogiques", "bonus_mixite", "bonus_inclusion_handicap", "bonus_attractivite",
@@ -41,495 +43,6 @@ LIBELLES = {
     "participations_familiales": "Participations familiales", "autres_cofinanceurs": "Autres cofinanceurs",
     "reste_a_charge_collectivite": "Reste à charge de la collectivité", "cout_fonctionnement": "Coût de fonctionnement",
 }
-GESTIONS = ("publique", "privee")
-# Numeric fields of a structure: (name, required, lower bound, upper-bound parameter or fixed maximum)
-_CHAMPS_NUMERIQUES = (
-    ("prix_revient_horaire", True, "strictement positif", "ctg.controle_prix_revient_horaire_max"),
-    ("heures_facturees_par_place", True, "positif", "ctg.controle_heures_par_place_max"),
-    ("taux_facturation", True, "strictement positif", "ctg.controle_taux_facturation_max"),
-    ("part_regime_general", False, "ratio", None),
-    ("participation_horaire_moyenne", False, "positif", 100.0),
-    ("participations_familiales", False, "positif", 1e9),
-    ("part_enfants_handicap", False, "ratio", None),
-    ("cout_annuel_par_place", False, "positif", 1e6),
-    ("journees_pedagogiques", False, "positif", 366.0),
-    ("montant_cej_par_place", False, "positif", 1e6),
-)
-
-# Limits of one scenario (docs/SCENARIOS.md « Limites »): checked before anything is computed, so that a
-# huge or hostile file is refused at once instead of exhausting memory.
-ANNEE_MIN_ABSOLUE = 2000          # years in keys, annee_reference… (the period itself starts at the barèmes' start)
-ANNEE_MAX = 2040                  # last year a scenario may simulate
-MAX_ANNEES = 21                   # years in one period
-MAX_STRUCTURES = 2000             # structures in one scenario
-MAX_LIGNES = 20000                # structures × years computed (each with its « détail du calcul »)
-MAX_COMMUNES = 40000              # communes of the territory (France has about 35 000)
-MAX_OCTETS = 5_000_000            # size of a scenario file / of a saved scenario (JSON text, bytes)
-MAX_PROFONDEUR = 12               # nesting of objects and lists
-MAX_TEXTE = 300                   # characters of a name, an id, a code
-MAX_PLACES = 5000                 # places of one structure (when the commune's population is unknown)
-MAX_MONTANT = 1e9                 # any amount in euros, any count
-
-
-class ScenarioInvalide(ValueError):
-    def __init__(self, erreurs: list[str]):
-        super().__init__("\n".join(erreurs))
-        self.erreurs = erreurs
-
-
-# --------------------------------------------------------------------------
-# Series: a number, or {year: number} carried forward
-# --------------------------------------------------------------------------
-def valeur_annee(serie: Any, annee: int, defaut: float | None = None) -> float | None:
-    """Value of a field for a year: a plain number, or a {year: value} mapping whose last key ≤ year
-    applies (before the first key: ``defaut``)."""
-    if serie is None:
-        return defaut
-    if isinstance(serie, Mapping):
-        chosen = defaut
-        for k in sorted(serie, key=lambda x: int(x)):
-            if int(k) <= annee:
-                chosen = serie[k]
-        return None if chosen is None else float(chosen)
-    return float(serie)
-
-
-def _is_number(v: Any) -> bool:
-    """A finite JSON number (bool excluded; a 400-digit integer is not a usable number)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return False
-    try:
-        return math.isfinite(float(v))
-    except OverflowError:
-        return False
-
-
-def _nombre_msg(v: Any) -> str:
-    if isinstance(v, int) and not isinstance(v, bool):
-        return "nombre trop grand"
-    if isinstance(v, float):
-        return "nombre fini attendu (NaN et infini refusés)"
-    return "nombre attendu"
-
-
-def montrer(text: Any, n: int = 40) -> str:
-    """User text quoted in a message: shortened, control characters (line breaks…) replaced."""
-    t = str(text)
-    t = t if len(t) <= n else t[:n] + "…"
-    return "".join(c if c.isprintable() else "?" for c in t)
-
-
-def _est_annee(k: Any) -> bool:
-    return isinstance(k, str) and len(k) == 4 and k.isascii() and k.isdigit()
-
-
-def _texte(v: Any, path: str, err: list[str], requis: bool = True, limite: int = MAX_TEXTE) -> bool:
-    if v is None or (isinstance(v, str) and not v.strip()):
-        if requis:
-            err.append(f"{path} : champ manquant (texte)")
-        return False
-    if not isinstance(v, str):
-        err.append(f"{path} : texte attendu")
-        return False
-    if len(v) > limite:
-        err.append(f"{path} : texte trop long ({len(v)} caractères, {limite} au plus)")
-        return False
-    return True
-
-
-def profondeur_excessive(data: Any, limite: int = MAX_PROFONDEUR) -> bool:
-    """True when objects/lists are nested deeper than ``limite`` (iterative: no recursion error)."""
-    pile = [(data, 1)]
-    while pile:
-        x, d = pile.pop()
-        if isinstance(x, Mapping):
-            enfants = x.values()
-        elif isinstance(x, list):
-            enfants = x
-        else:
-            continue
-        if d > limite:
-            return True
-        pile.extend((c, d + 1) for c in enfants if isinstance(c, (Mapping, list)))
-    return False
-
-
-
-# --------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------
-def _check_override(name: str, v: Any, bar: Baremes) -> str | None:
-    """None when ``v`` has the shape of parameter ``name`` (numbers finite, in range), else a French reason."""
-    p = bar.definition(name)
-    ref = p.valeurs[-1][1]
-    seen = [val for _, val, _, _ in p.valeurs]
-
-    def same(x: Any, r: Any, all_r: list) -> str | None:
-        if isinstance(r, bool):
-            return None if isinstance(x, bool) else "true ou false attendu"
-        if isinstance(r, (int, float)):
-            if not _is_number(x):
-                return _nombre_msg(x)
-            if x < 0:
-                return "nombre négatif"
-            if x > MAX_MONTANT:
-                return f"valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})"
-            if "année" in p.unite and (not isinstance(x, int) or not ANNEE_MIN_ABSOLUE <= x <= ANNEE_MAX):
-                return f"année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} attendue"
-            if p.unite.startswith("ratio") and x > 10:
-                return "ratio attendu (ex. 0.8 pour 80 %)"
-            return None
-        if isinstance(r, str):
-            allowed = sorted(p.choix) if p.choix else sorted({a for a in all_r if isinstance(a, str)})
-            return None if x in allowed else f"valeur attendue parmi : {', '.join(allowed)}"
-        if isinstance(r, list):
-            if not isinstance(x, list):
-                return "liste attendue (ex. " + json.dumps(r, ensure_ascii=False) + ")"
-            if all(isinstance(e, str) for e in r):
-                if len(x) > 50 or not all(isinstance(e, str) and len(e) <= MAX_TEXTE for e in x):
-                    return "liste de textes attendue"
-                return None
-            if len(x) != len(r):
-                return f"liste de {len(r)} nombres attendue (ex. {json.dumps(r)})"
-            for e, re_ in zip(x, r):
-                why = same(e, re_, [])
-                if why:
-                    return why
-            if sorted(r) == list(r) and sorted(x) != list(x):
-                return "valeurs croissantes attendues"
-            return None
-        if isinstance(r, Mapping):
-            if not isinstance(x, Mapping) or set(x) != set(r):
-                return "objet attendu avec les clés " + ", ".join(sorted(r))
-            for k in r:
-                why = same(x[k], r[k], [])
-                if why:
-                    return f"{k} : {why}"
-            return None
-        return "valeur non modifiable"
-
-    return same(v, ref, seen)
-
-
-def _baremes_for(data: Mapping[str, Any], erreurs: list[str] | None = None) -> Baremes:
-    overrides = data.get("parametres") or {}
-    if not isinstance(overrides, Mapping):
-        if erreurs is not None:
-            erreurs.append("parametres : doit être un objet {nom du paramètre : valeur}")
-        return Baremes()
-    base = Baremes()
-    known = set(base.names())
-    good = {}
-    for k, v in overrides.items():
-        if k not in known:
-            if erreurs is not None:
-                shown = montrer(k, 80)
-                erreurs.append(f"parametres.{shown} : paramètre inconnu (voir la liste dans planning/baremes/*.yaml)")
-            continue
-        why = _check_override(k, v, base)
-        if why:
-            if erreurs is not None:
-                erreurs.append(f"parametres.{k} : {why}")
-            continue
-        good[k] = v
-    return Baremes(good)
-
-
-def _periode(data: Mapping[str, Any], bar: Baremes) -> tuple[int, int]:
-    d, f = bar.value("ctg.periode_defaut", 2023)
-    per = data.get("periode") or {}
-    if isinstance(per, Mapping):
-        d, f = per.get("debut", d), per.get("fin", f)
-    return int(d), int(f)
-
-
-# Parameters needed every simulated year (no value → the year cannot be simulated).
-PARAMETRES_REQUIS = ("psu.taux_psu", "psu.prix_plafond_reference", "psu.coefficients_niveau_service",
-                     "psu.coefficients_tranche_facturation", "psu.regle_taux_facturation",
-                     "psu.part_regime_general_defaut")
-# Rules that start on the first date of a key parameter: before it the amount is 0 (the bonus did not
-# exist yet) or no alert is computed; once it applies, every member must have a value.
-REGLES_DATEES = {
-    "journees_pedagogiques": ("journées pédagogiques payées", "psu.journees_pedagogiques_max",
-                              ("psu.heures_par_journee_pedagogique",)),
-    "bonus_mixite": ("bonus mixité sociale", "bonus.mixite_montant_max",
-                     ("bonus.mixite_seuils_participation", "bonus.mixite_montant_intermediaire",
-                      "bonus.mixite_montant_min")),
-    "bonus_inclusion_handicap": ("bonus inclusion handicap", "bonus.handicap_taux",
-                                 ("bonus.handicap_seuils_part_enfants", "bonus.handicap_plafond_par_place",
-                                  "bonus.handicap_lecture")),
-    "bonus_territoire_nouvelles": ("bonus territoire (places nouvelles)", "bonus.territoire_nouvelles_montant_max",
-                                   ("bonus.territoire_seuils_potentiel_financier",
-                                    "bonus.territoire_nouvelles_montant_intermediaire",
-                                    "bonus.territoire_nouvelles_montant_min")),
-    "bonus_territoire_existantes": ("bonus territoire (places existantes)", "bonus.territoire_existantes_plancher",
-                                    ("bonus.territoire_existantes_indexation",)),
-    "bonus_rattrapage": ("bonus rattrapage", "bonus.rattrapage_montant_max",
-                         ("bonus.rattrapage_seuil_cej", "bonus.territoire_seuils_potentiel_financier",
-                          "bonus.rattrapage_montant_intermediaire", "bonus.rattrapage_montant_min")),
-    "seuil_alerte": ("alerte de cofinancement", "ctg.seuil_alerte_cofinancement", ()),
-    "seuil_alerte_outre_mer": ("alerte de cofinancement (outre-mer)", "ctg.seuil_alerte_cofinancement_outre_mer", ()),
-}
-
-
-def en_vigueur(bar: Baremes, name: str, annee: int) -> bool:
-    try:
-        bar.get(name, annee)
-        return True
-    except ParametreAbsent:
-        return False
-
-
-def _annees_txt(ys: list[int]) -> str:
-    return str(ys[0]) if len(ys) == 1 else f"{ys[0]} à {ys[-1]}"
-
-
-def controle_parametres(bar: Baremes, debut: int, fin: int) -> list[str]:
-    """Every parameter the simulator will read over the period has a value: else one French message per
-    parameter naming it and the years (checked before any computation, never an error mid-run)."""
-    manque: dict[str, list[int]] = {}
-    for y in range(debut, fin + 1):
-        needed = list(PARAMETRES_REQUIS)
-        try:
-            regle = bar.value("psu.regle_taux_facturation", y)
-            needed.append("psu.seuils_paliers_facturation" if regle == "paliers" else "psu.seuils_lineaire_facturation")
-        except ParametreAbsent:
-            pass
-        for _label, key, members in REGLES_DATEES.values():
-            if en_vigueur(bar, key, y):
-                needed.extend(members)
-        for name in needed:
-            if not en_vigueur(bar, name, y):
-                manque.setdefault(name, []).append(y)
-    out = []
-    for name, ys in manque.items():
-        first = bar.definition(name).valeurs[0][0] if bar.definition(name).valeurs else None
-        depuis = f" (première valeur connue : {first:%d/%m/%Y})" if first else ""
-        out.append(f"periode : le paramètre {name} n'a pas de valeur pour {_annees_txt(ys)}{depuis} ; "
-                   f"commencez la période plus tard ou saisissez sa valeur dans « parametres »")
-    return out
-
-
-def validate_scenario(data: Any, communes=None) -> list[str]:
-    """French error messages naming the field path; an empty list means the scenario can run.
-
-    ``communes``: a frame with ``code_insee`` (and ``population`` for the plausibility
-    check); by default the store layer ``communes`` when the store exists.
-    """
-    err: list[str] = []
-    if not isinstance(data, Mapping):
-        return ["scénario : le fichier doit contenir un objet JSON { … } (voir docs/SCENARIOS.md)"]
-    if profondeur_excessive(data):
-        return [f"scénario : objets et listes imbriqués sur plus de {MAX_PROFONDEUR} niveaux (voir docs/SCENARIOS.md)"]
-    sts = data.get("structures")
-    if isinstance(sts, list) and len(sts) > MAX_STRUCTURES:
-        return [f"structures : {fr_int(len(sts))} structures, c'est trop ({fr_int(MAX_STRUCTURES)} au plus "
-                "par scénario) : découpez le territoire en plusieurs scénarios"]
-    terr = data.get("territoire")
-    if isinstance(terr, Mapping) and isinstance(terr.get("communes"), list) and len(terr["communes"]) > MAX_COMMUNES:
-        return [f"territoire.communes : {fr_int(len(terr['communes']))} communes, c'est trop "
-                f"({fr_int(MAX_COMMUNES)} au plus)"]
-    bar = _baremes_for(data, err)
-    if "nom" in data and data["nom"] is not None:
-        _texte(data["nom"], "nom", err, requis=False)
-
-    # période
-    first = bar.definition("psu.prix_plafond_reference").valeurs[0][0].year
-    per = data.get("periode")
-    periode_ok = True
-    if per is not None:
-        if not isinstance(per, Mapping):
-            err.append("periode : doit être un objet {\"debut\": 2023, \"fin\": 2027}")
-            periode_ok = False
-        else:
-            for k in ("debut", "fin"):
-                if k in per:
-                    v = per[k]
-                    if not (isinstance(v, int) and not isinstance(v, bool)):
-                        err.append(f"periode.{k} : année entière attendue (ex. 2023)")
-                        periode_ok = False
-                    elif not first <= v <= ANNEE_MAX:
-                        err.append(f"periode.{k} : {v if abs(v) < 10**6 else 'valeur'} hors des années simulables "
-                                   f"({first} à {ANNEE_MAX})")
-                        periode_ok = False
-    debut, fin = 2023, 2027
-    if periode_ok:
-        debut, fin = _periode(data, bar)
-        if debut > fin:
-            err.append(f"periode : début {debut} après la fin {fin}")
-            periode_ok = False
-        elif fin - debut + 1 > MAX_ANNEES:
-            err.append(f"periode : {fin - debut + 1} années, c'est trop ({MAX_ANNEES} au plus)")
-            periode_ok = False
-    if periode_ok:
-        err.extend(controle_parametres(bar, debut, fin))
-    debut_ctrl = min(max(debut, first), ANNEE_MAX)
-
-    # territoire
-    codes_terr: set[str] = set()
-    known_codes, population = None, {}
-    if not isinstance(terr, Mapping):
-        err.append("territoire : champ manquant (objet avec « nom » et « communes »)")
-        terr = {}
-    else:
-        if communes is not None and len(communes):
-            known_codes = set(communes["code_insee"].astype(str))
-            if "population" in communes.columns:
-                population = dict(zip(communes["code_insee"].astype(str), communes["population"]))
-        _texte(terr.get("nom"), "territoire.nom", err)
-        cs = terr.get("communes")
-        if not isinstance(cs, list) or not cs:
-            err.append("territoire.communes : champ manquant (liste de codes INSEE, ex. [\"89387\"])")
-        else:
-            for i, c in enumerate(cs):
-                if not isinstance(c, str) or len(c) > 10:
-                    err.append(f"territoire.communes[{i}] : code INSEE attendu sous forme de texte (ex. \"89387\")")
-                elif known_codes is not None and c not in known_codes:
-                    err.append(f"territoire.communes[{i}] : commune inconnue « {montrer(c)} » (code INSEE absent du référentiel)")
-                else:
-                    codes_terr.add(c)
-        for k in ("places_psu_cofinancees_reference", "potentiel_financier_par_habitant", "montant_cej_par_place"):
-            if k in terr and terr[k] is not None:
-                if not _is_number(terr[k]):
-                    err.append(f"territoire.{k} : {_nombre_msg(terr[k])}")
-                elif terr[k] < 0:
-                    err.append(f"territoire.{k} : nombre négatif")
-                elif terr[k] > MAX_MONTANT:
-                    err.append(f"territoire.{k} : valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})")
-        if terr.get("annee_reference") is not None:
-            v = terr["annee_reference"]
-            if not (isinstance(v, int) and not isinstance(v, bool)) or not ANNEE_MIN_ABSOLUE <= v <= ANNEE_MAX:
-                err.append(f"territoire.annee_reference : année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} "
-                           "attendue (ex. 2023)")
-        for k in ("qpv", "frr_zrr"):
-            if k in terr and not isinstance(terr[k], bool):
-                err.append(f"territoire.{k} : true ou false attendu")
-
-    # structures
-    if not isinstance(sts, list) or not sts:
-        err.append("structures : champ manquant (liste d'au moins une structure)")
-        sts = []
-    elif periode_ok and len(sts) * (fin - debut + 1) > MAX_LIGNES:
-        err.append(f"structures : {fr_int(len(sts))} structures sur {fin - debut + 1} ans, c'est trop "
-                   f"({fr_int(MAX_LIGNES)} lignes structure × année au plus) : raccourcissez la période ou "
-                   "découpez le territoire")
-    ids: set[str] = set()
-    ratio_max = bar.value("ctg.controle_places_par_habitant_max", debut_ctrl)
-    for i, s in enumerate(sts):
-        p = f"structures[{i}]"
-        if not isinstance(s, Mapping):
-            err.append(f"{p} : objet attendu")
-            continue
-        sid = s.get("id", f"S{i + 1}")
-        if isinstance(sid, int) and not isinstance(sid, bool) and abs(sid) < 10**12:
-            sid = str(sid)
-        if _texte(sid, f"{p}.id", err, requis=True, limite=120):
-            if sid in ids:
-                err.append(f"{p}.id : identifiant « {montrer(sid)} » en double")
-            ids.add(sid)
-        _texte(s.get("nom"), f"{p}.nom", err)
-        code = s.get("code_insee")
-        if not isinstance(code, str) or not code or len(code) > 10:
-            err.append(f"{p}.code_insee : champ manquant (code INSEE en texte, ex. \"89387\")")
-            code = None
-        elif known_codes is not None and code not in known_codes:
-            err.append(f"{p}.code_insee : commune inconnue « {montrer(code)} » (code INSEE absent du référentiel)")
-        elif codes_terr and code not in codes_terr:
-            err.append(f"{p}.code_insee : la commune « {montrer(code)} » n'est pas dans territoire.communes")
-        if not isinstance(s.get("gestion"), str) or s.get("gestion") not in GESTIONS:
-            err.append(f"{p}.gestion : « publique » ou « privee » attendu")
-        for k in ("fournit_couches", "fournit_repas", "psu", "qpv", "frr_zrr"):
-            if k in s and not isinstance(s[k], bool):
-                err.append(f"{p}.{k} : true ou false attendu")
-        # places
-        po = s.get("places_ouvertes")
-        places_ok, premiere = False, None
-        if po is None:
-            err.append(f"{p}.places_ouvertes : champ manquant (ex. {{\"2023\": 20, \"2026\": 30}})")
-        elif isinstance(po, Mapping) or (isinstance(po, (int, float)) and not isinstance(po, bool)):
-            items = list(po.items()) if isinstance(po, Mapping) else [(None, po)]
-            n_err = len(err)
-            for k, v in items:
-                path = f"{p}.places_ouvertes" + (f".{k}" if k is not None else "")
-                if k is not None and not _est_annee(k):
-                    err.append(f"{p}.places_ouvertes : la clé « {montrer(k, 20)} » doit être une année sur quatre "
-                               "chiffres (ex. \"2026\")")
-                    continue
-                if not _is_number(v):
-                    err.append(f"{path} : {_nombre_msg(v)}")
-                elif v < 0:
-                    err.append(f"{path} : nombre négatif")
-                elif code in population and v > ratio_max * max(float(population[code]), 1.0):
-                    err.append(f"{path} : {fr_number(v, 0)} places pour une commune de "
-                               f"{fr_number(population[code], 0)} habitants, valeur invraisemblable")
-                elif v > MAX_PLACES:
-                    err.append(f"{path} : {fr_number(v, 0)} places, valeur invraisemblable "
-                               f"({fr_int(MAX_PLACES)} au plus)")
-            places_ok = len(err) == n_err
-            if places_ok and periode_ok:
-                premiere = next((y for y in range(debut, fin + 1) if (valeur_annee(po, y, 0.0) or 0.0) > 0), None)
-        else:
-            err.append(f"{p}.places_ouvertes : nombre ou objet {{année : places}} attendu")
-        # numbers (plain or by year)
-        for name, required, kind, maxi in _CHAMPS_NUMERIQUES:
-            v = s.get(name)
-            if v is None or (isinstance(v, Mapping) and not v):
-                if required:
-                    err.append(f"{p}.{name} : champ manquant" + (" (objet vide)" if v is not None else ""))
-                continue
-            items = list(v.items()) if isinstance(v, Mapping) else [(None, v)]
-            for k, x in items:
-                path = f"{p}.{name}" + (f".{k}" if k is not None else "")
-                if k is not None and not _est_annee(k):
-                    err.append(f"{p}.{name} : la clé « {montrer(k, 20)} » doit être une année sur quatre chiffres")
-                    continue
-                if not _is_number(x):
-                    err.append(f"{path} : {_nombre_msg(x)}")
-                    continue
-                if x < 0:
-                    err.append(f"{path} : nombre négatif")
-                elif kind == "strictement positif" and x == 0:
-                    err.append(f"{path} : doit être strictement positif")
-                elif kind == "ratio" and x > 1:
-                    err.append(f"{path} : part attendue entre 0 et 1 (ex. 0.97 pour 97 %)")
-                elif maxi is not None:
-                    mx = bar.value(maxi, debut_ctrl) if isinstance(maxi, str) else maxi
-                    if x > mx:
-                        extra = " (saisir un ratio, ex. 1.10 pour 110 %)" if name == "taux_facturation" else ""
-                        err.append(f"{path} : {fr_number(x, 2)} dépasse le maximum vraisemblable "
-                                   f"{fr_number(mx, 2)}{extra}")
-        if all(s.get(k) is None or (isinstance(s.get(k), Mapping) and not s.get(k))
-               for k in ("participation_horaire_moyenne", "participations_familiales")):
-            err.append(f"{p}.participation_horaire_moyenne : champ manquant (ou participations_familiales)")
-        # a value by year must exist from the first simulated year in which the structure has places
-        if periode_ok and places_ok and premiere is not None:
-            pf_field = ("participation_horaire_moyenne" if s.get("participation_horaire_moyenne") not in (None, {})
-                        else "participations_familiales")
-            for name in ("prix_revient_horaire", "heures_facturees_par_place", "taux_facturation", pf_field):
-                v = s.get(name)
-                if isinstance(v, Mapping) and v and all(_est_annee(k) for k in v):
-                    k0 = min(int(k) for k in v)
-                    if k0 > premiere:
-                        err.append(f"{p}.{name} : pas de valeur pour {premiere} (première année donnée : {k0}) "
-                                   f"alors que la structure a des places cette année-là")
-        cof = s.get("cofinancements")
-        if cof is not None:
-            if not isinstance(cof, Mapping):
-                err.append(f"{p}.cofinancements : objet attendu")
-            else:
-                for k in ("autres_part", "autres_montant"):
-                    if k in cof:
-                        if not _is_number(cof[k]):
-                            err.append(f"{p}.cofinancements.{k} : {_nombre_msg(cof[k])}")
-                        elif cof[k] < 0:
-                            err.append(f"{p}.cofinancements.{k} : nombre négatif")
-                        elif k == "autres_part" and cof[k] > 1:
-                            err.append(f"{p}.cofinancements.autres_part : part attendue entre 0 et 1")
-                        elif cof[k] > MAX_MONTANT:
-                            err.append(f"{p}.cofinancements.{k} : valeur hors limites")
-    return err
-
-
 # --------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------
@@ -732,7 +245,7 @@ class SimulationResult:
 # Simulation
 # --------------------------------------------------------------------------
 def _places(s: Mapping[str, Any], annee: int) -> float:
-    return float(valeur_annee(s.get("places_ouvertes"), annee, 0.0) or 0.0)
+    return float(value_for_year(s.get("places_ouvertes"), annee, 0.0) or 0.0)
 
 
 def _collect(m: Montant, into: dict) -> None:
@@ -751,10 +264,10 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
         erreurs = validate_scenario(scenario, communes=communes)
         if erreurs:
             raise ScenarioInvalide(erreurs)
-    bar = baremes if baremes is not None else _baremes_for(scenario)
+    bar = baremes if baremes is not None else baremes_du_scenario(scenario)
     if baremes is not None and scenario.get("parametres"):
         bar = baremes.with_overrides(scenario["parametres"])
-    debut, fin = _periode(scenario, bar)
+    debut, fin = periode(scenario, bar)
     terr = scenario["territoire"]
     structures = [s for s in scenario["structures"] if s.get("psu", True)]
     communes_terr = [str(c) for c in terr["communes"]]
@@ -779,7 +292,7 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
     sans_seuil = [y for y in annees if not en_vigueur(bar, seuil_name, y)]
     if sans_seuil:
         first = bar.definition(seuil_name).valeurs[0][0].year
-        notes.append(f"Pas d'alerte de cofinancement pour {_annees_txt(sans_seuil)} : le seuil ({seuil_name}) "
+        notes.append(f"Pas d'alerte de cofinancement pour {annees_txt(sans_seuil)} : le seuil ({seuil_name}) "
                      f"n'est connu qu'à partir de {first} (COG 2023-2027).")
     for y in annees:
         seuil = float(bar.value(seuil_name, y)) if y not in sans_seuil else None
@@ -789,10 +302,10 @@ def simulate(scenario: Mapping[str, Any], baremes: Baremes | None = None, commun
             places = _places(s, y)
             if places <= 0:
                 continue
-            args = (y, i, s, places, places_ref[i], annee_ref, terr, pf_terr, traj, seuil, bar)
-            ligne, m = _ligne(*args)
+            entree = _EntreeLigne(y, i, s, places, places_ref[i], annee_ref, terr, pf_terr, traj, seuil, bar)
+            ligne, m = _ligne(entree)
             _collect_all(m, params)
-            ligne._recalcul = functools.partial(_montants_seuls, args)
+            ligne._recalcul = functools.partial(_montants_seuls, entree)
             lignes.append(ligne)
         autres = max(0.0, places_par_annee[y] - sum(l.places for l in lignes))
         bt_autres = B.bonus_trajectoire(traj, places=autres)
@@ -828,8 +341,8 @@ def _collect_all(m: dict[str, Montant], into: dict) -> None:
         _collect(x, into)
 
 
-def _montants_seuls(args: tuple) -> dict[str, Montant]:
-    return _ligne(*args)[1]
+def _montants_seuls(e: "_EntreeLigne") -> dict[str, Montant]:
+    return _ligne(e)[1]
 
 
 def _absent(libelle: str, y: int, bar: Baremes, key: str, entrees: dict) -> Montant:
@@ -838,81 +351,38 @@ def _absent(libelle: str, y: int, bar: Baremes, key: str, entrees: dict) -> Mont
                    entrees)
 
 
-def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: float, annee_ref: int,
-           terr: Mapping[str, Any], pf_terr, traj: B.PalierTrajectoire, seuil: float | None,
-           bar: Baremes) -> tuple[LigneStructure, dict[str, Montant]]:
-    sid = str(s.get("id", f"S{i + 1}"))
+@dataclass(frozen=True)
+class _EntreeLigne:
+    """What one structure × year line is computed from (kept to recompute its « détail du calcul »)."""
+    annee: int
+    index: int
+    structure: Mapping[str, Any]
+    places: float
+    places_ref: float
+    annee_ref: int
+    territoire: Mapping[str, Any]
+    pf_terr: Any
+    traj: B.PalierTrajectoire
+    seuil: float | None
+    bar: Baremes
 
-    def regle(name: str) -> bool:
-        return en_vigueur(bar, REGLES_DATEES[name][1], y)
-    v = lambda k, d=None: valeur_annee(s.get(k), y, d)  # noqa: E731
-    prix = v("prix_revient_horaire")
-    hpp = v("heures_facturees_par_place")
-    taux_fact = v("taux_facturation")
-    rg_default = bar.get("psu.part_regime_general_defaut", y)
-    rg = v("part_regime_general")
-    rg_from_default = rg is None
-    if rg is None:
-        rg = float(rg_default.valeur)
-    niveau = P.niveau_service(s.get("fournit_couches", True), s.get("fournit_repas", True))
+    def v(self, key: str, defaut: float | None = None) -> float | None:
+        """A field of the structure for this year (plain number or {year: value})."""
+        return value_for_year(self.structure.get(key), self.annee, defaut)
+
+
+def _ligne(e: _EntreeLigne) -> tuple[LigneStructure, dict[str, Montant]]:
+    y, s, places = e.annee, e.structure, e.places
+    sid = str(s.get("id", f"S{e.index + 1}"))
+    prix, hpp, taux_fact = e.v("prix_revient_horaire"), e.v("heures_facturees_par_place"), e.v("taux_facturation")
     heures = places * hpp
-    pf_amount = v("participations_familiales")
-    pf_h = v("participation_horaire_moyenne")
-    pf = participations_structure(heures_facturees=heures, participation_horaire_moyenne=pf_h, montant=pf_amount)
+    pf_h = e.v("participation_horaire_moyenne")
+    pf = participations_structure(heures_facturees=heures, participation_horaire_moyenne=pf_h,
+                                  montant=e.v("participations_familiales"))
     if pf_h is None:
         pf_h = pf.valeur / heures if heures > 0 else 0.0
-    cout_pp = v("cout_annuel_par_place")
-    if cout_pp is None:
-        cout_pp = prix * hpp / taux_fact
-        cout = Montant("Coût de fonctionnement", cout_pp * places,
-                       f"{fr_number(prix, 2)} €/h × {fr_number(heures, 0)} h facturées ÷ taux de facturation "
-                       f"{fr_ratio(taux_fact)} = {fr_number(heures / taux_fact, 0)} h réalisées → "
-                       f"{fr_euros(cout_pp * places, 2)}",
-                       {"prix_revient_horaire": prix, "heures_facturees": heures, "taux_facturation": taux_fact})
-    else:
-        cout = Montant("Coût de fonctionnement", cout_pp * places,
-                       f"{fr_euros(cout_pp, 2)} par place (saisi) × {fr_number(places, 0)} places = "
-                       f"{fr_euros(cout_pp * places, 2)}", {"cout_annuel_par_place": cout_pp, "places": places})
-    psu = P.calcul_psu(y, prix_revient_horaire=prix, heures_facturees=heures, taux_facturation=taux_fact,
-                       participations_familiales=pf.valeur, part_regime_general=rg, baremes=bar, niveau=niveau)
-    if rg_from_default:
-        psu.parametres.append(rg_default)
-    jp = P.journees_pedagogiques(y, jours=v("journees_pedagogiques", 0.0), places=places, prix_revient_horaire=prix,
-                                 taux_facturation=taux_fact, part_regime_general=rg, baremes=bar, niveau=niveau)
-    prioritaire = bool(s.get("qpv", terr.get("qpv", False)) or s.get("frr_zrr", terr.get("frr_zrr", False)))
-    nouvelles = max(0.0, places - places_ref)
-    existantes = places - nouvelles
-    cej = v("montant_cej_par_place")
-    if cej is None:
-        cej = terr.get("montant_cej_par_place")
-    m = {
-        "psu": psu,
-        "journees_pedagogiques": jp,
-        "bonus_mixite": B.bonus_mixite(y, participation_horaire_moyenne=pf_h, places=places, baremes=bar)
-        if regle("bonus_mixite") else _absent("Bonus mixité sociale", y, bar, REGLES_DATEES["bonus_mixite"][1],
-                                               {"participation_horaire_moyenne": pf_h, "places": places}),
-        "bonus_inclusion_handicap": B.bonus_inclusion_handicap(
-            y, part_enfants_handicap=v("part_enfants_handicap", 0.0), cout_par_place=cout_pp, places=places,
-            baremes=bar) if regle("bonus_inclusion_handicap") else _absent(
-            "Bonus inclusion handicap", y, bar, REGLES_DATEES["bonus_inclusion_handicap"][1], {"places": places}),
-        "bonus_attractivite": B.bonus_attractivite(y, gestion=s["gestion"], places=places, baremes=bar),
-        "bonus_territoire_nouvelles": B.bonus_territoire_places_nouvelles(
-            y, places=nouvelles, potentiel_financier_hab=pf_terr, prioritaire=prioritaire, baremes=bar)
-        if regle("bonus_territoire_nouvelles") else _absent(
-            "Bonus territoire — places nouvelles", y, bar, REGLES_DATEES["bonus_territoire_nouvelles"][1],
-            {"places_nouvelles": nouvelles}),
-        "bonus_territoire_existantes": B.bonus_territoire_places_existantes(
-            y, places=existantes, montant_cej_par_place=cej, annee_reference=annee_ref, baremes=bar)
-        if regle("bonus_territoire_existantes") else _absent(
-            "Bonus territoire — places existantes", y, bar, REGLES_DATEES["bonus_territoire_existantes"][1],
-            {"places_existantes": existantes}),
-        "bonus_rattrapage": B.bonus_rattrapage(
-            y, places=existantes, montant_cej_par_place=cej, potentiel_financier_hab=pf_terr,
-            prioritaire=prioritaire, baremes=bar)
-        if regle("bonus_rattrapage") else _absent("Bonus rattrapage", y, bar, REGLES_DATEES["bonus_rattrapage"][1],
-                                                   {"places_existantes": existantes}),
-        "bonus_trajectoire": B.bonus_trajectoire(traj, places=places),
-    }
+    cout, cout_pp = _cout_fonctionnement(e, prix, hpp, taux_fact, heures)
+    m = _composantes_caf(e, prix, taux_fact, heures, pf, pf_h, cout_pp)
     total = sum(x.valeur for x in m.values())
     m["total_caf"] = Montant("Total Caf", total,
                              " + ".join(f"{LIBELLES[k]} {fr_euros(x.valeur, 2)}" for k, x in m.items())
@@ -932,12 +402,87 @@ def _ligne(y: int, i: int, s: Mapping[str, Any], places: float, places_ref: floa
         f"cofinanceurs {fr_euros(autres, 2)} = {fr_euros(rac, 2)}", {}, [], [cout, m["total_caf"], pf, m["autres_cofinanceurs"]])
     part = total / cout.valeur if cout.valeur > 0 else 0.0
     alerte = None
-    if seuil is not None and part > seuil + EPS:
+    if e.seuil is not None and part > e.seuil + EPS:
         alerte = (f"{y} — {s.get('nom', sid)} : la Caf financerait {fr_ratio(part)} du coût de fonctionnement, "
-                  f"au-delà de {fr_ratio(seuil, 0)}.")
+                  f"au-delà de {fr_ratio(e.seuil, 0)}.")
     elif rac < -EPS:
         alerte = (f"{y} — {s.get('nom', sid)} : les financements dépassent le coût de fonctionnement de "
                   f"{fr_euros(-rac, 2)} (vérifier les saisies).")
+    nouvelles = max(0.0, places - e.places_ref)
     ligne = LigneStructure(y, sid, str(s.get("nom", sid)), str(s.get("code_insee")), s["gestion"], places, nouvelles,
-                           existantes, heures, {k: x.valeur for k, x in m.items()}, part, seuil, alerte)
+                           places - nouvelles, heures, {k: x.valeur for k, x in m.items()}, part, e.seuil, alerte)
     return ligne, m
+
+
+def _cout_fonctionnement(e: _EntreeLigne, prix: float, hpp: float, taux_fact: float,
+                         heures: float) -> tuple[Montant, float]:
+    """The operating cost: entered per place, else hourly cost × hours actually provided."""
+    places = e.places
+    cout_pp = e.v("cout_annuel_par_place")
+    if cout_pp is None:
+        cout_pp = prix * hpp / taux_fact
+        return Montant("Coût de fonctionnement", cout_pp * places,
+                       f"{fr_number(prix, 2)} €/h × {fr_number(heures, 0)} h facturées ÷ taux de facturation "
+                       f"{fr_ratio(taux_fact)} = {fr_number(heures / taux_fact, 0)} h réalisées → "
+                       f"{fr_euros(cout_pp * places, 2)}",
+                       {"prix_revient_horaire": prix, "heures_facturees": heures, "taux_facturation": taux_fact}), cout_pp
+    return Montant("Coût de fonctionnement", cout_pp * places,
+                   f"{fr_euros(cout_pp, 2)} par place (saisi) × {fr_number(places, 0)} places = "
+                   f"{fr_euros(cout_pp * places, 2)}", {"cout_annuel_par_place": cout_pp, "places": places}), cout_pp
+
+
+def _composantes_caf(e: _EntreeLigne, prix: float, taux_fact: float, heures: float, pf: Montant, pf_h: float,
+                     cout_pp: float) -> dict[str, Montant]:
+    """PSU, journées pédagogiques and each bonus of the line (:data:`COMPOSANTES_CAF`, in that order);
+    a bonus before its first date is 0 with the reason."""
+    y, s, places, bar, terr = e.annee, e.structure, e.places, e.bar, e.territoire
+
+    def regle(name: str) -> bool:
+        return en_vigueur(bar, REGLES_DATEES[name][1], y)
+
+    rg_default = bar.get("psu.part_regime_general_defaut", y)
+    rg = e.v("part_regime_general")
+    rg_from_default = rg is None
+    if rg is None:
+        rg = float(rg_default.valeur)
+    niveau = P.niveau_service(s.get("fournit_couches", True), s.get("fournit_repas", True))
+    psu = P.calcul_psu(y, prix_revient_horaire=prix, heures_facturees=heures, taux_facturation=taux_fact,
+                       participations_familiales=pf.valeur, part_regime_general=rg, baremes=bar, niveau=niveau)
+    if rg_from_default:
+        psu.parametres.append(rg_default)
+    jp = P.journees_pedagogiques(y, jours=e.v("journees_pedagogiques", 0.0), places=places, prix_revient_horaire=prix,
+                                 taux_facturation=taux_fact, part_regime_general=rg, baremes=bar, niveau=niveau)
+    prioritaire = bool(s.get("qpv", terr.get("qpv", False)) or s.get("frr_zrr", terr.get("frr_zrr", False)))
+    nouvelles = max(0.0, places - e.places_ref)
+    existantes = places - nouvelles
+    cej = e.v("montant_cej_par_place")
+    if cej is None:
+        cej = terr.get("montant_cej_par_place")
+    return {
+        "psu": psu,
+        "journees_pedagogiques": jp,
+        "bonus_mixite": B.bonus_mixite(y, participation_horaire_moyenne=pf_h, places=places, baremes=bar)
+        if regle("bonus_mixite") else _absent("Bonus mixité sociale", y, bar, REGLES_DATEES["bonus_mixite"][1],
+                                               {"participation_horaire_moyenne": pf_h, "places": places}),
+        "bonus_inclusion_handicap": B.bonus_inclusion_handicap(
+            y, part_enfants_handicap=e.v("part_enfants_handicap", 0.0), cout_par_place=cout_pp, places=places,
+            baremes=bar) if regle("bonus_inclusion_handicap") else _absent(
+            "Bonus inclusion handicap", y, bar, REGLES_DATEES["bonus_inclusion_handicap"][1], {"places": places}),
+        "bonus_attractivite": B.bonus_attractivite(y, gestion=s["gestion"], places=places, baremes=bar),
+        "bonus_territoire_nouvelles": B.bonus_territoire_places_nouvelles(
+            y, places=nouvelles, potentiel_financier_hab=e.pf_terr, prioritaire=prioritaire, baremes=bar)
+        if regle("bonus_territoire_nouvelles") else _absent(
+            "Bonus territoire — places nouvelles", y, bar, REGLES_DATEES["bonus_territoire_nouvelles"][1],
+            {"places_nouvelles": nouvelles}),
+        "bonus_territoire_existantes": B.bonus_territoire_places_existantes(
+            y, places=existantes, montant_cej_par_place=cej, annee_reference=e.annee_ref, baremes=bar)
+        if regle("bonus_territoire_existantes") else _absent(
+            "Bonus territoire — places existantes", y, bar, REGLES_DATEES["bonus_territoire_existantes"][1],
+            {"places_existantes": existantes}),
+        "bonus_rattrapage": B.bonus_rattrapage(
+            y, places=existantes, montant_cej_par_place=cej, potentiel_financier_hab=e.pf_terr,
+            prioritaire=prioritaire, baremes=bar)
+        if regle("bonus_rattrapage") else _absent("Bonus rattrapage", y, bar, REGLES_DATEES["bonus_rattrapage"][1],
+                                                   {"places_existantes": existantes}),
+        "bonus_trajectoire": B.bonus_trajectoire(e.traj, places=places),
+    }

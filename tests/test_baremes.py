@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from planning.parametres import BAREMES_DIR, CONFIDENCES, Baremes, ParametreAbsent, _parse_file
-from planning.simulation import PARAMETRES_REQUIS, REGLES_DATEES, controle_parametres
+from planning.validation import PARAMETRES_REQUIS, REGLES_DATEES, controle_parametres
 
 B = Baremes()
 PREMIERE_ANNEE = dt.date(2018, 1, 1)
@@ -136,10 +136,10 @@ def test_file_errors_are_french_and_name_the_parameter(tmp_path):
 
 
 def test_scenario_may_choose_a_rule_among_its_choices_only():
-    from planning.simulation import _check_override
+    from planning.validation import check_override
 
-    assert _check_override("bonus.handicap_lecture", "toutes_places", B) is None
-    assert "proportionnelle" in _check_override("bonus.handicap_lecture", "par_enfant", B)
+    assert check_override("bonus.handicap_lecture", "toutes_places", B) is None
+    assert "proportionnelle" in check_override("bonus.handicap_lecture", "par_enfant", B)
 
 
 def test_every_yaml_file_is_listed_in_the_directory():

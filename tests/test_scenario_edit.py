@@ -8,7 +8,8 @@ import pandas as pd
 from planning.parametres import Baremes
 from planning.scenario_edit import (apply_structures_frame, overrides_from_frame, parametres_frame,
                                     scenario_from_store, structures_frame)
-from planning.simulation import simulate, validate_scenario
+from planning.simulation import simulate
+from planning.validation import validate_scenario
 from data.store import PROJECT_ROOT
 
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from data.store import PROJECT_ROOT
 from planning.cli_simulate import main
-from planning.simulation import MAX_STRUCTURES, controle_parametres, validate_scenario
+from planning.scenario_format import MAX_STRUCTURES
+from planning.validation import controle_parametres, validate_scenario
 
 EXAMPLE = json.loads((PROJECT_ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
 FIELD = re.compile(r"^  - (scénario|nom|periode|territoire|structures|parametres)\b[^:]* : \S")

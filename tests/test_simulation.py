@@ -5,7 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from planning.simulation import ScenarioInvalide, simulate, validate_scenario
+from planning.scenario_format import ScenarioInvalide
+from planning.simulation import simulate
+from planning.validation import validate_scenario
 
 COMMUNES = pd.DataFrame({"code_insee": ["89419", "89086", "97411"], "dep": ["89", "89", "974"],
                          "population": [2571, 4900, 150000]})
