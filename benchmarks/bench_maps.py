@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from data.store import Store  # noqa: E402
 from geo.classes import classify, seuils_couverture  # noqa: E402
 from planning.formats import fr_number  # noqa: E402
-from geo.maps import choropleth_map, map_html, payload_size  # noqa: E402
+from geo.maps import MapOptions, choropleth_map, map_html, payload_size  # noqa: E402
 from geo.simplify import TOLERANCES_M, simplify_coverage, to_geojson_light, vertex_count  # noqa: E402
 
 
@@ -36,10 +36,10 @@ def kb(n: int) -> str:
 
 def build(gdf, key, name, title):
     cls = classify(gdf["valeur"], method="seuils", seuils=seuils_couverture())
-    m = choropleth_map(gdf, "valeur", cls, key_col=key, name_col=name,
+    m = choropleth_map(gdf, "valeur", cls, MapOptions(key_col=key, name_col=name,
                        tooltip_fields=[("valeur", "Indicateur (aléatoire)", fr_number), ("rang", "Rang", str)],
                        title=title, legend_title="Indicateur (aléatoire)",
-                       subtitle="valeurs aléatoires pour le banc d'essai", source="Banc d'essai")
+                       subtitle="valeurs aléatoires pour le banc d'essai", source="Banc d'essai"))
     return map_html(m)
 
 

@@ -13,7 +13,7 @@ from data.store import Store
 from planning.formats import fr_int, fr_number
 
 from .classes import classify, seuils_couverture
-from .maps import choropleth_map, layer_communes_qpv, layer_qpv, layer_zrr, layers_frr, map_html
+from .maps import MapOptions, choropleth_map, layer_communes_qpv, layer_qpv, layer_zrr, layers_frr, map_html
 from .simplify import TOLERANCES_M, simplify_coverage
 
 # Scale of the map for each kind of selected territory (first = default)
@@ -147,12 +147,12 @@ def coverage_map_html(
         layers.extend(layers_frr(cg, couches["frr"]))
     if couches.get("zrr") is not None and cg is not None:
         layers.append(layer_zrr(cg, couches["zrr"]))
-    m = choropleth_map(
-        gdf, code, cls, key_col="code", name_col="nom", tooltip_fields=tips, title=titre,
+    m = choropleth_map(gdf, code, cls, MapOptions(
+        key_col="code", name_col="nom", tooltip_fields=tips, title=titre,
         legend_title=indicateur["label"],
         subtitle=f"{indicateur['unite']} — {indicateur.get('annee_libelle') or annee}",
         source=indicateur.get("source", ""), layers=layers, points=structures,
         points_fictifs=structures_fictives, highlight_codes=highlight,
         keyboard_max=KEYBOARD_MAX,
-    )
+    ))
     return map_html(m, asset_mode=asset_mode)

@@ -11,7 +11,7 @@ from a class index), not with folium's ``GeoJson``/``GeoJsonTooltip``, so that:
 
 Use from a Streamlit page::
 
-    m = choropleth_map(gdf, "txcouv", cls, key_col="code", name_col="nom", ...)
+    m = choropleth_map(gdf, "txcouv", cls, MapOptions(key_col="code", name_col="nom", title=..., legend_title=...))
     components.html(map_html(m), height=620)
 """
 from __future__ import annotations
@@ -392,31 +392,11 @@ def _points_element(points: pd.DataFrame, demo: bool) -> tuple[_AtlasElement, li
 
 # --------------------------------------------------------------------------- public API
 
-def choropleth_map(
-    gdf,
-    value_col: str,
-    classification: Classification,
-    *,
-    key_col: str,
-    name_col: str,
-    tooltip_fields: Sequence[tuple[str, str, Formatter]] = (),
-    title: str,
-    legend_title: str,
-    subtitle: str = "",
-    source: str = "",
-    highlight_codes: Iterable[str] | None = None,
-    layers: Sequence[Layer] = (),
-    points: pd.DataFrame | None = None,
-    points_fictifs: bool = False,
-    bounds: Sequence[Sequence[float]] | None = None,
-    tiles_url: str | None = None,
-    tiles_attribution: str = "",
-    precision: int = 4,
-    keyboard_max: int = 600,
-    legend_open: bool | None = None,
-) -> folium.Map:
-    """A choropleth of ``gdf[value_col]`` (already simplified, see :mod:`geo.simplify`).
+@dataclass
+class MapOptions:
+    """What a choropleth shows around its values (see :func:`choropleth_map`).
 
+    * ``key_col``/``name_col``: code and name columns of the frame; ``title``, ``legend_title``.
     * ``tooltip_fields``: ``(column, French label, formatter)``, e.g.
       ``("txcouv", "Taux de couverture", fr_number)``, ``("rang", "Rang", str)``; the tooltip
       shows the name, these lines and the class. Defaults to the value itself.
@@ -433,6 +413,32 @@ def choropleth_map(
       decides in the browser: open when the map is at least 1 000 × 560 px, folded on a smaller map
       (a laptop screen: 1 366 × 768 gives a map about 900 px wide), where it would hide part of the map.
     """
+
+    key_col: str
+    name_col: str
+    title: str
+    legend_title: str
+    tooltip_fields: Sequence[tuple[str, str, Formatter]] = ()
+    subtitle: str = ""
+    source: str = ""
+    highlight_codes: Iterable[str] | None = None
+    layers: Sequence[Layer] = ()
+    points: pd.DataFrame | None = None
+    points_fictifs: bool = False
+    bounds: Sequence[Sequence[float]] | None = None
+    tiles_url: str | None = None
+    tiles_attribution: str = ""
+    precision: int = 4
+    keyboard_max: int = 600
+    legend_open: bool | None = None
+
+
+def choropleth_map(gdf, value_col: str, classification: Classification, options: MapOptions) -> folium.Map:
+    """A choropleth of ``gdf[value_col]`` (already simplified, see :mod:`geo.simplify`), with the
+    title, tooltip, overlays, points and legend of ``options`` (:class:`MapOptions`)."""
+    o = options
+    key_col, name_col, title, legend_title = o.key_col, o.name_col, o.title, o.legend_title
+    tooltip_fields, points, legend_open = o.tooltip_fields, o.points, o.legend_open
     for col in (value_col, key_col, name_col):
         if col not in gdf.columns:
             raise ValueError(f"Carte : la colonne « {col} » est absente des données géographiques.")
@@ -447,11 +453,11 @@ def choropleth_map(
 
     m = folium.Map(
         location=[46.6, 2.4], zoom_start=6, tiles=None, control_scale=False,
-        keyboard=True, attributionControl=bool(tiles_url), zoom_snap=0.25,
+        keyboard=True, attributionControl=bool(o.tiles_url), zoom_snap=0.25,
     )
     m.atlas_title = title  # type: ignore[attr-defined]
-    if tiles_url:
-        folium.TileLayer(tiles=tiles_url, attr=tiles_attribution or "fond de carte", name="Fond de carte",
+    if o.tiles_url:
+        folium.TileLayer(tiles=o.tiles_url, attr=o.tiles_attribution or "fond de carte", name="Fond de carte",
                          control=False).add_to(m)
 
     patterns = [_pattern("atlas-nan", NA_HATCH_COLOR, classification.na_color)]
@@ -461,8 +467,8 @@ def choropleth_map(
         "(function(){__MAP__.setMinZoom(3);__MAP__.setMaxZoom(18);L.control.scale({imperial:false}).addTo(__MAP__);var c=__MAP__.getContainer();c.setAttribute('role','region');"
         "c.setAttribute('aria-label'," + _js("Carte : " + title) + ");})();")))
     m.add_child(_choropleth_element(gdf, value_col, classification, key_col, name_col, tooltip_fields,
-                                    highlight_codes, precision, keyboard_max, esc(legend_title)))
-    for i, layer in enumerate(layers):
+                                    o.highlight_codes, o.precision, o.keyboard_max, esc(legend_title)))
+    for i, layer in enumerate(o.layers):
         el, pattern = _overlay_element(layer, i)
         if pattern:
             patterns.append(pattern)
@@ -470,14 +476,14 @@ def choropleth_map(
     point_types: list[tuple[str, str]] = []
     missing = 0
     if points is not None and len(points):
-        el, point_types, missing = _points_element(points, points_fictifs)
+        el, point_types, missing = _points_element(points, o.points_fictifs)
         m.add_child(el)
     m.add_child(_AtlasElement(html=_defs_svg(patterns)))
 
     title_html = f'<div class="atlas-title" role="heading" aria-level="2">{esc(title)}</div>'
     m.add_child(_AtlasElement(script=_control_js("topright", "atlas-box", title_html)))
-    legend = _legend_html(classification, legend_title, subtitle, source, point_types,
-                          points_fictifs and points is not None and len(points) > 0, missing,
+    legend = _legend_html(classification, legend_title, o.subtitle, o.source, point_types,
+                          o.points_fictifs and points is not None and len(points) > 0, missing,
                           legend_open=legend_open is not False)
     m.add_child(_AtlasElement(script=_control_js("bottomright", "atlas-box atlas-legend", legend,
                                                  role="region")))
@@ -489,7 +495,7 @@ def choropleth_map(
         "(function(){var o={};(__MAP__.atlasOverlays||[]).forEach(function(x){o[x[0]]=x[1];});"
         "L.control.layers(null,o,{collapsed:true,position:'topleft'}).addTo(__MAP__);})();")))
 
-    fb = bounds if bounds is not None else _bounds_of(gdf)
+    fb = o.bounds if o.bounds is not None else _bounds_of(gdf)
     if fb is not None:
         m.fit_bounds(fb)
     return m

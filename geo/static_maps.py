@@ -94,21 +94,41 @@ def static_choropleth_png(
         iax.set_title(ZONE_NAMES.get(z, z), fontsize=6)
 
     if points is not None and len(points):
-        lat = pd.to_numeric(points.get("latitude"), errors="coerce")
-        lon = pd.to_numeric(points.get("longitude"), errors="coerce")
-        ok = (lat.notna() & lon.notna()).to_numpy()
-        if ok.any():
-            import geopandas as gpd
+        _draw_points(ax, points, metric_epsg(main_zone))
+    _title_block(fig, title, subtitle, fictif)
+    _legends(fig, classification, legend_title, points)
+    fig.text(0.98, 0.015, source_line, fontsize=7, ha="right", va="bottom", color="#333333", wrap=True)
 
-            p = points[ok]
-            pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs=4326).to_crs(metric_epsg(main_zone))
-            types = p["type"].astype(str).tolist() if "type" in p else ["?"] * len(p)
-            psu = p["psu"].fillna(False).astype(bool).to_numpy() if "psu" in p else np.zeros(len(p), bool)
-            ax.scatter(pts.x, pts.y, s=14, c=[type_structure(t)[1] for t in types],
-                       edgecolors=np.where(psu, "black", "#777777"), linewidths=np.where(psu, 0.9, 0.4),
-                       zorder=5)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    data = buf.getvalue()
+    if path_or_buffer is not None:
+        if isinstance(path_or_buffer, (str, Path)):
+            Path(path_or_buffer).write_bytes(data)
+        else:
+            path_or_buffer.write(data)
+    return data
 
-    # title block
+
+def _draw_points(ax, points: pd.DataFrame, epsg: int) -> None:
+    """Structures on top of the map, coloured by type (Okabe-Ito), black edge for PSU."""
+    lat = pd.to_numeric(points.get("latitude"), errors="coerce")
+    lon = pd.to_numeric(points.get("longitude"), errors="coerce")
+    ok = (lat.notna() & lon.notna()).to_numpy()
+    if not ok.any():
+        return
+    import geopandas as gpd
+
+    p = points[ok]
+    pts = gpd.GeoSeries(gpd.points_from_xy(lon[ok], lat[ok]), crs=4326).to_crs(epsg)
+    types = p["type"].astype(str).tolist() if "type" in p else ["?"] * len(p)
+    psu = p["psu"].fillna(False).astype(bool).to_numpy() if "psu" in p else np.zeros(len(p), bool)
+    ax.scatter(pts.x, pts.y, s=14, c=[type_structure(t)[1] for t in types],
+               edgecolors=np.where(psu, "black", "#777777"), linewidths=np.where(psu, 0.9, 0.4),
+               zorder=5)
+
+
+def _title_block(fig, title: str, subtitle: str, fictif: bool) -> None:
     fig.text(0.02, 0.965, title, fontsize=14, fontweight="bold", va="top")
     y = 0.925
     if subtitle:
@@ -118,7 +138,9 @@ def static_choropleth_png(
         fig.text(0.02, y, DEMO_LABEL.capitalize(), fontsize=9.5, va="top", color="#8a1c1c",
                  fontweight="bold")
 
-    # legend (classes + NaN, then structure types)
+
+def _legends(fig, classification: Classification, legend_title: str, points: pd.DataFrame | None) -> None:
+    """Legend of the classes (with the « donnée non disponible » class), then of the structure types."""
     handles = []
     for label, color, count, is_na in classification.legend_items():
         lab = textwrap.fill(label + (f" ({fr_int(count)})" if count is not None else ""), 30)
@@ -139,14 +161,3 @@ def static_choropleth_png(
                          markeredgecolor="black", markeredgewidth=1.2, markersize=6, label="contour noir : PSU"))
         fig.legend(handles=th, loc="upper left", bbox_to_anchor=(0.73, 0.45), frameon=False, fontsize=7.5,
                    title="Structures", title_fontsize=8.5, alignment="left")
-    fig.text(0.98, 0.015, source_line, fontsize=7, ha="right", va="bottom", color="#333333", wrap=True)
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
-    data = buf.getvalue()
-    if path_or_buffer is not None:
-        if isinstance(path_or_buffer, (str, Path)):
-            Path(path_or_buffer).write_bytes(data)
-        else:
-            path_or_buffer.write(data)
-    return data

@@ -10,7 +10,7 @@ import streamlit as st
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.classes import categories
 from geo.coverage_map import geometries
-from geo.maps import choropleth_map, map_html
+from geo.maps import MapOptions, choropleth_map, map_html
 from pages._data import communes_of, coverage_inputs
 from planning.formats import fr_int, fr_number, fr_ratio
 from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, require_store,
@@ -141,12 +141,12 @@ with guard("calculer l'objectif RPE"):
                 g = g[g["code"].isin(cat)].copy()
                 g["situation"] = g["code"].map(cat).astype(float)
                 cls = categories(g["situation"], CATEGORIES, CAT_COLORS)
-                m = choropleth_map(g, "situation", cls, key_col="code", name_col="nom",
+                m = choropleth_map(g, "situation", cls, MapOptions(key_col="code", name_col="nom",
                                    tooltip_fields=[("situation", "Situation", lambda v: CATEGORIES[int(v)])],
                                    title=f"RPE dans les communes de {plus_de_seuil} ({annee})",
                                    legend_title="Situation au regard de COG-01-11",
                                    subtitle=f"communes de {plus_de_seuil} (populations légales 2023)",
-                                   source=d["source_structures"])
+                                   source=d["source_structures"]))
                 return map_html(m)
 
             rows = tuple((r.code, CATEGORIES.index(r.situation)) for r in tab.itertuples())

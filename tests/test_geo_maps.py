@@ -11,7 +11,7 @@ from shapely.geometry import box
 from geo.assets import vendored_texts
 from geo.classes import classify
 from planning.formats import fr_number
-from geo.maps import Layer, choropleth_map, map_html, payload_size
+from geo.maps import Layer, MapOptions, choropleth_map, map_html, payload_size
 
 EVIL = "<script>alert(1)</script>"
 
@@ -53,7 +53,7 @@ def _map(gdf, **kw):
         subtitle="places pour 100 enfants de moins de 3 ans, 2023", source="Source : Cnaf (test)",
     )
     args.update(kw)
-    return choropleth_map(gdf, "taux", cls, **args)
+    return choropleth_map(gdf, "taux", cls, MapOptions(**args))
 
 
 def test_names_are_escaped(gdf, points):
