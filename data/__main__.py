@@ -101,9 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Interrompu.", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: a French message, not a traceback
-        from .reference import ReferenceError
+        from .reference import ErreurReferentiel
 
-        if isinstance(exc, ReferenceError):
+        if isinstance(exc, ErreurReferentiel):
             print(f"Erreur : {exc}", file=sys.stderr)
         else:
             print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)

