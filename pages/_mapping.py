@@ -28,8 +28,7 @@ def mapping_step(kind: str, uploaded, store) -> dict:
     if kind != "structures" or uploaded is None:
         return {}
     from data.importers.common import ImportValidationError, Problems, read_table, year_in
-    from data.importers.mapping import (FIELD_LABELS, MappingError, list_mappings, preview, save_mapping,
-                                        suggest)
+    from data.importers.mapping import FIELD_LABELS, list_mappings, suggest
     from data.importers.structures import STRUCT_COLS
 
     name = Path(uploaded.name).name
@@ -45,7 +44,6 @@ def mapping_step(kind: str, uploaded, store) -> dict:
         return {}  # the import itself will report the problem, located
     except Exception:  # noqa: BLE001 - an unreadable file is reported by the import
         return {}
-    headers = list(table.headers.values())
     fields = FIELD_LABELS["structures"]
     required = [c.name for c in STRUCT_COLS if c.required]
     auto = suggest(table, STRUCT_COLS)
@@ -66,39 +64,7 @@ def mapping_step(kind: str, uploaded, store) -> dict:
         "Choisir les colonnes moi-même", key=f"map_manual_{fid}",
         help="Toutes les colonnes obligatoires ont été reconnues ; ouvrez pour vérifier ou corriger.")
     if manual:
-        initial = dict(auto)
-        if choice != NONE:
-            initial = {f: c for f, c in saved[choice].items() if c in headers}
-        mapping: dict[str, str] = {}
-        cols = st.columns(2)
-        for i, (field, label) in enumerate(fields.items()):
-            opts = [NONE] + headers
-            default = initial.get(field)
-            idx = opts.index(default) if default in opts else 0
-            pick = cols[i % 2].selectbox(f"{label}{' (obligatoire)' if field in required else ''}", opts,
-                                         index=idx, key=f"map_{fid}_{choice}_{field}")
-            if pick != NONE:
-                mapping[field] = pick
-        used = [c for c in mapping.values()]
-        twice = sorted({c for c in used if used.count(c) > 1})
-        if twice:
-            st.error("Une colonne ne sert qu'à un champ : " + ", ".join(f"« {_plain(c)} »" for c in twice) + ".")
-        still = [f for f in required if f not in mapping]
-        if still:
-            st.info("À choisir encore : " + ", ".join(fields[f] for f in still) + ".")
-        st.caption("Aperçu des 5 premières lignes telles qu'elles seront lues :")
-        st.dataframe(preview(table, mapping, 5).astype(str), width="stretch")
-        c1, c2 = st.columns([3, 1])
-        new_name = c1.text_input("Enregistrer cette correspondance sous le nom", key=f"map_name_{fid}",
-                                 max_chars=60, placeholder="ex. Open data Hauts-de-Seine")
-        if c2.button("Enregistrer", key=f"map_save_{fid}"):
-            try:
-                save_mapping(store, "structures", new_name, mapping)
-                st.success(f"Correspondance « {_plain(new_name.strip())} » enregistrée : elle sera proposée au "
-                           "prochain import (et en ligne de commande : --correspondance).")
-            except MappingError as exc:
-                st.error(f"Correspondance non enregistrée : {_plain(exc)}")
-        options["mapping"] = mapping
+        options["mapping"] = _choose_columns(table, fid, choice, saved, auto, store)
     opening = (options.get("mapping") or auto).get("date_ouverture")
     if not opening:
         y = year_in(name)
@@ -109,3 +75,47 @@ def mapping_step(kind: str, uploaded, store) -> dict:
             help="Les structures sont comptées ouvertes à partir de cette date (année AAAA ou date JJ/MM/AAAA) ; "
                  "par défaut l'année lue dans le nom du fichier, sinon la date du jour.").strip()
     return options
+
+
+def _choose_columns(table, fid: str, choice: str, saved: dict, auto: dict, store) -> dict[str, str]:
+    """One select box per field (preset from the saved mapping or the suggestion), the preview of the
+    first rows, and saving the mapping under a name; returns the mapping chosen."""
+    from data.importers.mapping import FIELD_LABELS, MappingError, preview, save_mapping
+    from data.importers.structures import STRUCT_COLS
+
+    headers = list(table.headers.values())
+    fields = FIELD_LABELS["structures"]
+    required = [c.name for c in STRUCT_COLS if c.required]
+    initial = dict(auto)
+    if choice != NONE:
+        initial = {f: c for f, c in saved[choice].items() if c in headers}
+    mapping: dict[str, str] = {}
+    cols = st.columns(2)
+    for i, (field, label) in enumerate(fields.items()):
+        opts = [NONE] + headers
+        default = initial.get(field)
+        idx = opts.index(default) if default in opts else 0
+        pick = cols[i % 2].selectbox(f"{label}{' (obligatoire)' if field in required else ''}", opts,
+                                     index=idx, key=f"map_{fid}_{choice}_{field}")
+        if pick != NONE:
+            mapping[field] = pick
+    used = [c for c in mapping.values()]
+    twice = sorted({c for c in used if used.count(c) > 1})
+    if twice:
+        st.error("Une colonne ne sert qu'à un champ : " + ", ".join(f"« {_plain(c)} »" for c in twice) + ".")
+    still = [f for f in required if f not in mapping]
+    if still:
+        st.info("À choisir encore : " + ", ".join(fields[f] for f in still) + ".")
+    st.caption("Aperçu des 5 premières lignes telles qu'elles seront lues :")
+    st.dataframe(preview(table, mapping, 5).astype(str), width="stretch")
+    c1, c2 = st.columns([3, 1])
+    new_name = c1.text_input("Enregistrer cette correspondance sous le nom", key=f"map_name_{fid}",
+                             max_chars=60, placeholder="ex. Open data Hauts-de-Seine")
+    if c2.button("Enregistrer", key=f"map_save_{fid}"):
+        try:
+            save_mapping(store, "structures", new_name, mapping)
+            st.success(f"Correspondance « {_plain(new_name.strip())} » enregistrée : elle sera proposée au "
+                       "prochain import (et en ligne de commande : --correspondance).")
+        except MappingError as exc:
+            st.error(f"Correspondance non enregistrée : {_plain(exc)}")
+    return mapping

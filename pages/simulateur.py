@@ -12,7 +12,7 @@ from pages._data import communes_of, communes_validation, frr_communes, potentie
 from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes
-from planning.formats import fr_euros, fr_number, fr_parameter_value, fr_ratio
+from planning.formats import fr_euros, fr_frame, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
@@ -237,19 +237,8 @@ with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce 
 
 st.session_state["sim_current"] = data
 
-# -- results ---------------------------------------------------------------------------------
-communes_ref = communes_validation()
-errors = validate_scenario(data, communes=communes_ref)  # once per rerun; simulate() does not check again
-if errors:
-    st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in errors))
-    st.stop()
-
-with guard("calculer le scénario"):
-    try:
-        result = simulate(data, communes=communes_ref, deja_valide=True)
-    except ScenarioInvalide as exc:
-        st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in exc.erreurs))
-        st.stop()
+def show_results(result, data: dict) -> pd.DataFrame:
+    """Totals, alerts, the chart by year and its table; returns the frame by structure and year."""
     frames = result.to_frames()
     py, ps = frames["par_annee"], frames["par_structure"]
     from planning.simulation import LIBELLES as labels
@@ -304,17 +293,21 @@ with guard("calculer le scénario"):
             show[labels.get(k, k)] = py[k].round(0)
     show["Part Caf du coût (%)"] = (100 * py["part_caf"]).round(1)
     st.markdown("Tableau par année (€) — alternative textuelle du graphique")
-    st.dataframe(show, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="localized") for c in show.columns
-                                if c not in ("Année",)})
+    formats = {c: "entier" for c in show.columns} | {
+        "Année": "annee", "Croissance depuis la référence (%)": "decimal1", "Part Caf du coût (%)": "decimal1"}
+    st.dataframe(fr_frame(show, formats), hide_index=True, width="stretch")
+    return ps
 
-    # -- détail du calcul -------------------------------------------------------------
+
+def show_calculation_detail(result) -> tuple[int, str | None]:
+    """« Détail du calcul » of one amount of one structure and year; returns the year and structure picked."""
     st.markdown("#### Détail du calcul")
     d1, d2, d3 = st.columns(3)
     years = [a.annee for a in result.annees]
     y_pick = d1.selectbox("Année", years, index=len(years) - 1, key="sim_det_year")
     year_rec = next(a for a in result.annees if a.annee == y_pick)
     s_opts = {l.structure_id: l.nom for l in year_rec.lignes}
+    s_pick = None
     if s_opts:
         s_pick = d2.selectbox("Structure", list(s_opts), format_func=s_opts.get, key="sim_det_struct")
         ligne = next(l for l in year_rec.lignes if l.structure_id == s_pick)
@@ -346,13 +339,16 @@ with guard("calculer le scénario"):
         show_detail(det)
         with st.expander("Entrées de ce calcul"):
             st.json(det.get("entrees", {}))
+    return y_pick, s_pick
 
-    # -- 2024 vs 2025 billing rule -------------------------------------------------------
+
+def show_billing_reform(data: dict, ps: pd.DataFrame, y_pick: int, s_pick: str | None) -> None:
+    """The 2024 (paliers) and 2025 (linéaire) billing rules side by side for the structure picked."""
     with st.expander("Effet de la réforme du taux de facturation (règle par paliers jusqu'en 2024, linéaire "
                      "depuis 2025)"):
         from planning.psu import comparer_regles_facturation
 
-        if s_opts:
+        if s_pick is not None:
             srow = ps[(ps["annee"] == y_pick) & (ps["structure_id"] == s_pick)].iloc[0]
             sdef = next(s for s in data["structures"] if str(s.get("id")) == s_pick)
             from planning.scenario_format import value_for_year
@@ -368,7 +364,9 @@ with guard("calculer le scénario"):
                 baremes=Baremes(data.get("parametres") or {}))
             st.write(md(cmp_["message"]))
 
-    # -- save ---------------------------------------------------------------------------
+
+def save_section(data: dict, result) -> None:
+    """Save, save as, duplicate, delete; download the scenario and the detailed result."""
     st.markdown("#### Enregistrer")
     n1, n2 = st.columns([3, 4])
     name = n1.text_input("Nom du scénario", st.session_state.get("sim_name", data.get("nom", "Scénario")),
@@ -420,6 +418,25 @@ with guard("calculer le scénario"):
     else:
         e2.caption(f"Résultat détaillé ({fr_number(result.nb_lignes, 0)} lignes structure × année) trop volumineux pour le "
                    "navigateur : téléchargez le scénario puis `python -m planning simulate scenario_ctg.json --json`.")
+
+
+# -- results ---------------------------------------------------------------------------------
+communes_ref = communes_validation()
+errors = validate_scenario(data, communes=communes_ref)  # once per rerun; simulate() does not check again
+if errors:
+    st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in errors))
+    st.stop()
+
+with guard("calculer le scénario"):
+    try:
+        result = simulate(data, communes=communes_ref, deja_valide=True)
+    except ScenarioInvalide as exc:
+        st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in exc.erreurs))
+        st.stop()
+    ps = show_results(result, data)
+    y_pick, s_pick = show_calculation_detail(result)
+    show_billing_reform(data, ps, y_pick, s_pick)
+    save_section(data, result)
 
 # -- family calculator ---------------------------------------------------------------------
 with st.expander("Calculatrice de participation familiale (barème national)"):

@@ -19,16 +19,18 @@ def fresh_caches():
 
 def test_scenario_is_validated_once_per_rerun(reference_store, tmp_path, monkeypatch, fresh_caches):
     import planning.simulation as sim
+    import planning.validation as val
 
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'scenarios.sqlite'}")
     calls = []
-    real = sim.validate_scenario
+    real = val.validate_scenario
 
     def counting(data, communes=None):
         calls.append(1)
         return real(data, communes=communes)
 
-    monkeypatch.setattr(sim, "validate_scenario", counting)
+    monkeypatch.setattr(val, "validate_scenario", counting)   # the page's import
+    monkeypatch.setattr(sim, "validate_scenario", counting)   # simulate()'s own check, skipped when deja_valide
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     at.query_params["dep"] = "89"
     at.query_params["grp"] = "200067130"
