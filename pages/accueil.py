@@ -4,7 +4,7 @@ import streamlit as st
 
 from data.store import DEMO_LABEL
 from pages._texte import md
-from planning.formats import fr_date, fr_int, fr_number
+from planning.formats import fr_date, fr_frame, fr_int, fr_number
 from planning.rpe import communes_obligees, echeance_legale, seuil_obligation
 from pages._ui import NATURE_BADGE, communes_table, demo_banner, guard, manifest_token, require_store, store, territory_picker
 
@@ -64,7 +64,7 @@ with guard("afficher l'état des données"):
             "Source": info.source,
             "Mise à jour": (info.updated_at or "")[:10],
         })
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(fr_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
     st.caption(
         "**réel** : référentiel national issu de paquets publics épinglés (sommes de contrôle vérifiées) · "
         "**importé** : fichier officiel importé · **estimation** : valeur calculée en attendant un fichier officiel · "

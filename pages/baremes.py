@@ -10,7 +10,7 @@ import streamlit as st
 
 from pages._texte import md
 from pages._ui import guard, leave_legacy_multipage
-from planning.formats import fr_parameter_value
+from planning.formats import fr_frame, fr_parameter_value
 from planning.parametres import LIBELLES_CONFIANCE, Baremes
 
 THEMES = {
@@ -108,11 +108,10 @@ with guard("afficher les barèmes"):
     n_verif = int(cat["À vérifier (une valeur au moins)"].sum())
     st.markdown(f"**{len(vue)}** paramètre(s) affiché(s) sur {len(cat)} — {n_verif} ont au moins une valeur "
                 "à vérifier.")
-    st.dataframe(vue.drop(columns=["À vérifier (une valeur au moins)"]), hide_index=True, width="stretch",
+    st.dataframe(fr_frame(vue.drop(columns=["À vérifier (une valeur au moins)"])), hide_index=True, width="stretch",
                  key="bar_table",
                  column_config={"Paramètre": st.column_config.TextColumn(width="large"),
-                                "Source": st.column_config.TextColumn(width="large"),
-                                "Valeurs datées": st.column_config.NumberColumn(format="%d")})
+                                "Source": st.column_config.TextColumn(width="large")})
 
     # -- history of one parameter ------------------------------------------------------------------------
     st.subheader("Valeurs par date d'un paramètre")
@@ -158,6 +157,6 @@ with guard("afficher les barèmes"):
                          "Statut": ("à vérifier" if apres and apres.a_verifier else "officiel") if apres else "—",
                          "Source de la nouvelle valeur": apres.source if apres else ""})
         st.markdown(f"**{len(rows)}** paramètre(s) ont changé entre le {d1:%d/%m/%Y} et le {d2:%d/%m/%Y}.")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="bar_diff",
+        st.dataframe(fr_frame(pd.DataFrame(rows)), hide_index=True, width="stretch", key="bar_diff",
                      column_config={"Paramètre": st.column_config.TextColumn(width="large"),
                                     "Source de la nouvelle valeur": st.column_config.TextColumn(width="large")})

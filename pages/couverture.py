@@ -22,7 +22,7 @@ from planning.carte import MAP_INDICATORS, PERIOD_INDICATORS, indicator_label, v
 from planning.carte import meta as carte_meta
 from planning.cnaf import serie_caf, serie_naissances
 from planning.catalogue import INDICATEURS, reperes_couverture, source_caf
-from planning.formats import fr_int
+from planning.formats import fr_frame, fr_int
 from planning.coverage import tailles
 from planning.flux import trajectoire_cog_psu
 from planning.stock import ouvertes
@@ -207,9 +207,8 @@ def serie_section() -> None:
     if s.attrs.get("absentes"):
         st.caption("Non publié ou non importé : " + md(", ".join(s.attrs["absentes"]))
                    + (" (fichier national txcouv_pe_nat à importer)" if "France" in s.attrs["absentes"] else "") + ".")
-    st.dataframe(table_wide.round(1), hide_index=True, width="stretch",
-                 column_config={"Année": st.column_config.NumberColumn(format="%d")}
-                 | {c: st.column_config.NumberColumn(format="localized") for c in table_wide.columns if c != "Année"})
+    st.dataframe(fr_frame(table_wide, {c: "decimal1" for c in table_wide.columns if c != "Année"}),
+                 hide_index=True, width="stretch")
     st.caption("Source : " + md(source_caf(coverage_inputs())) + ".")
 
 
@@ -241,8 +240,8 @@ def ecart_section(vals: pd.DataFrame, annee: int) -> None:
         columns={"nom": "Nom", "enfants_moins_3": "Enfants de moins de 3 ans", "places_eaje": "Places EAJE (liste)",
                  "taux_eaje": "Taux EAJE calculé", "txcouv_caf_eaje": "Taux EAJE publié (Caf)",
                  "ecart_eaje_caf": "Écart (points)"}).sort_values("Écart (points)")
-    st.dataframe(t.round(1), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="localized") for c in t.columns if c != "Nom"})
+    st.dataframe(fr_frame(t, {"Taux EAJE calculé": "decimal1", "Taux EAJE publié (Caf)": "decimal1",
+                              "Écart (points)": "decimal1"}), hide_index=True, width="stretch")
     st.caption("Écart = taux calculé − taux publié, même année. Le taux publié compte toutes les places d'EAJE "
                "(PSU, hors PSU, micro-crèches Paje) au 31 décembre ; le taux calculé celles de la liste importée, pour "
                "les enfants de moins de 3 ans estimés ici.")
@@ -274,9 +273,7 @@ def naissances_section() -> None:
     st.image(png, width="stretch", caption="Barres : naissances domiciliées par an ; mêmes chiffres dans le tableau.")
     t = d.rename(columns={"annee": "Année", "naissances": "Naissances",
                           "communes_sans_donnee": "Communes sans donnée"})
-    st.dataframe(t, hide_index=True, width="stretch",
-                 column_config={"Année": st.column_config.NumberColumn(format="%d"),
-                                "Naissances": st.column_config.NumberColumn(format="localized")})
+    st.dataframe(fr_frame(t), hide_index=True, width="stretch")
     st.caption("Enfants de moins de 3 ans au 1er janvier d'une année ≈ naissances des trois années précédentes "
                "(estimation à partir des naissances domiciliées, INSEE).")
 
@@ -345,20 +342,17 @@ with guard("construire la carte de couverture"):
         sort_col = meta["label"]
         if sort_col in shown.columns:
             shown = shown.sort_values(sort_col, ascending=not meta.get("higher_is_better", True), na_position="last")
-        st.markdown(f"**{len(shown)} {scale_label[echelle].lower()}** (cliquez un en-tête pour trier)")
+        st.markdown(f"**{len(shown)} {scale_label[echelle].lower()}**, du mieux au moins bien placé pour "
+                    f"« {md(meta['label'])} »")
         for c in shown.columns:  # one decimal, on screen and in the downloads
             if pd.api.types.is_float_dtype(shown[c]):
                 shown[c] = shown[c].round(1)
-        cfg = {c: st.column_config.NumberColumn(format="localized", width="small")
-               for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])}
-        for c in ("Année publiée (Caf)",):
-            if c in shown.columns:
-                cfg[c] = st.column_config.NumberColumn(format="%d", width="small")
-        cfg[shown.columns[2]] = st.column_config.NumberColumn(
-            format="localized", width="small", help=f"{meta['label']} ({meta['unite']})")
+        # French numbers on screen (text: « 1 234,5 », never « 1,234.5 »); numbers in the downloads
+        cfg = {c: st.column_config.TextColumn(width="small") for c in shown.columns}
+        cfg[shown.columns[2]] = st.column_config.TextColumn(width="small", help=f"{meta['label']} ({meta['unite']})")
         cfg["Nom"] = st.column_config.TextColumn(width="medium", pinned=True)
         # the code stays in the downloads; on screen the name (pinned) and the mapped figure come first
-        st.dataframe(shown, hide_index=True, height=480, width="stretch", column_config=cfg,
+        st.dataframe(fr_frame(shown, na="n.d."), hide_index=True, height=480, width="stretch", column_config=cfg,
                      column_order=[c for c in shown.columns if c != "Code"])
         notes = [f"{meta['label']} ({meta['unite']}), {an_lib}", f"Source : {meta['source']}"]
         d1, d2, d3, _d4 = st.columns([1, 1, 1, 3])
@@ -403,6 +397,4 @@ with guard("calculer la variation des places PSU"):
         "variation_nette_psu": "Variation nette", "variation_nette_psu_qpv": "dont QPV",
         "variation_nette_psu_frr_zrr": "dont FRR / ZRR", "cible_territoire": "Cible COG rapportée",
         "ecart": "Écart à la cible"})
-    st.dataframe(tab.round(1), hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="localized") for c in tab.columns
-                                if c != "Année"})
+    st.dataframe(fr_frame(tab), hide_index=True, width="stretch")

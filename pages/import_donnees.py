@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import NATURE_BADGE, guard, require_store, store, territory_picker
+from planning.formats import fr_frame
 
 JOB_KEY = "import_job"
 RESULT_KEY = "import_resultat"
@@ -136,7 +137,7 @@ with guard("afficher les couches importées"):
     rows = [{"Couche": i.label or n, "Nature": NATURE_BADGE.get(i.nature, i.nature), "Lignes": i.rows,
              "Millésime": i.vintage, "Source": i.source, "Mise à jour": (i.updated_at or "")[:16]}
             for n, i in sorted(store().layers().items())]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(fr_frame(pd.DataFrame(rows)), hide_index=True, width="stretch")
 
 docs = Path(__file__).resolve().parent.parent / "docs"
 for name, title in (("IMPORTS.md", "Formats acceptés et schéma de la liste des structures"),

@@ -12,7 +12,7 @@ from geo.classes import categories
 from geo.coverage_map import geometries
 from geo.maps import MapOptions, choropleth_map, map_html
 from pages._data import communes_of, coverage_inputs
-from planning.formats import fr_int, fr_number, fr_ratio
+from planning.formats import fr_frame, fr_int, fr_number, fr_ratio
 from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, require_store,
                        store, territory_picker)
 from planning.catalogue import cible_cog, libelle_cibles
@@ -116,15 +116,12 @@ with guard("calculer l'objectif RPE"):
                                  "Commune": [com_nd.at[c, "nom"] for c in res.villes_sans_donnee],
                                  "Population": [com_nd.at[c, "population"] for c in res.villes_sans_donnee],
                                  "RPE dans la commune": "donnée non disponible"})
-            st.dataframe(show, hide_index=True, width="stretch",
-                         column_config={"Population": st.column_config.NumberColumn(format="localized")})
+            st.dataframe(fr_frame(show), hide_index=True, width="stretch")
         elif show.empty:
             st.success(f"Toutes les communes de {res.plus_de_seuil} du périmètre ont un RPE dans la commune.")
         else:
-            st.dataframe(show, hide_index=True, width="stretch",
-                         column_config={"Population": st.column_config.NumberColumn(format="localized"),
-                                        "Places EAJE pour 100 enfants de moins de 3 ans":
-                                            st.column_config.NumberColumn(format="localized")})
+            st.dataframe(fr_frame(show, {"Places EAJE pour 100 enfants de moins de 3 ans": "decimal1"}),
+                         hide_index=True, width="stretch")
         notes = [f"Communes de {res.plus_de_seuil} sans RPE situé dans la commune, {annee}",
                  f"Source des structures : {d['source_structures']}"]
         e1, e2 = st.columns(2)
@@ -176,8 +173,7 @@ with guard("calculer les assistants maternels par ETP de RPE"):
             columns={"nom": "RPE", "commune": "Commune", "etp_animation": "ETP d'animation",
                      "nb_assistants_maternels": "Assistants maternels", "am_par_etp": "Assistants maternels par ETP",
                      "ecart_cible": "Écart à la cible"})
-        st.dataframe(shown.round(1), hide_index=True, width="stretch",
-                     column_config={c: st.column_config.NumberColumn(format="localized")
-                                    for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c])})
+        st.dataframe(fr_frame(shown, {"ETP d'animation": "decimal1", "Assistants maternels par ETP": "decimal1",
+                                      "Écart à la cible": "decimal1"}), hide_index=True, width="stretch")
         st.caption("Au-dessus de la cible : chaque animateur suit plus d'assistants maternels que l'objectif COG. "
                    "Somme des assistants maternels / somme des ETP (pas une moyenne de ratios).")

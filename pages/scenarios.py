@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from planning.formats import fr_euros
+from planning.formats import fr_euros, fr_frame
 from pages._data import communes_validation
 from pages._ui import guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
@@ -42,7 +42,7 @@ if only_here:
 listing = pd.DataFrame([{"id": m.id, "Nom": m.name, "Territoire": m.territoire, "Version": m.version,
                          "Modifié le": m.updated_at.strftime("%d/%m/%Y %H:%M"), "Auteur": m.auteur or ""}
                         for m in metas])
-st.dataframe(listing.drop(columns="id"), hide_index=True, width="stretch")
+st.dataframe(fr_frame(listing.drop(columns="id")), hide_index=True, width="stretch")
 
 labels = {m.id: f"{m.name} ({m.territoire})" for m in metas}
 chosen = st.multiselect("Scénarios à comparer (deux ou plus ; le premier sert de référence)", list(labels),
@@ -82,9 +82,7 @@ with guard("comparer les scénarios"):
         st.stop()
     cmp_ = compare_results(results)
     st.subheader("Côte à côte (cumul sur la période)")
-    st.dataframe(cmp_.summary, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="localized")
-                                for c in cmp_.summary.columns if c != "Indicateur"})
+    st.dataframe(fr_frame(cmp_.summary), hide_index=True, width="stretch")
     ref = cmp_.reference
     st.subheader(f"Écart par année avec « {md(ref)} » (Caf et reste à charge)")
     fig = go.Figure()
@@ -98,8 +96,8 @@ with guard("comparer les scénarios"):
                       xaxis=dict(dtick=1), legend=dict(orientation="h", y=-0.2), margin=dict(t=20))
     st.plotly_chart(fig, width="stretch", key="cmp_chart")
     st.markdown("Tableau des écarts (alternative textuelle du graphique)")
-    st.dataframe(cmp_.differences.rename(columns={
+    st.dataframe(fr_frame(cmp_.differences.rename(columns={
         "scenario": "Scénario", "annee": "Année", "ecart_total_caf": "Écart Caf (€)",
-        "ecart_reste_a_charge": "Écart reste à charge (€)", "ecart_places": "Écart places PSU"}),
+        "ecart_reste_a_charge": "Écart reste à charge (€)", "ecart_places": "Écart places PSU"})),
         hide_index=True, width="stretch")
     st.caption(f"Total Caf de la référence : {fr_euros(cmp_.totals[ref]['total_caf_territoire'])}.")

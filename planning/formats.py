@@ -147,16 +147,31 @@ FORMATS_COLONNE = {
 }
 
 
-def fr_frame(df: pd.DataFrame, formats: Mapping[str, str], na: str = "") -> pd.DataFrame:
-    """A copy of ``df`` for a screen: each column named in ``formats`` (kind from
-    :data:`FORMATS_COLONNE`) as French text, other object columns with missing cells as ``na``
-    (empty by default, never « None »). Sorting such a table sorts text: keep the raw frame for
+def _entiers(s: pd.Series) -> bool:
+    """Whole numbers only (an integer dtype, or floats without decimals, NaN aside)."""
+    if pd.api.types.is_integer_dtype(s):
+        return True
+    v = pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float)
+    return bool(len(v)) and bool(np.all(v == np.round(v)))
+
+
+def fr_frame(df: pd.DataFrame, formats: Mapping[str, str] | None = None, na: str = "") -> pd.DataFrame:
+    """A copy of ``df`` for a screen, every cell French text: each column named in ``formats`` (kind
+    from :data:`FORMATS_COLONNE`); other numeric columns as whole numbers when they hold only whole
+    numbers, else with one decimal, a column named « Année… » as a year; booleans « oui »/« non »; text columns with missing cells as ``na`` (empty
+    by default, never « None »). Sorting such a table sorts text: keep the raw frame for
     computations and downloads."""
+    formats = dict(formats or {})
     out = df.copy()
     for col in out.columns:
-        if col in formats:
-            f = FORMATS_COLONNE[formats[col]]
+        kind = formats.get(col)
+        if kind is None and pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+            kind = "annee" if str(col).startswith("Année") else "entier" if _entiers(out[col]) else "decimal1"
+        if kind is not None:
+            f = FORMATS_COLONNE[kind]
             out[col] = pd.Series([f(v, na) for v in out[col]], index=out.index, dtype=object)
-        elif not pd.api.types.is_numeric_dtype(out[col]) and not pd.api.types.is_bool_dtype(out[col]):
+        elif pd.api.types.is_bool_dtype(out[col]):
+            out[col] = pd.Series(["oui" if v else "non" for v in out[col]], index=out.index, dtype=object)
+        else:
             out[col] = pd.Series([na if is_missing(v) else v for v in out[col]], index=out.index, dtype=object)
     return out

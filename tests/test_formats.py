@@ -114,3 +114,14 @@ def test_frame_for_a_screen():
     assert out["Taux"].tolist() == ["56,3\u202f%", "60,0\u202f%"]
     assert out["Nom"].tolist() == ["Auxerre", ""]
     assert df["Places"].iloc[0] == 673852                          # the input is not modified
+
+
+def test_frame_guesses_the_numeric_columns():
+    df = pd.DataFrame({"Année publiée": [2022.0, None], "Places": [12.0, None], "Taux": [56.25, 3.0],
+                       "QPV": [True, False], "Lignes": [1234, 5]})
+    out = fr_frame(df)
+    assert out["Année publiée"].tolist() == ["2022", ""]
+    assert out["Places"].tolist() == ["12", ""]                     # whole floats as whole numbers
+    assert out["Taux"].tolist() == ["56,2", "3,0"]                  # one decimal (56.25 rounds half to even)
+    assert out["QPV"].tolist() == ["oui", "non"]
+    assert out["Lignes"].tolist() == ["1\u202f234", "5"]

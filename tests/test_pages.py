@@ -128,6 +128,12 @@ def test_html_in_names_is_plain_text_in_tables_and_downloads(tmp_store, monkeypa
     assert frame_to_csv(table.assign(Nom="=HYPERLINK(\"x\")")).decode("utf-8-sig").count("'=HYPERLINK") == len(table)
 
 
+def nombre_fr(text: str) -> float:
+    """« 1 234,5 » (U+202F between thousands) → 1234.5; « n.d. » or empty → NaN."""
+    t = str(text).replace("\u202f", "").replace(",", ".")
+    return float("nan") if t in ("", "n.d.") else float(t)
+
+
 def test_coverage_page_shows_places_created_and_closed_over_a_period(demo_store):
     at = _run("pages/couverture.py", {"dep": "93"})
     at.selectbox(key="cov_ind").set_value("variation_nette_psu").run()
@@ -142,7 +148,7 @@ def test_coverage_page_shows_places_created_and_closed_over_a_period(demo_store)
 
     ref = variation_places(load_inputs(demo_store), 2023, 2026, niveau="commune", territoire=("departement", "93"),
                            par_annee=False).set_index("code")["variation_nette_psu"]
-    got = table.set_index("Code")[col]
+    got = table.set_index("Code")[col].map(nombre_fr)   # French text on screen: « -2 », « 1 234 »
     assert (got == ref.loc[got.index]).all()
 
 
@@ -151,7 +157,8 @@ def test_coverage_table_puts_the_mapped_figure_first_and_sorts_by_it(demo_store)
     table = at.dataframe[0].value
     label = "Places d'EAJE pour 100 enfants de moins de 3 ans"
     assert list(table.columns[:3]) == ["Code", "Nom", label]
-    v = table[label].to_numpy(dtype=float)
+    assert not table[label].str.contains(r"\d,\d{3}\b").any()  # never English thousands (« 673,852 »)
+    v = table[label].map(nombre_fr).to_numpy(dtype=float)
     known = v[~pd.isna(v)]
     assert (known[:-1] >= known[1:]).all()              # best coverage first
     assert pd.isna(v[len(known):]).all()               # « donnée non disponible » last, not mixed with 0
