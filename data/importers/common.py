@@ -29,8 +29,10 @@ import pandas as pd
 from planning.formats import fr_decimal, fr_int
 
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code, normalise_insee
-from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, has_context,
-                      non_latin_digits, read_csv_rows, read_xlsx_rows, reading_context)
+from .csv_reader import read_csv_rows
+from .readers import (NON_ASCII_DIGIT, Limits, column_name, current_context, has_context, non_latin_digits,
+                      reading_context)
+from .xlsx_reader import read_xlsx_rows
 
 MAX_FILE_MB = Limits.from_env().max_file_mb
 HEADER_SCAN_ROWS = 30
@@ -282,7 +284,7 @@ def check_size(path: Path, probs: Problems, max_mb: float | None = None) -> None
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Return (text, encoding label shown to the user), by the strict rules of ``readers.detect_encoding``.
+    """Return (text, encoding label shown to the user), by the strict rules of ``csv_reader.detect_encoding``.
 
     Raises ``ValueError`` (French message) for a file mixing valid UTF-8 and other bytes.
     """
