@@ -1,9 +1,17 @@
-"""Shared fixtures.
+"""Shared fixtures and the one policy for missing external tools.
 
-* ``reference_store``: the national référentiel (built once if missing), read-only.
-* ``tmp_store``: a private store holding the reference layers, for tests that import
-  or write; the default store is never touched by tests.
+* ``reference_store``: the default store (``ATLAS_DATA_DIR``, else ``data/store``) with the national
+  référentiel: :func:`data.reference.build_reference` builds it when it is missing or outdated
+  (about 20 s; < 0.1 s when up to date) — the only fixture that writes the default store. Tests
+  read it; the demo layers in it come from ``python -m data demo`` (run by ``scripts/tester.sh``).
+* ``tmp_store``: a private copy (hard links) of the default store's layers, for tests that import
+  or write; ``estimate_store``: that copy reduced to the référentiel as built from the registries.
 * ``shared_data``: ``../shared/data`` (QPV, FRR, grids); tests skip when it is absent.
+* ``browser``: one headless Debian Chromium for every browser test.
+
+Missing external tools (Chromium, LibreOffice, poppler, PostgreSQL, nginx, an OIDC provider):
+:func:`require_tool` skips the test with the reason on a developer's machine, and fails it under
+``CI=true`` (CI installs everything: a missing tool there is a broken install, not a skip).
 """
 from __future__ import annotations
 
@@ -16,6 +24,30 @@ import pytest
 from data.store import PROJECT_ROOT, Store
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() == "true"
+
+
+def require_tool(available: bool, reason: str) -> None:
+    """Skip (locally) or fail (under ``CI=true``) a test that needs a tool that is not there.
+
+    ``reason`` is French and says how to get the tool, e.g. « pdftoppm (poppler-utils) manque :
+    scripts/installer.sh --tests l'installe ».
+    """
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"En CI, l'outil doit être installé : {reason}")
+    pytest.skip(reason)
+
+
+def require_program(name: str, how: str = "scripts/installer.sh --tests l'installe") -> str:
+    """Path of an executable on PATH, else :func:`require_tool` (skip locally, fail in CI)."""
+    path = shutil.which(name)
+    require_tool(path is not None, f"{name} manque : {how}")
+    return path or name
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +91,7 @@ def browser():
     """One headless Debian Chromium for every browser test module (Playwright's sync API allows one
     running instance per process)."""
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.fail("Chromium est absent : lancez scripts/installer.sh --tests")
+    require_tool(Path(chromium).exists(), "Chromium est absent : lancez scripts/installer.sh --tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

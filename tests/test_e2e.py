@@ -6,18 +6,15 @@ tests/_artifacts/screenshots/ (to look at).  No network: assets (Leaflet) are se
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from data.store import PROJECT_ROOT, Store
+from tests.app_server import private_store, running_app
 
 pytestmark = pytest.mark.e2e
 SHOTS = PROJECT_ROOT / "tests" / "_artifacts" / "screenshots"
@@ -34,40 +31,10 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_url():
-    port = _free_port()
-    env = dict(os.environ)
-    proc = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        pytest.fail(f"streamlit n'a pas démarré en 60 s :\n{out[-3000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture()
@@ -208,39 +175,17 @@ def hostile_store_root(url: str) -> Path:
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory):
     """A second app on a private store where Auxerre and one crèche have names with HTML in them."""
-    import shutil as sh
-
-    from data.store import Store
-
-    src = Store()
     root = tmp_path_factory.mktemp("hostile_store")
-    (root / "layers").mkdir()
-    for p in src.layers_dir.glob("*.parquet"):
-        os.link(p, root / "layers" / p.name)
-    sh.copy2(src.manifest_path, root / "manifest.json")
-    store = Store(root)
+    store = private_store(root)
     com = store.read("communes")
     com.loc[com["code_insee"] == "89024", "nom"] = HOSTILE_COMMUNE
     structures = store.read("structures")
     i = structures.index[(structures["code_insee"] == "89024") & (structures["type"] == "EAJE")][0]
     structures.loc[i, "nom"] = HOSTILE_STRUCTURE
     store.write_layers({"communes": (com, store.info("communes")), "structures": (structures, store.info("structures"))})
-    port = _free_port()
-    _HOSTILE_ROOTS[port] = root
-    env = dict(os.environ, ATLAS_DATA_DIR=str(root))
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_app({"ATLAS_DATA_DIR": str(root)}) as url:
+        _HOSTILE_ROOTS[int(url.rsplit(":", 1)[1])] = root
+        yield url
 
 
 def test_names_with_html_are_shown_as_text_in_map_tooltips_and_popups(hostile_url, page):
@@ -277,6 +222,15 @@ def test_hostile_names_in_rpe_and_home_pages_do_not_execute(hostile_url, page):
     assert_no_exception(page)
     page.wait_for_timeout(1500)
     assert dialogs == []
+    # the home page with the hostile commune chosen: its name is in the heading, as text
+    goto(page, f"{hostile_url}/?dep=89&com=89024")
+    assert_no_exception(page)
+    heading = page.get_by_text("Chiffres clés", exact=False).first.inner_text()
+    assert HOSTILE_COMMUNE in heading, heading
+    assert page.locator("main script:has-text('alert(1)')").count() == 0
+    assert page.locator("main img[src='x']").count() == 0
+    page.wait_for_timeout(1500)
+    assert dialogs == [], f"du HTML des données a été exécuté : {dialogs}"
 
 
 def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good_one(hostile_url, page, tmp_path):
@@ -335,18 +289,11 @@ def markdown_url(tmp_path_factory):
     carry Markdown that would fetch an outside image or make a link if it were interpreted."""
     import dataclasses
     import json
-    import shutil as sh
 
-    from data.store import Store
     from data.scenarios_db import ScenarioStore
 
-    src = Store()
     root = tmp_path_factory.mktemp("markdown_store")
-    (root / "layers").mkdir()
-    for p in src.layers_dir.glob("*.parquet"):
-        os.link(p, root / "layers" / p.name)
-    sh.copy2(src.manifest_path, root / "manifest.json")
-    store = Store(root)
+    store = private_store(root)
     com = store.read("communes")
     com.loc[com["code_insee"] == "89419", "nom"] = "Toucy " + MD_NAME
     structures = store.read("structures")
@@ -364,21 +311,8 @@ def markdown_url(tmp_path_factory):
     ex["structures"][0]["part_regime_general"] = 1.0
     db.create("Scénario " + MD_NAME, "epci:200067130", ex)
     db.close()
-    port = _free_port()
-    env = dict(os.environ, ATLAS_DATA_DIR=str(root), DATABASE_URL=db_url)
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with running_app({"ATLAS_DATA_DIR": str(root), "DATABASE_URL": db_url}) as url:
+        yield url
 
 
 def _assert_nothing_from_names(pg) -> None:

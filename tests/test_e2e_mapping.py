@@ -2,17 +2,11 @@
 step (pick the columns, preview 5 rows, save the mapping under a name), then imports."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from data.store import PROJECT_ROOT, Store
-from tests.test_e2e import SHOTS, _free_port, assert_no_exception, goto, page, wait_idle  # noqa: F401
+from tests.app_server import private_store, running_app
+from tests.test_e2e import SHOTS, assert_no_exception, goto, page, wait_idle  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
@@ -23,27 +17,10 @@ ODD = ("Nom de l'établissement;Catégorie d'accueil;Capacité, total;Statut jur
 
 @pytest.fixture(scope="module")
 def private_app(tmp_path_factory):
-    src = Store()
     root = tmp_path_factory.mktemp("mapping_store")
-    (root / "layers").mkdir()
-    for p in src.layers_dir.glob("*.parquet"):
-        os.link(p, root / "layers" / p.name)
-    shutil.copy2(src.manifest_path, root / "manifest.json")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                             "--server.headless", "true", "--server.address", "127.0.0.1"],
-                            cwd=PROJECT_ROOT, env=dict(os.environ, ATLAS_DATA_DIR=str(root)),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url, Store(root)
-    proc.terminate()
-    proc.wait(timeout=10)
+    store = private_store(root)
+    with running_app({"ATLAS_DATA_DIR": str(root)}) as url:
+        yield url, store
 
 
 def _pick(pg, label: str, option: str) -> None:

@@ -7,54 +7,26 @@ first visitor, then check the home page answers its own link ``/accueil``.
 """
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
-from data.store import PROJECT_ROOT
-from tests.test_e2e import SHOTS, _free_port, assert_no_exception, goto, page  # noqa: F401
+from tests.app_server import running_app
+from tests.test_e2e import SHOTS, assert_no_exception, goto, page  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
 
-def _start_plain(port: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=PROJECT_ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_health(url: str, proc: subprocess.Popen) -> None:
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    pytest.fail("streamlit run app.py n'a pas démarré en 60 s")
+def _plain_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.headless", "true", "--server.address", "127.0.0.1"]
 
 
 @pytest.fixture()
 def plain_url():
     """A fresh `streamlit run app.py` per test: the legacy mode only hits a server's first session."""
-    port = _free_port()
-    proc = _start_plain(port)
-    url = f"http://127.0.0.1:{port}"
-    _wait_health(url, proc)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_app(command=_plain_command) as url:
+        yield url
 
 
 def _nav_text(pg) -> str:

@@ -20,6 +20,7 @@ from pptx import Presentation
 from pypdf import PdfReader
 
 from data.store import PROJECT_ROOT, LayerInfo, Store
+from tests.conftest import require_program
 
 HOSTILE = "<b>x</b> & =1+1"
 DEMO = "Données fictives de démonstration"
@@ -179,7 +180,7 @@ def test_pdf_pages_have_the_mention_and_french_formats(pack, tmp_path):
     assert all(DEMO in t for t in texts)
     assert "26 novembre 2026" in texts[0]
     assert "35 097" in "\n".join(texts).replace("\u202f", " ")                       # Auxerre's population, French grouping
-    assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) manque : scripts/installer.sh --tests l'installe"
+    require_program("pdftoppm", "poppler-utils manque : scripts/installer.sh --tests l'installe")
     (tmp_path / "p.pdf").write_bytes(pack["pdf"])
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(tmp_path / "p.pdf"),
                     str(tmp_path / "page")], check=True)
@@ -191,8 +192,8 @@ def test_a_slide_renders_to_png_with_its_demo_mention(pack, tmp_path):
     « données fictives de démonstration » and the map colours are in the picture (not a blank slide)."""
     from PIL import Image
 
-    soffice = shutil.which("soffice")
-    assert soffice, "LibreOffice Impress manque : scripts/installer.sh --tests l'installe"
+    soffice = require_program("soffice", "LibreOffice Impress manque : scripts/installer.sh --tests l'installe")
+    require_program("pdftoppm", "poppler-utils manque : scripts/installer.sh --tests l'installe")
     deck = tmp_path / "pack.pptx"
     deck.write_bytes(pack["pptx"])
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",

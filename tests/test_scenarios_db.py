@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from data.store import PROJECT_ROOT
+from tests.conftest import require_tool
 from data import scenarios_db
 from data.scenarios_db import (
     ConflitDeVersion,
@@ -33,11 +34,8 @@ PG_ENV = "ATLAS_TEST_POSTGRES_URL"
 
 def _pg_base_url() -> str:
     url = os.environ.get(PG_ENV, "").strip()
-    if not url:
-        why = f"{PG_ENV} non défini : lancez `bash scripts/postgres.sh` et exportez l'URL affichée"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"En CI, le serveur PostgreSQL doit être disponible ({why}).")
-        pytest.skip(why)
+    require_tool(bool(url), f"PostgreSQL : {PG_ENV} non défini : lancez `bash scripts/postgres.sh` et exportez "
+                            "l'URL affichée")
     return normaliser_url(url)
 
 
