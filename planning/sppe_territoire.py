@@ -88,7 +88,8 @@ def cible(inputs, annee: int, niveau: str, dep: str, choix: str, valeur: float |
         return zt.reference_france("eaje", annee, nat["txcouv_caf_eaje"], inputs.baremes), "France (taux EAJE)"
     if choix == "departement":
         d = indicateurs(inputs, "departement", annee, ("departement", dep)).iloc[0]
-        return float(d["taux_eaje"]), f"taux EAJE du département {dep}"
+        v = float(d["taux_eaje"])
+        return (v if np.isfinite(v) else None), f"taux EAJE du département {dep}"
     lvl = "epci" if niveau in ("epci", "ept") else "commune"
     ind = indicateurs(inputs, lvl, annee, ("departement", dep))
     if lvl == "commune":

@@ -168,20 +168,20 @@ def _conclure(out: pd.DataFrame) -> None:
     out["zone_en_tension"] = z
 
 
-def _vrai(x) -> bool:
+def est_vrai(x) -> bool:
     """True for a flag that is set (pandas NA and None are not)."""
     return x is not None and not pd.isna(x) and bool(x)
 
 
 def _motifs(r, mesure: str, libelle_reference: str, p: ParametresZones) -> str:
     parts = []
-    if _vrai(r.offre_insuffisante):
+    if est_vrai(r.offre_insuffisante):
         parts.append(f"{MESURES[mesure]} {fr_number(r.taux, 1)} < {fr_number(r.reference, 1)} ({libelle_reference})")
-    if _vrai(r.acces_difficile_eaje):
+    if est_vrai(r.acces_difficile_eaje):
         parts.append(f"place d'EAJE la plus proche à {fr_number(r.dist_eaje_km, 1)} km > {fr_number(p.distance_eaje_km, 0)} km")
-    if _vrai(r.acces_difficile_rpe):
+    if est_vrai(r.acces_difficile_rpe):
         parts.append(f"RPE le plus proche à {fr_number(r.dist_rpe_km, 1)} km > {fr_number(p.distance_rpe_km, 0)} km")
-    if _vrai(getattr(r, "desert", None)):
+    if est_vrai(getattr(r, "desert", None)):
         parts.append("lecture « désert » : plus de 3 enfants par place")
     if not parts:
         if pd.isna(r.zone_en_tension):
@@ -221,9 +221,9 @@ def classer_epci(communes_classees: pd.DataFrame, ind_epci: pd.DataFrame, mesure
 
 def _motifs_epci(r, mesure: str, libelle_reference: str, p: ParametresZones) -> str:
     parts = []
-    if _vrai(r.offre_insuffisante):
+    if est_vrai(r.offre_insuffisante):
         parts.append(f"{MESURES[mesure]} {fr_number(r.taux, 1)} < {fr_number(r.reference, 1)} ({libelle_reference})")
-    if _vrai(r.acces_difficile):
+    if est_vrai(r.acces_difficile):
         parts.append(f"{fr_ratio(r.part_enfants_acces_difficile, 0)} des enfants dans une commune d'accès difficile "
                      f"(seuil {fr_ratio(p.part_enfants_acces, 0)})")
     if not parts:
