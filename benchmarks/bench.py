@@ -43,6 +43,8 @@ BUDGETS = {
     "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
     "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
     "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
+    "diagnostic_ville": 5.0,       # s, diagnostic of the schéma pluriannuel of a town over 10 000 (docx + pdf)
+    "diagnostic_departement": 60.0,  # s, every authority over 3 500 inhabitants of a département (docx + pdf)
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -138,6 +140,30 @@ def server_side() -> None:
     scenario = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
     _, t = timed(build_ctg_onepager, scenario, inputs=inputs)
     record("fiche CTG (pdf + xlsx)", t, budget=BUDGETS["document"])
+    sppe_diagnostics(store, inputs)
+
+
+def sppe_diagnostics(store, inputs) -> None:
+    """Diagnostic of the schéma pluriannuel: one town over 10 000 (cold context: what the page does on a
+    click), then every authority over 3 500 inhabitants of the Yonne and of Seine-Saint-Denis."""
+    import datetime as dt
+
+    from exports.diagnostic import Contexte, autorites_du_departement, build_diagnostic
+
+    quand = dt.date.today()
+    for code, nom in (("89387", "Sens"), ("93066", "Saint-Denis")):
+        _, t = timed(lambda: build_diagnostic(code, contexte=Contexte(store, quand, inputs=inputs)))
+        record(f"diagnostic du schéma pluriannuel de {nom} (docx + pdf)", t, budget=BUDGETS["diagnostic_ville"])
+    for dep in ("89", "93"):
+        def batch():
+            ctx = Contexte(store, quand, inputs=inputs)
+            codes = autorites_du_departement(ctx, dep)
+            for c in codes:
+                build_diagnostic(c, contexte=ctx)
+            return len(codes)
+        n, t = timed(batch)
+        record(f"diagnostics de tout le département {dep} ({n} autorités, docx + pdf)", t,
+               budget=BUDGETS["diagnostic_departement"])
 
 
 def real_imports() -> None:

@@ -7,11 +7,17 @@ arguments and read no file.
   once).
 * :func:`communes_referentiel`: the communes a scenario is checked against (INSEE codes,
   département, population), or ``None`` before the référentiel is built.
+* :func:`load_sppe_inputs`: the frames :func:`planning.sppe.resultat` takes (communes with their
+  total population, structures, competences, schémas, the départements the structure list covers).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyarrow.parquet as pq
+
+from data import sppe as persist
 
 from data.store import Store
 from planning.entrees import COMMUNE_COLUMNS, CoucheAbsente, CoverageInputs, Provenance
@@ -78,3 +84,40 @@ def communes_referentiel(store: Store | None = None) -> pd.DataFrame | None:
     if not store.has("communes"):
         return None
     return store.read("communes", columns=COLONNES_VALIDATION)
+
+
+COLONNES_SPPE = ["code_insee", "nom", "dep", "dep_nom", "reg", "reg_nom", "population", "epci_siren", "epci_nom", "ept_code", "ept_nom"]
+
+
+def load_sppe_inputs(store: Store) -> dict[str, Any]:
+    """Every frame :func:`planning.sppe.resultat` takes, read from the store (absent layers → None)."""
+    communes = store.read("communes", columns=COLONNES_SPPE)
+    if store.has("populations"):
+        pop = store.read("populations", columns=["code_insee", "ptot"])
+        communes = communes.merge(pop, on="code_insee", how="left")
+    structures = store.read("structures") if store.has("structures") else None
+    return {"communes": communes, "structures": structures,
+            "departements_couverts": departements_couverts(store, structures, communes),
+            "competences": persist.lire(store, persist.COMPETENCES), "schemas": persist.lire(store, persist.SCHEMAS),
+            "sources": sources(store)}
+
+
+def departements_couverts(store, structures: pd.DataFrame | None, communes: pd.DataFrame) -> tuple[str, ...]:
+    """Départements the structure list covers: declared in the manifest, else those of its structures."""
+    if structures is None:
+        return ()
+    info = store.info("structures")
+    declared = (info.extra or {}).get("departements") if info is not None else None
+    if declared:
+        return tuple(str(d) for d in declared)
+    deps = communes.loc[communes["code_insee"].isin(set(structures["code_insee"].astype(str))), "dep"]
+    return tuple(sorted(set(deps.dropna().astype(str))))
+
+
+def sources(store) -> dict[str, str]:
+    out = {}
+    for name in ("communes", "populations", "structures", "competences", "schemas_pluriannuels"):
+        info = store.info(name)
+        out[name] = "donnée non disponible (couche absente)" if info is None else \
+            f"{info.label or name} — {info.nature} — {info.vintage} — {info.source}"
+    return out

@@ -35,6 +35,7 @@ from .naissances import build_naissances
 from .readers import Limits, reading_context, time_limit_message
 from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
                        build_qpv_polygones, build_zrr)
+from .sppe import build_competences, build_schemas
 from .structures import TYPES as STRUCTURE_TYPES
 from .structures import build_structures, write_structures
 
@@ -79,6 +80,10 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
              "DGCL", "dgcl_criteres", build_dgcl),
     KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",
              build_grille),
+    KindSpec("competences", "EPCI (ou EPT) détenant la compétence petite enfance : colonne siren_epci, date_transfert "
+             "facultative", "Caf ou préfecture (liste interne)", "competences", build_competences),
+    KindSpec("schemas", "Schémas pluriannuels des autorités organisatrices : code (INSEE ou SIREN), statut (adopté, CTG, "
+             "en cours, aucun), date facultative", "Caf (suivi interne)", "schemas_pluriannuels", build_schemas),
     KindSpec("structures", "Liste des structures de la Caf (EAJE, micro-crèches, MAM, RPE…)", "Caf (fichier interne)",
              "structures", build_structures, options=("mapping", "millesime")),
 ]}

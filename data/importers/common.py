@@ -342,8 +342,9 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
     ``sheet_hint``: name of the sheet to read in a workbook (default: the first one whose first
     30 rows hold the header).  ``max_data_rows``: stop after that many data rows, without error
     (a preview: the Import page's column mapping step reads the head of a file, not all of it).
-    Extra keyword options are accepted (and ignored here) so that callers can pass
-    importer-specific settings without breaking older readers.
+    ``une_colonne=True``: a CSV of a single column is accepted when that column is one of ``cols``
+    (a plain list of codes); otherwise one column means a wrong separator.  Other keyword options
+    are accepted (and ignored here) so that callers can pass importer-specific settings.
     """
     if not has_context():     # called outside import_file (a preview): limits for this call only
         with reading_context():
@@ -385,7 +386,9 @@ def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet
     if width > lim.max_columns:
         raise probs.fatal(f"{fr_int(width)} colonnes dans l'en-tête : plus que la limite de {fr_int(lim.max_columns)} "
                           "(ATLAS_IMPORT_MAX_COLONNES) — supprimez les colonnes inutiles.", header_line)
-    if src.kind == "csv" and width <= 1:
+    single_ok = bool(_options.get("une_colonne")) and width == 1 and \
+        any(c.matches(normalise_header(header[0])) for c in cols)   # a plain list of codes (SPPE competences)
+    if src.kind == "csv" and width <= 1 and not single_ok:
         raise probs.fatal("une seule colonne trouvée : le séparateur n'est ni « ; » ni « , » ni une "
                           "tabulation — réenregistrez le fichier en CSV séparé par des points-virgules.",
                           header_line, None)
