@@ -42,7 +42,8 @@ def test_docx_has_the_decree_headings_in_order(files):
 
 def test_docx_figures_match_the_planning_functions(files, store):  # noqa: F811
     from planning import besoins as bz
-    from planning.coverage import indicateurs, load_inputs
+    from data.entrees import load_inputs
+    from planning.coverage import indicateurs
 
     inp = load_inputs(store)
     doc = _docx(files)

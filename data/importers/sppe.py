@@ -16,7 +16,7 @@ import pandas as pd
 from .. import sppe as persist
 from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
 from ..store import Store
-from .common import (Built, Col, Problems, Table, _short, check_cells, date_column, parse_bool, read_table,
+from .common import (Built, Col, Problems, Table, shorten, check_cells, date_column, parse_bool, read_table,
                      report_duplicates, resolve_columns, text_column)
 
 SIREN = Col("siren_epci", ("siren", "n_siren", "no_siren", "numero_siren", "siren_groupement", "siren_de_l_epci",
@@ -74,7 +74,7 @@ def _sirens(table: Table, col: str, known: dict[str, str], probs: Problems) -> l
     for i, v in enumerate(table.frame[col].tolist()):
         s = _siren(v)
         if not (s.isdigit() and len(s) == 9):
-            probs.error(f"SIREN « {_short(v)} » invalide — 9 chiffres attendus (ex. 200067205).", table.lines[i], label)
+            probs.error(f"SIREN « {shorten(v)} » invalide — 9 chiffres attendus (ex. 200067205).", table.lines[i], label)
             out.append(None)
         elif s not in known:
             probs.warn(f"SIREN « {s} » absent du référentiel des EPCI et EPT (1er janvier 2025) : ligne ignorée — "
@@ -96,7 +96,7 @@ def build_competences(path: Path, fichier: str, store: Store, probs: Problems, p
     for i, v in enumerate(text_column(table, m.get("competence"))):
         b = True if "competence" not in m or not v.strip() else parse_bool(v)
         if b is None:
-            probs.error(f"valeur « {_short(v)} » illisible — écrivez oui ou non.", table.lines[i],
+            probs.error(f"valeur « {shorten(v)} » illisible — écrivez oui ou non.", table.lines[i],
                         table.label(m["competence"]))
         comp.append(bool(b))
     df["competence"] = comp
@@ -129,7 +129,7 @@ def _codes_autorite(table: Table, col: str, known_grp: dict[str, str], known_com
         else:
             s = fold_arrondissement(normalise_insee(v))
             if not is_valid_commune_code(s):
-                probs.error(f"code « {_short(v)} » invalide — code INSEE de la commune (5 caractères) ou SIREN de "
+                probs.error(f"code « {shorten(v)} » invalide — code INSEE de la commune (5 caractères) ou SIREN de "
                             "l'EPCI (9 chiffres).", table.lines[i], label)
                 out.append(None)
                 continue
@@ -150,7 +150,7 @@ def build_schemas(path: Path, fichier: str, store: Store, probs: Problems, publi
     for i, v in enumerate(text_column(table, m["statut"])):
         s = _STATUTS.get(_norm(v))
         if s is None:
-            probs.error(f"statut « {_short(v)} » inconnu — écrivez adopté, CTG (valant schéma), en cours ou aucun.",
+            probs.error(f"statut « {shorten(v)} » inconnu — écrivez adopté, CTG (valant schéma), en cours ou aucun.",
                         table.lines[i], table.label(m["statut"]))
         statuts.append(s)
     df = pd.DataFrame({"_ligne": table.lines, "code": codes, "statut": statuts})
