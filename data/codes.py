@@ -54,8 +54,3 @@ def is_valid_commune_code(code: str) -> bool:
     return bool(_COMMUNE_RE.match(code))
 
 
-def departement_of(code: str) -> str:
-    """Département code of a commune code (3 characters overseas)."""
-    if code.startswith("97"):
-        return code[:3]
-    return code[:2]

@@ -97,12 +97,12 @@ def load_sppe_inputs(store: Store) -> dict[str, Any]:
         communes = communes.merge(pop, on="code_insee", how="left")
     structures = store.read("structures") if store.has("structures") else None
     return {"communes": communes, "structures": structures,
-            "departements_couverts": departements_couverts(store, structures, communes),
+            "departements_couverts": _departements_couverts(store, structures, communes),
             "competences": persist.lire(store, persist.COMPETENCES), "schemas": persist.lire(store, persist.SCHEMAS),
-            "sources": sources(store)}
+            "sources": _sources_sppe(store)}
 
 
-def departements_couverts(store, structures: pd.DataFrame | None, communes: pd.DataFrame) -> tuple[str, ...]:
+def _departements_couverts(store, structures: pd.DataFrame | None, communes: pd.DataFrame) -> tuple[str, ...]:
     """Départements the structure list covers: declared in the manifest, else those of its structures."""
     if structures is None:
         return ()
@@ -114,7 +114,7 @@ def departements_couverts(store, structures: pd.DataFrame | None, communes: pd.D
     return tuple(sorted(set(deps.dropna().astype(str))))
 
 
-def sources(store) -> dict[str, str]:
+def _sources_sppe(store) -> dict[str, str]:
     out = {}
     for name in ("communes", "populations", "structures", "competences", "schemas_pluriannuels"):
         info = store.info(name)

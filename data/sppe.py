@@ -29,7 +29,7 @@ COLONNES = {
 }
 CLE = {COMPETENCES: "siren_epci", SCHEMAS: "code"}
 STATUTS = ("adopte", "ctg", "en_cours", "aucun")
-LIBELLES = {COMPETENCES: "Compétence petite enfance des EPCI", SCHEMAS: "Schémas pluriannuels des autorités"}
+LIBELLES_COUCHES = {COMPETENCES: "Compétence petite enfance des EPCI", SCHEMAS: "Schémas pluriannuels des autorités"}
 
 
 class SaisieInvalide(ValueError):
@@ -71,7 +71,7 @@ def fusion(existant: pd.DataFrame, nouveau: pd.DataFrame, layer: str, *, import_
 
 def info(layer: str, out: pd.DataFrame, source: str) -> LayerInfo:
     nature = NATURE_IMPORTE if (out["origine"] == ORIGINE_IMPORT).any() else NATURE_SAISI
-    return LayerInfo(layer, len(out), nature, dt.date.today().isoformat(), source, label=LIBELLES[layer])
+    return LayerInfo(layer, len(out), nature, dt.date.today().isoformat(), source, label=LIBELLES_COUCHES[layer])
 
 
 def _ecrire_saisie(store: Store, layer: str, ligne: dict) -> pd.DataFrame:

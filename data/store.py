@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from planning.formats import DEMO_LABEL  # noqa: F401  (one wording for every layer; a light import)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +44,6 @@ NATURE_IMPORTE = "importé"      # official file imported by the user
 NATURE_FICTIF = "fictif"        # demo data from the seeded generator
 NATURE_ESTIME = "estimé"        # computed estimate (e.g. children under 3 from population)
 
-DEMO_LABEL = "données fictives de démonstration"
 LOCK_NAME = ".verrou"
 _held = threading.local()        # store folders whose lock this thread holds (the lock is re-entrant)
 

@@ -42,10 +42,6 @@ def _rate(v, count) -> str:
     return MASQUE_DERIVE if masque_effectif(count) else fr_number(v, 1, na=NA)
 
 
-def _val(x):
-    return None if x is None or (isinstance(x, float) and not np.isfinite(x)) else x
-
-
 def departements_avec_structures(store=None) -> list[str]:
     """Départements that hold at least one structure (for ``--tous``)."""
     from data.store import Store
@@ -153,7 +149,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     from planning.flux import trajectoire_cog_psu
     from planning.rpe import rpe_table
     from planning.rpe import rpe_target
-    from planning.territoires import TerritoireInconnu, resoudre
+    from planning.territoires import TerritoireInconnu, resolve
 
     store = store or Store()
     today = today or dt.date.today()
@@ -163,7 +159,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         dep = "0" + dep
     inputs = inputs or load_inputs(store)
     try:
-        terr = resoudre(inputs.base, "departement", dep)
+        terr = resolve(inputs.base, "departement", dep)
     except TerritoireInconnu as exc:
         raise ExportImpossible(str(exc)) from None
     if not inputs.has_structures():

@@ -140,8 +140,6 @@ class Classification:
     def color_of(self, index: int) -> str:
         return self.na_color if index < 0 else self.colors[index]
 
-    def label_of(self, index: int) -> str:
-        return self.na_label if index < 0 else self.labels[index]
 
     def legend_items(self) -> list[tuple[str, str, int | None, bool]]:
         """(label, colour, count or None, is_missing) for every class, NaN class last."""

@@ -177,16 +177,6 @@ def territory_picker() -> Territoire:
 
 # -- provenance ---------------------------------------------------------------
 
-def provenance_line(layer: str) -> str:
-    info = store().info(layer)
-    if info is None:
-        return f"{layer} : non chargé"
-    badge = NATURE_BADGE.get(info.nature, info.nature)
-    text = md(f"{info.label or layer} — {badge} — {info.vintage} — source : {info.source}")
-    if info.nature == NATURE_FICTIF:
-        text += f" — **{DEMO_LABEL}**"
-    return text
-
 
 def demo_banner(layers: tuple[str, ...] = ("structures",)) -> None:
     """Show the fictitious-data mention when any of these layers is fictitious."""

@@ -18,7 +18,7 @@ from pages._ui import (communes_table, demo_banner, guard, manifest_token, md, r
 from planning.catalogue import cible_cog, libelle_cibles
 from planning.rpe import rpe_table
 from planning.rpe import PARAM_CIBLE, rpe_target, seuil_obligation
-from planning.territoires import FRANCE, resoudre
+from planning.territoires import FRANCE, resolve
 
 CATEGORIES = ("Sans RPE", "Couverte par un RPE situé dans une autre commune (ne compte pas)", "RPE dans la commune")
 CAT_COLORS = ("#D55E00", "#F0E442", "#0072B2")  # Okabe-Ito: vermillion, yellow, blue
@@ -36,10 +36,10 @@ perimetres = {"france": FRANCE}
 scopes = {"france": "France entière"}
 if terr.niveau != "france":
     com = communes_table(manifest_token())
-    departement = resoudre(com, "departement", terr.departement)
+    departement = resolve(com, "departement", terr.departement)
     r = com.loc[com["dep"] == terr.departement, "reg"]
     if len(r) and isinstance(r.iloc[0], str):
-        perimetres["region"] = resoudre(com, "region", r.iloc[0])
+        perimetres["region"] = resolve(com, "region", r.iloc[0])
         scopes["region"] = f"Région {perimetres['region'].nom}"
     perimetres["departement"] = departement
     scopes["departement"] = f"Département {terr.departement}"

@@ -97,9 +97,9 @@ if st.session_state.get("sim_terr") != terr.cle:
 
 # -- scenario management --------------------------------------------------------
 with guard("compter les places au PSU non renseigné"):
-    from planning.scenario_edit import psu_non_renseigne
+    from planning.scenario_edit import structures_psu_inconnu
 
-    _nr = psu_non_renseigne(table("structures"), list(communes_of(terr)["code_insee"]),
+    _nr = structures_psu_inconnu(table("structures"), list(communes_of(terr)["code_insee"]),
                             st.session_state.get("sim_data", {}).get("periode", {}).get("debut", 2023))
     if _nr[0]:
         st.warning(f"{fr_number(_nr[0], 0)} crèche(s) du territoire ({fr_number(_nr[1], 0)} places) ont un financement "

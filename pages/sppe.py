@@ -12,7 +12,7 @@ from pages._data import communes_of
 from pages._ui import communes_table, demo_banner, guard, manifest_token, require_store, territory_picker
 from planning.formats import fr_int
 from planning.sppe import NOTE_INFORMATION, libelle_palier
-from planning.territoires import FRANCE, resoudre
+from planning.territoires import FRANCE, resolve
 from planning.zones_tension import est_vrai
 
 st.title("Service public de la petite enfance")
@@ -40,7 +40,7 @@ if terr.niveau == "france":
     st.info("Vue France : les chiffres ci-dessous couvrent toutes les communes ; choisissez un département pour la "
             "carte, les zones en tension et la demande.")
 else:
-    perimetre = resoudre(communes_table(manifest_token()), "departement", terr.departement)
+    perimetre = resolve(communes_table(manifest_token()), "departement", terr.departement)
 
 with guard("calculer les obligations des autorités organisatrices"):
     res = ui.resultat_sppe(token, perimetre, quand)

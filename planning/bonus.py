@@ -142,14 +142,6 @@ def bonus_inclusion_handicap(annee: int, *, part_enfants_handicap: float, cout_p
                     "lecture": used}, params)
 
 
-def comparer_lectures_handicap(annee: int, *, part_enfants_handicap: float, cout_par_place: float, places: float,
-                               baremes: Baremes) -> dict[str, Montant]:
-    """The same structure under both readings of the bonus inclusion handicap."""
-    return {lec: bonus_inclusion_handicap(annee, part_enfants_handicap=part_enfants_handicap,
-                                          cout_par_place=cout_par_place, places=places, baremes=baremes,
-                                          lecture=lec) for lec in LECTURES_HANDICAP}
-
-
 # --------------------------------------------------------------------------
 # Bonus attractivité (2024+)
 # --------------------------------------------------------------------------
@@ -274,11 +266,6 @@ def bonus_rattrapage(annee: int, *, places: float, montant_cej_par_place: float 
 # --------------------------------------------------------------------------
 # Bonus trajectoire (from 2025)
 # --------------------------------------------------------------------------
-def trajectoire_par_place_array(croissance, seuils, montants) -> np.ndarray:
-    table = np.asarray([0.0] + list(montants), float)
-    return table[_bande(croissance, seuils)]
-
-
 @dataclass
 class PalierTrajectoire:
     """Growth of the territory's co-financed PSU places and the bonus trajectoire tier reached."""

@@ -14,7 +14,7 @@ from .entrees import CoucheAbsente, CoverageInputs
 from .territoires import TerritoireInconnu
 
 
-def executer(argv: list[str], usage: str, parse: Callable[[list[str]], dict[str, Any]],
+def run_command(argv: list[str], usage: str, parse: Callable[[list[str]], dict[str, Any]],
              calcul: Callable[[CoverageInputs, dict[str, Any]], Any], texte: Callable[[Any], str],
              en_json: Callable[[Any], Any], couches_requises: tuple[tuple[str, str], ...] = (),
              allow_nan: bool = True) -> int:

@@ -17,7 +17,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from .cli_commun import executer
+from .cli_commun import run_command
 from .formats import NA_LABEL, fr_int, fr_number
 
 USAGE = ("Usage : python -m planning couverture (--commune CODE | --epci SIREN | --departement DD | --region RR | "
@@ -88,9 +88,9 @@ def couverture(inputs, niveau: str, code: str | None, annee: int | None = None) 
     from .cnaf import CAF_NIVEAUX, annees_publiees, caf_publie, info_enfants_territoire
     from .catalogue import sources
     from .coverage import indicateurs
-    from .territoires import masque, resoudre
+    from .territoires import masque, resolve
 
-    t = resoudre(inputs.base, niveau, code)
+    t = resolve(inputs.base, niveau, code)
     if annee is None:
         years = annees_publiees(inputs, t.niveau, t.code) if t.niveau in CAF_NIVEAUX else []
         annee = years[-1] if years else dt.date.today().year
@@ -158,6 +158,6 @@ def format_text(d: dict[str, Any]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    return executer(argv, USAGE, _parse,
+    return run_command(argv, USAGE, _parse,
                     lambda inputs, opts: couverture(inputs, opts["niveau"], opts["code"], opts["annee"]),
                     format_text, lambda d: d, allow_nan=False)

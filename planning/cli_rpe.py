@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .cli_commun import executer
+from .cli_commun import run_command
 from .formats import fr_number, fr_ratio
 from .rpe import RpeTargetResult, rpe_target
 
@@ -96,7 +96,7 @@ COUCHES_REQUISES = (
 
 
 def main(argv: list[str]) -> int:
-    return executer(
+    return run_command(
         argv, USAGE, _parse,
         lambda inputs, opts: rpe_target(inputs, opts["annee"], departement=opts["departement"], region=opts["region"]),
         format_text, RpeTargetResult.to_dict, COUCHES_REQUISES)

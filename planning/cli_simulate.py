@@ -15,7 +15,7 @@ def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
-def lire_scenario(path: str) -> tuple[dict | None, list[str]]:
+def read_scenario(path: str) -> tuple[dict | None, list[str]]:
     """The scenario dict read from a JSON file (UTF-8, with or without BOM), or French messages."""
     from .scenario_format import MAX_OCTETS, MAX_PROFONDEUR, profondeur_excessive
     from .formats import fr_number
@@ -117,7 +117,7 @@ def main(argv: list[str]) -> int:
         _err(("Option inconnue : " + ", ".join(unknown) + ". ") if unknown else "Un seul fichier de scénario attendu. ")
         _err(USAGE)
         return 2
-    data, errs = lire_scenario(args[0])
+    data, errs = read_scenario(args[0])
     if errs:
         _err("\n".join(errs))
         return 2

@@ -13,7 +13,7 @@ import sys
 
 from .formats import fr_int
 from .sppe import NOTE_INFORMATION, PALIERS, ResultatSppe, libelle_palier, resultat
-from .territoires import FRANCE, TerritoireInconnu, masque, parse_territoire, resoudre
+from .territoires import FRANCE, TerritoireInconnu, masque, parse_territoire, resolve
 
 def calculer(store, perimetre, quand: dt.date) -> ResultatSppe:
     """The obligations of the authorities of ``perimetre`` (a :class:`~planning.territoires.Territoire`
@@ -24,7 +24,7 @@ def calculer(store, perimetre, quand: dt.date) -> ResultatSppe:
     data = load_sppe_inputs(store)
     com = data["communes"]
     niveau, code = parse_territoire(perimetre)
-    t = FRANCE if niveau == "france" else resoudre(com, niveau, code)
+    t = FRANCE if niveau == "france" else resolve(com, niveau, code)
     dans = None if t.niveau == "france" else com.loc[masque(com, t.niveau, t.code), "code_insee"].tolist()
     return resultat(com, quand=quand, territoire=t.to_dict(), dans=dans, competences=data["competences"],
                     structures=data["structures"], departements_couverts=data["departements_couverts"],

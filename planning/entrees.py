@@ -15,10 +15,8 @@ import pandas as pd
 
 from data.codes import fold_arrondissement
 
-from .formats import NA_LABEL
+from .formats import DEMO_LABEL, NA_LABEL
 from .parametres import Baremes
-
-DEMO_LABEL = "données fictives de démonstration"
 
 # Structure types (``structures.type``, normalised upper-case with underscores).
 TYPES_EAJE = frozenset({

@@ -11,7 +11,7 @@ from .coverage import bin_sum, level_ids
 from .entrees import CoverageInputs
 from .formats import fr_ratio
 from .stock import commune_flows
-from .territoires import COLONNES, check_niveau, masque, parse_territoire, resoudre
+from .territoires import COLONNES, check_niveau, masque, parse_territoire, resolve
 
 
 FLOW_COLS = ["places_creees_psu", "places_fermees_psu", "variation_nette_psu",
@@ -87,11 +87,11 @@ def trajectoire_cog_psu(inputs: CoverageInputs, annee_debut: int, annee_fin: int
     """
     base = inputs.base
     if territoire is None or parse_territoire(territoire)[0] == "france":
-        t = resoudre(base, "france")
+        t = resolve(base, "france")
         m = np.ones(len(base), dtype=bool)
     else:
         tn, tc = parse_territoire(territoire)
-        t = resoudre(base, tn, tc)
+        t = resolve(base, tn, tc)
         m = masque(base, tn, tc).to_numpy()
     enf = base["enfants_moins_3"].to_numpy(dtype=float)
     total = np.nansum(enf)

@@ -25,25 +25,30 @@ The thousands separator is U+202F (narrow no-break space), and so is the space b
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
+import math
+from typing import TYPE_CHECKING, Mapping
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 NNBSP = "\u202f"
 NA_LABEL = "donnée non disponible"
+DEMO_LABEL = "données fictives de démonstration"   # every layer of nature « fictif » says so
 
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
         "novembre", "décembre")
 
 
 def is_missing(x) -> bool:
-    """None, NA, NaT and NaN (a text or any other object is not missing)."""
-    if x is None or x is pd.NA or x is pd.NaT:
+    """None, NA, NaT and NaN (a text or any other object is not missing).
+
+    No pandas nor numpy import here: this module is imported by light entry points (the store,
+    the import readers), so pandas' NA and NaT are recognised by their type."""
+    if x is None or type(x).__name__ in ("NAType", "NaTType"):
         return True
     try:
-        return bool(np.isnan(x))
-    except (TypeError, ValueError):
+        return math.isnan(x)
+    except (TypeError, ValueError, OverflowError):
         return False
 
 
@@ -149,6 +154,9 @@ FORMATS_COLONNE = {
 
 def _entiers(s: pd.Series) -> bool:
     """Whole numbers only (an integer dtype, or floats without decimals, NaN aside)."""
+    import numpy as np
+    import pandas as pd
+
     if pd.api.types.is_integer_dtype(s):
         return True
     v = pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float)
@@ -161,6 +169,8 @@ def fr_frame(df: pd.DataFrame, formats: Mapping[str, str] | None = None, na: str
     numbers, else with one decimal, a column named « Année… » as a year; booleans « oui »/« non »; text columns with missing cells as ``na`` (empty
     by default, never « None »). Sorting such a table sorts text: keep the raw frame for
     computations and downloads."""
+    import pandas as pd
+
     formats = dict(formats or {})
     out = df.copy()
     for col in out.columns:

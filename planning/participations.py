@@ -28,13 +28,6 @@ MAX_ENFANTS = 30
 MAX_RESSOURCES = 1e7
 
 
-def rang_taux_effort(nb_enfants: int, aeeh: bool | int, decalage: int, rangs: list[int]) -> int:
-    """Row of the barème by number of children, moved down by ``decalage`` rows per AEEH child (kept for
-    callers that count rows; :func:`taux_effort` moves by distinct rates)."""
-    n = int(nb_enfants) + int(decalage) * int(aeeh)
-    return max(min(rangs), min(n, max(rangs)))
-
-
 def table_taux_effort(quand: int | dt.date | str, accueil: str, baremes: Baremes) -> tuple[ParamValue, list[ParamValue]]:
     """The taux d'effort table for a kind of care at a date, and the parameters that chose it."""
     if accueil not in ACCUEILS:

@@ -27,13 +27,12 @@ from .parametres import Baremes, ParamValue
 EPS = 1e-9
 
 NIVEAUX_SERVICE = ("couches_et_repas", "repas_seuls", "couches_seules", "ni_couches_ni_repas")
-LIBELLES_NIVEAU = {
+LIBELLES_NIVEAU_SERVICE = {
     "couches_et_repas": "couches et repas fournis",
     "repas_seuls": "repas fournis, pas les couches",
     "couches_seules": "couches fournies, pas les repas",
     "ni_couches_ni_repas": "ni couches ni repas fournis",
 }
-REGLES = ("paliers", "lineaire")
 LIBELLES_REGLE = {"paliers": "règle par paliers (jusqu'en 2024)", "lineaire": "règle linéaire (depuis 2025)"}
 
 
@@ -177,7 +176,7 @@ def prix_plafond(annee: int, taux_facturation: float, niveau: str, baremes: Bare
                      f"{fr_number(coefs['haut'], 4)} à {fr_ratio(s2, 0)}, pour {fr_ratio(taux_facturation)}"
                      + (f" ; {gel_note}" if gel_note else ""))
     formule = (f"prix plafond = référence {fr_number(ref.valeur, 2)} €/h × niveau de service "
-               f"{fr_number(c_niv, 3)} ({LIBELLES_NIVEAU.get(niveau, niveau)}) × coefficient de facturation "
+               f"{fr_number(c_niv, 3)} ({LIBELLES_NIVEAU_SERVICE.get(niveau, niveau)}) × coefficient de facturation "
                f"{fr_number(c_tr, 4)} [{detail_tr}] = {fr_number(valeur, 4)} €/h ({LIBELLES_REGLE[used_regle]})")
     params = [ref, niv, *tr_params, seuils_pv] + ([regle_pv] if regle is None else [])
     return Montant("Prix plafond horaire", valeur, formule,

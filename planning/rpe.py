@@ -26,7 +26,7 @@ from .entrees import TYPE_RPE, CoucheAbsente, CoverageInputs, norm_type
 from .formats import fr_int, fr_number, fr_ratio
 from .parametres import ParametreAbsent
 from .stock import commune_stock, open_mask
-from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, parse_territoire, resoudre
+from .territoires import FRANCE, Territoire, TerritoireInconnu, masque, parse_territoire, resolve
 
 PARAM_CIBLE = "objectifs_cog.part_villes_10000_avec_rpe"
 PARAM_SEUIL = "objectifs_cog.seuil_population_obligation_rpe"
@@ -225,9 +225,9 @@ def _perimetre(communes: pd.DataFrame, departement: str | None, region: str | No
     if departement and region:
         raise TerritoireInconnu("Choisissez un département ou une région, pas les deux.")
     if departement:
-        return resoudre(communes, "departement", departement)
+        return resolve(communes, "departement", departement)
     if region:
-        return resoudre(communes, "region", region)
+        return resolve(communes, "region", region)
     return FRANCE
 
 

@@ -263,7 +263,7 @@ def message_lisible(message: str, scenario: Mapping[str, Any]) -> str:
     return _PATH_FIELD.sub(lambda m: f"{name(m.group(1))} — {labels.get(m.group(2), m.group(2))}", out)
 
 
-def psu_non_renseigne(structures: pd.DataFrame | None, communes: Iterable[str], annee: int) -> tuple[int, int]:
+def structures_psu_inconnu(structures: pd.DataFrame | None, communes: Iterable[str], annee: int) -> tuple[int, int]:
     """(structures, places) of EAJE open on 31 December ``annee`` in these communes whose PSU financing is
     « non renseigné » (open-data lists): the pre-fill leaves them out, the page says how many."""
     if structures is None or not len(structures) or "psu" not in structures:

@@ -41,8 +41,6 @@ STATUTS_REMPLIS = ("adopte", "ctg")
 NON_RENSEIGNE = "non renseigné"
 NOTE_INFORMATION = ("Information des familles (toutes les communes) : non suivie par l'atlas — aucune donnée "
                     "ne la renseigne ; à vérifier auprès de chaque commune.")
-COLONNES_COMMUNES = ("code_insee", "nom", "dep", "reg", "population", "epci_siren", "epci_nom", "ept_code",
-                     "ept_nom")
 
 
 @dataclass(frozen=True)

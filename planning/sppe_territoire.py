@@ -7,7 +7,6 @@ Inputs are passed in: a :class:`planning.coverage.CoverageInputs` and the commun
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,16 +66,6 @@ def zones_departement(inputs, points: pd.DataFrame, annee: int, dep: str, *, mes
     cc = zt.classer_communes(com, dist, mesure, ref, p, lib)
     ce = zt.classer_epci(cc, epci, mesure, ref, p, lib)
     return Zones(cc, ce, mesure, ref, lib, zt.notes(p, mesure, lib))
-
-
-def places_et_enfants(inputs, annee: int, niveau: str, code: str) -> dict[str, Any]:
-    row = indicateurs(inputs, niveau, annee, (niveau, code))
-    row = row[row["code"].astype(str) == str(code)]
-    if row.empty:
-        return {"places_eaje": np.nan, "enfants_moins_3": np.nan, "taux_eaje": np.nan, "dep": None}
-    r = row.iloc[0]
-    return {k: r[k] for k in ("places_eaje", "enfants_moins_3", "taux_eaje", "dep", "places_psu", "places_hors_psu",
-                              "places_mam", "nb_rpe", "txcouv_caf", "annee_txcouv_caf", "population", "nom")}
 
 
 def cible(inputs, annee: int, niveau: str, dep: str, choix: str, valeur: float | None) -> tuple[float | None, str]:

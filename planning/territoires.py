@@ -26,7 +26,6 @@ import pandas as pd
 
 from data.codes import fold_arrondissement
 
-NIVEAUX = ("commune", "epci", "ept", "departement", "region", "france")
 
 # niveau -> (code column, name column) in the communes layer
 COLONNES: dict[str, tuple[str, str]] = {
@@ -147,7 +146,7 @@ def masque(communes: pd.DataFrame, niveau: str, code: str | None) -> pd.Series:
     return (communes[col] == normalise_code(niveau, code)).fillna(False).astype(bool)
 
 
-def resoudre(communes: pd.DataFrame, niveau: str, code: str | None = None) -> Territoire:
+def resolve(communes: pd.DataFrame, niveau: str, code: str | None = None) -> Territoire:
     """The territory with its name; :class:`TerritoireInconnu` when no commune matches."""
     niveau = check_niveau(niveau)
     if niveau == "france":
@@ -170,7 +169,7 @@ def resoudre(communes: pd.DataFrame, niveau: str, code: str | None = None) -> Te
 def territoire(communes: pd.DataFrame, spec: str | tuple | Territoire | None) -> Territoire:
     """Resolve any accepted form of a territory (see :func:`parse_territoire`)."""
     niveau, code = parse_territoire(spec)
-    return resoudre(communes, niveau, code)
+    return resolve(communes, niveau, code)
 
 
 def communes_du_territoire(communes: pd.DataFrame, spec: str | tuple | Territoire | None) -> pd.DataFrame:

@@ -188,7 +188,7 @@ def controle_parametres(bar: Baremes, debut: int, fin: int) -> list[str]:
 
 
 @dataclass
-class _Contexte:
+class _Context:
     """What the checks of the territory and the structures need to know from the checks before them."""
     bar: Baremes
     debut: int = 2023
@@ -209,15 +209,15 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
     """
     if not isinstance(data, Mapping):
         return ["scénario : le fichier doit contenir un objet JSON { … } (voir docs/SCENARIOS.md)"]
-    refus = _refus_d_emblee(data)
+    refus = _refused_at_once(data)
     if refus:
         return refus
     err: list[str] = []
-    ctx = _Contexte(bar=baremes_du_scenario(data, err))
+    ctx = _Context(bar=baremes_du_scenario(data, err))
     if "nom" in data and data["nom"] is not None:
         texte_valide(data["nom"], "nom", err, requis=False)
-    _valider_periode(data, ctx, err)
-    _valider_territoire(data.get("territoire"), communes, ctx, err)
+    _check_periode(data, ctx, err)
+    _check_territoire(data.get("territoire"), communes, ctx, err)
     sts = data.get("structures")
     if not isinstance(sts, list) or not sts:
         err.append("structures : champ manquant (liste d'au moins une structure)")
@@ -228,11 +228,11 @@ def validate_scenario(data: Any, communes=None) -> list[str]:
                    "découpez le territoire")
     ids: set[str] = set()
     for i, s in enumerate(sts):
-        _valider_structure(s, f"structures[{i}]", i, ids, ctx, err)
+        _check_structure(s, f"structures[{i}]", i, ids, ctx, err)
     return err
 
 
-def _refus_d_emblee(data: Mapping[str, Any]) -> list[str]:
+def _refused_at_once(data: Mapping[str, Any]) -> list[str]:
     """Limits checked before anything else, so that a huge or hostile file is refused at once."""
     if profondeur_excessive(data):
         return [f"scénario : objets et listes imbriqués sur plus de {MAX_PROFONDEUR} niveaux (voir docs/SCENARIOS.md)"]
@@ -247,7 +247,7 @@ def _refus_d_emblee(data: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _valider_periode(data: Mapping[str, Any], ctx: _Contexte, err: list[str]) -> None:
+def _check_periode(data: Mapping[str, Any], ctx: _Context, err: list[str]) -> None:
     first = ctx.bar.definition("psu.prix_plafond_reference").valeurs[0][0].year
     per = data.get("periode")
     if per is not None:
@@ -278,7 +278,7 @@ def _valider_periode(data: Mapping[str, Any], ctx: _Contexte, err: list[str]) ->
     ctx.debut_ctrl = min(max(ctx.debut, first), ANNEE_MAX)
 
 
-def _valider_territoire(terr: Any, communes, ctx: _Contexte, err: list[str]) -> None:
+def _check_territoire(terr: Any, communes, ctx: _Context, err: list[str]) -> None:
     if not isinstance(terr, Mapping):
         err.append("territoire : champ manquant (objet avec « nom » et « communes »)")
         return
@@ -300,7 +300,7 @@ def _valider_territoire(terr: Any, communes, ctx: _Contexte, err: list[str]) -> 
                 ctx.codes_terr.add(c)
     for k in ("places_psu_cofinancees_reference", "potentiel_financier_par_habitant", "montant_cej_par_place"):
         if k in terr and terr[k] is not None:
-            why = _pourquoi_montant(terr[k])
+            why = _amount_problem(terr[k])
             if why:
                 err.append(f"territoire.{k} : {why}")
     if terr.get("annee_reference") is not None:
@@ -313,7 +313,7 @@ def _valider_territoire(terr: Any, communes, ctx: _Contexte, err: list[str]) -> 
             err.append(f"territoire.{k} : true ou false attendu")
 
 
-def _pourquoi_montant(v: Any) -> str | None:
+def _amount_problem(v: Any) -> str | None:
     """Why an amount or a count is refused (not a finite number, negative, beyond MAX_MONTANT), or None."""
     if not is_number(v):
         return nombre_msg(v)
@@ -324,7 +324,7 @@ def _pourquoi_montant(v: Any) -> str | None:
     return None
 
 
-def _valider_structure(s: Any, p: str, i: int, ids: set[str], ctx: _Contexte, err: list[str]) -> None:
+def _check_structure(s: Any, p: str, i: int, ids: set[str], ctx: _Context, err: list[str]) -> None:
     if not isinstance(s, Mapping):
         err.append(f"{p} : objet attendu")
         return
@@ -349,17 +349,17 @@ def _valider_structure(s: Any, p: str, i: int, ids: set[str], ctx: _Contexte, er
     for k in ("fournit_couches", "fournit_repas", "psu", "qpv", "frr_zrr"):
         if k in s and not isinstance(s[k], bool):
             err.append(f"{p}.{k} : true ou false attendu")
-    places_ok, premiere = _valider_places(s, p, code, ctx, err)
-    _valider_nombres(s, p, ctx, err)
+    places_ok, premiere = _check_places(s, p, code, ctx, err)
+    _check_numbers(s, p, ctx, err)
     if all(s.get(k) is None or (isinstance(s.get(k), Mapping) and not s.get(k))
            for k in ("participation_horaire_moyenne", "participations_familiales")):
         err.append(f"{p}.participation_horaire_moyenne : champ manquant (ou participations_familiales)")
     if ctx.periode_ok and places_ok and premiere is not None:
-        _valider_premiere_annee(s, p, premiere, err)
-    _valider_cofinancements(s.get("cofinancements"), p, err)
+        _check_first_year(s, p, premiere, err)
+    _check_cofinancements(s.get("cofinancements"), p, err)
 
 
-def _valider_places(s: Mapping[str, Any], p: str, code: str | None, ctx: _Contexte,
+def _check_places(s: Mapping[str, Any], p: str, code: str | None, ctx: _Context,
                     err: list[str]) -> tuple[bool, int | None]:
     """Checks ``places_ouvertes``; returns (valid, first simulated year with places)."""
     po = s.get("places_ouvertes")
@@ -395,7 +395,7 @@ def _valider_places(s: Mapping[str, Any], p: str, code: str | None, ctx: _Contex
     return places_ok, premiere
 
 
-def _valider_nombres(s: Mapping[str, Any], p: str, ctx: _Contexte, err: list[str]) -> None:
+def _check_numbers(s: Mapping[str, Any], p: str, ctx: _Context, err: list[str]) -> None:
     """The numeric fields of a structure, plain or by year (:data:`_CHAMPS_NUMERIQUES`)."""
     for name, required, kind, maxi in _CHAMPS_NUMERIQUES:
         v = s.get(name)
@@ -426,7 +426,7 @@ def _valider_nombres(s: Mapping[str, Any], p: str, ctx: _Contexte, err: list[str
                                f"{fr_number(mx, 2)}{extra}")
 
 
-def _valider_premiere_annee(s: Mapping[str, Any], p: str, premiere: int, err: list[str]) -> None:
+def _check_first_year(s: Mapping[str, Any], p: str, premiere: int, err: list[str]) -> None:
     """A value by year must exist from the first simulated year in which the structure has places."""
     pf_field = ("participation_horaire_moyenne" if s.get("participation_horaire_moyenne") not in (None, {})
                 else "participations_familiales")
@@ -439,7 +439,7 @@ def _valider_premiere_annee(s: Mapping[str, Any], p: str, premiere: int, err: li
                            f"alors que la structure a des places cette année-là")
 
 
-def _valider_cofinancements(cof: Any, p: str, err: list[str]) -> None:
+def _check_cofinancements(cof: Any, p: str, err: list[str]) -> None:
     if cof is None:
         return
     if not isinstance(cof, Mapping):

@@ -27,14 +27,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .entrees import TYPES_EAJE
 from .formats import fr_number, fr_ratio
 from .parametres import Baremes
 
 MESURES = {"eaje": "taux EAJE calculé (liste des structures)", "global": "taux global publié (Cnaf, data.caf.fr)"}
-REFERENCES = {"departement": "département", "france": "France", "utilisateur": "valeur saisie"}
 LIBELLE_DISTANCE = "approximation à vol d'oiseau"
-TYPES_EAJE = ("EAJE", "MICRO_CRECHE", "CRECHE_FAMILIALE", "CRECHE_PARENTALE", "HALTE_GARDERIE", "JARDIN_ENFANTS",
-              "CRECHE_ENTREPRISE")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from planning.territoires import (FRANCE, Territoire, TerritoireInconnu, codes_du_territoire, groupement, liste, masque,
-                                  parse_territoire, resoudre, territoire)
+                                  parse_territoire, resolve, territoire)
 
 
 def communes_frame() -> pd.DataFrame:
@@ -38,17 +38,17 @@ def test_parse_forms():
 
 def test_resolve_and_list_communes():
     c = communes_frame()
-    t = resoudre(c, "departement", "01")
+    t = resolve(c, "departement", "01")
     assert t == Territoire("departement", "01", "Ain") and t.libelle == "Département Ain (01)"
     assert codes_du_territoire(c, "epci:E1") == ["01001", "02001"]
     assert codes_du_territoire(c, "region:11") == ["75056", "93001"]
     assert codes_du_territoire(c, "ept:T6") == ["93001"]
     assert codes_du_territoire(c, None) == sorted(c["code_insee"])
     assert territoire(c, "commune:93001").nom == "Aubervilliers"
-    assert resoudre(c, "france") is FRANCE and FRANCE.libelle == "France entière"
+    assert resolve(c, "france") is FRANCE and FRANCE.libelle == "France entière"
     assert masque(c, "epci", "E2").tolist() == [False, True, False, False, False]
     with pytest.raises(TerritoireInconnu, match="« 99 » inconnu"):
-        resoudre(c, "departement", "99")
+        resolve(c, "departement", "99")
 
 
 def test_list_units_inside_a_territory():
@@ -70,15 +70,15 @@ def test_real_referentiel_yonne(reference_store):
 def test_one_territoire_key_departement_and_group():
     c = communes_frame()
     # the key scenarios are filed under, the département a territory was picked in
-    assert resoudre(c, "epci", "E1").cle == "epci:E1" and FRANCE.cle == "france"
-    assert resoudre(c, "departement", "1").departement == "01"
-    assert resoudre(c, "commune", "93001").departement == "93"
+    assert resolve(c, "epci", "E1").cle == "epci:E1" and FRANCE.cle == "france"
+    assert resolve(c, "departement", "1").departement == "01"
+    assert resolve(c, "commune", "93001").departement == "93"
     # the picked département does not change what the territory is
     assert Territoire("epci", "E1", "CA Un", "02") == Territoire("epci", "E1", "CA Un", "01")
     # a commune's map is drawn inside its EPT (Grand Paris), else its EPCI, else alone
-    aubervilliers = resoudre(c, "commune", "93001")
+    aubervilliers = resolve(c, "commune", "93001")
     assert groupement(c, aubervilliers) == Territoire("ept", "T6", "Plaine Commune")
-    assert groupement(c, resoudre(c, "commune", "01002")) == Territoire("epci", "E2", "CC Deux")
-    paris = resoudre(c, "commune", "75056")
+    assert groupement(c, resolve(c, "commune", "01002")) == Territoire("epci", "E2", "CC Deux")
+    paris = resolve(c, "commune", "75056")
     assert groupement(c, paris) is paris
     assert groupement(c, FRANCE) is FRANCE

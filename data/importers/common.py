@@ -16,7 +16,6 @@ Line numbers are those a person sees in a spreadsheet: the header is line 1
 from __future__ import annotations
 
 import errno
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -281,36 +280,6 @@ def check_size(path: Path, probs: Problems, max_mb: float | None = None) -> None
     if size > limit * 1024 * 1024:
         raise probs.fatal(f"fichier trop volumineux ({fr_decimal(size / 1024 / 1024)} Mo, limite {fr_decimal(limit)} Mo) — "
                           "filtrez-le sur votre territoire ou augmentez ATLAS_IMPORT_MAX_MB.")
-
-
-def decode_bytes(raw: bytes) -> tuple[str, str]:
-    """Return (text, encoding label shown to the user), by the strict rules of ``csv_reader.detect_encoding``.
-
-    Raises ``ValueError`` (French message) for a file mixing valid UTF-8 and other bytes.
-    """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "UTF-16 (avec BOM)"
-    bom = raw.startswith(b"\xef\xbb\xbf")
-    try:
-        return (raw[3:].decode("utf-8"), "UTF-8 (avec BOM)") if bom else (raw.decode("utf-8"), "UTF-8")
-    except UnicodeDecodeError:
-        pass
-    mixed = bom
-    for line in raw.splitlines():
-        if not line.isascii():
-            try:
-                line.decode("utf-8")
-                mixed = True
-                break
-            except UnicodeDecodeError:
-                continue
-    if mixed:
-        raise ValueError("encodage mélangé : UTF-8 et un autre encodage dans le même fichier — réenregistrez-le en "
-                         "« CSV UTF-8 ».")
-    try:
-        return raw.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        return raw.decode("latin-1"), "ISO-8859-1"
 
 
 def _find_header(rows: list[list[str]], cols: list[Col]) -> int | None:

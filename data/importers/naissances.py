@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..codes import fold_arrondissement
 from ..store import NATURE_ESTIME, NATURE_IMPORTE, LayerInfo, Store
 from .common import (Built, Col, Problems, Table, shorten, base_frame, commune_reference, fold_frame, number_column,
                      read_table, report_duplicates)
@@ -40,11 +39,6 @@ NATURE_RECENSEMENT = "recensement"
 NATURE_NAISSANCES = "naissances"
 NATURE_ESTIMATION = "estimation"
 LIBELLE_NAISSANCES = "estimation à partir des naissances domiciliées (INSEE)"
-LIBELLE_NATURE = {
-    NATURE_RECENSEMENT: "recensement (INSEE, enfants de 0 à 2 ans)",
-    NATURE_NAISSANCES: LIBELLE_NAISSANCES,
-    NATURE_ESTIMATION: "estimation : population × 3,0 %",
-}
 MAX_BIRTHS = 100_000           # per commune and year (Paris: about 31 000 in 2010)
 
 _CODE = Col("code_insee", ("codgeo", "code_insee", "code", "code_commune", "codecommune", "com", "depcom", "insee_com",
@@ -318,7 +312,3 @@ def enfants_info(df: pd.DataFrame, previous: LayerInfo | None, source: str, y: i
     return info
 
 
-def fold_naissances(naissances: pd.DataFrame) -> pd.DataFrame:
-    """Births with arrondissement codes folded (a layer written by another tool may hold them)."""
-    n = naissances.assign(code_insee=naissances["code_insee"].astype(str).map(fold_arrondissement))
-    return n.groupby(["code_insee", "annee"], as_index=False)["naissances"].sum(min_count=1)

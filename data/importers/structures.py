@@ -62,7 +62,7 @@ TYPE_KEYWORDS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("maison", "assistant"), "MAM"), (("multi", "accueil"), "EAJE"), (("familial",), "CRECHE_FAMILIALE"),
     (("creche",), "EAJE"),
 )
-MAX_PLACES = 1000          # one structure
+MAX_PLACES_IMPORT = 1000          # one structure
 MAX_PLACES_MICRO = 12      # micro-crèche (décret 2021-1131): warning above, not an error
 MAX_ETP = 50.0
 MAX_AM = 5000
@@ -106,9 +106,6 @@ STRUCT_COLS = [
         required=False),
     Col("adresse", ("adresse_postale", "adresse_complete", "voie", "adresse_de_l_etablissement"), required=False),
 ]
-LAYER_COLUMNS = ["id", "code_insee", "type", "nom", "places", "psu", "gestion", "date_ouverture", "date_fermeture",
-                 "latitude", "longitude", "etp_animation", "nb_assistants_maternels", "gestionnaire", "adresse",
-                 "type_libelle", "gestion_libelle", "ouverture_estimee"]
 # Columns compared to tell an exact duplicate row from two versions of one structure.
 COMPARED = ["places", "psu", "gestion", "date_fermeture", "latitude", "longitude", "etp_animation",
             "nb_assistants_maternels", "gestionnaire", "adresse", "type_libelle"]
@@ -264,7 +261,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
         if not nm:
             probs.error("nom de la structure manquant — renseignez-le.", lines[i], table.label(m["nom"]))
     # places
-    places = number_column(table, m["places"], probs, minimum=0, maximum=MAX_PLACES, integer=True,
+    places = number_column(table, m["places"], probs, minimum=0, maximum=MAX_PLACES_IMPORT, integer=True,
                            what="nombre de places", hint=" pour une seule structure")
     for i, (pl, t) in enumerate(zip(places, types)):
         if np.isnan(pl) and t != "RPE":
