@@ -98,7 +98,7 @@ def coverage_map_html(
 ) -> str:
     """HTML of the coverage map for an indicator frame (``code`` + the indicator column).
 
-    ``indicateur`` is ``planning.coverage.description(code, inputs, annee)``; ``couches`` may
+    ``indicateur`` is ``planning.catalogue.description(code, inputs, annee)``; ``couches`` may
     hold the store frames ``communes_geo`` (for overlays), ``qpv``, ``qpv_polygones``, ``frr``, ``zrr``.
     """
     code = indicateur["code"]

@@ -1,7 +1,7 @@
 """The SPPE figures of one territory, assembled from the indicators (shared by the page, the diagnostic
 of the schéma pluriannuel and the SDSF pack, so that they always agree).
 
-Inputs are passed in: a :class:`planning.coverage.CoverageInputs` and the communes' representative points
+Inputs are passed in: a :class:`planning.entrees.CoverageInputs` and the communes' representative points
 (``code_insee, lon, lat``, from the communes layer).
 """
 from __future__ import annotations

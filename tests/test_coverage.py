@@ -174,11 +174,8 @@ def test_missing_children_gives_nan():
 
 def test_desert_lens_thresholds_from_parameters(inputs):
     com = indicateurs(inputs, "commune", 2024)
-    b = Baremes()
-    try:
-        n_min = b.value("couverture.desert_enfants_sans_place", 2024)
-    except KeyError:
-        n_min = 30  # built-in default of planning.coverage when the parameter is not declared
+    n_min = Baremes().value("couverture.desert_enfants_sans_place", 2024)
+    assert n_min == 30  # couverture.yaml (the only home of this threshold)
     # Dortan: 0 place and 35 children (≥ 30) → desert; Cize: 0 place, 10 children → not
     assert bool(row(com, "01004")["desert"]) is (35 >= n_min)
     assert bool(row(com, "01003")["desert"]) is (10 >= n_min)
