@@ -33,8 +33,8 @@ from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, Col, ImportRepor
                      Problems, Table, check_size, os_error_message, read_table)
 from .naissances import build_naissances
 from .readers import Limits, reading_context, time_limit_message
-from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
-                       build_qpv_polygones, build_zrr)
+from .official import build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv, build_zrr
+from .qpv_contours import build_qpv_polygones
 from .sppe import build_competences, build_schemas
 from .structures import TYPES as STRUCTURE_TYPES
 from .structures import build_structures, write_structures
