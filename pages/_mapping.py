@@ -27,7 +27,9 @@ def mapping_step(kind: str, uploaded, store) -> dict:
     (``mapping`` and ``millesime``), ``{}`` when there is nothing to choose."""
     if kind != "structures" or uploaded is None:
         return {}
-    from data.importers.common import ImportValidationError, Problems, read_table, year_in
+    from data.importers.common import year_in
+    from data.importers.problems import ImportValidationError, Problems
+    from data.importers.table import read_table
     from data.importers.mapping import FIELD_LABELS, list_mappings, suggest
     from data.importers.structures import STRUCT_COLS
 

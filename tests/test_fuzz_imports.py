@@ -53,7 +53,8 @@ SETTINGS = dict(deadline=None, database=None, derandomize=bool(os.environ.get("C
                                        HealthCheck.data_too_large])
 LIMITS = Limits(max_seconds=60)
 SCALE = int(os.environ.get("ATLAS_FUZZ_FACTEUR", "1"))      # longer local runs: ATLAS_FUZZ_FACTEUR=20
-GENERIC_LAYER = ("data/importers/common.py", "data/importers/readers.py", "data/importers/csv_reader.py",
+GENERIC_LAYER = ("data/importers/common.py", "data/importers/problems.py", "data/importers/table.py",
+                 "data/importers/readers.py", "data/importers/csv_reader.py",
                  "data/importers/xlsx_reader.py", "data/importers/xlsx_cells.py", "data/importers/__init__.py",
                  "data/store.py")
 

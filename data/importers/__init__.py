@@ -29,8 +29,9 @@ from typing import Callable
 
 from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
-from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, Col, ImportReport, ImportValidationError, Problem,
-                     Problems, Table, check_size, os_error_message, read_table)
+from .common import Built
+from .problems import AVERTISSEMENT, ERREUR, ImportReport, ImportValidationError, Problem, Problems
+from .table import check_size, Col, MAX_FILE_MB, os_error_message, read_table, Table
 from .naissances import build_naissances
 from .readers import Limits, reading_context, time_limit_message
 from .official import build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv, build_zrr

@@ -31,8 +31,9 @@ import pandas as pd
 
 from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code
 from ..store import Store
-from .common import (Built, Col, Problems, Table, shorten, check_cells, commune_reference, number_column,
-                     parse_date, read_table, report_duplicates)
+from .common import Built, check_cells, commune_reference, number_column, parse_date, report_duplicates
+from .problems import Problems, shorten
+from .table import Col, read_table, Table
 from .official import layer_info
 
 LEVELS = ("com", "epci", "dep", "reg", "nat")
@@ -239,7 +240,7 @@ def _read_json(path: Path, fichier: str, probs: Problems) -> Table:
     records = [r.get("fields", r) if isinstance(r.get("fields"), dict) else r for r in data]
     if not records:
         raise probs.fatal("le fichier JSON ne contient aucun enregistrement.")
-    from .common import normalise_header
+    from .table import normalise_header
 
     keys: dict[str, str] = {}
     for r in records:

@@ -13,7 +13,7 @@ from planning.formats import fr_int
 from .readers import Limits, ReadContext, RowSource, current_context
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .common import Problems
+    from .problems import Problems
 
 
 

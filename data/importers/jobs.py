@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import PROJECT_ROOT, Store
-from .common import ImportReport, Problem
+from .problems import ImportReport, Problem
 from planning.formats import fr_int
 
 from .readers import Limits

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from .common import Col, Problems, Table, normalise_header
+from .problems import Problems
+from .table import Col, normalise_header, Table
 
 if TYPE_CHECKING:
     from ..store import Store

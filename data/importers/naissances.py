@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ..store import NATURE_ESTIME, NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, shorten, base_frame, commune_reference, fold_frame, number_column,
-                     read_table, report_duplicates)
+from .common import base_frame, Built, commune_reference, fold_frame, number_column, report_duplicates
+from .problems import Problems, shorten
+from .table import Col, read_table, Table
 
 NATURE_RECENSEMENT = "recensement"
 NATURE_NAISSANCES = "naissances"

@@ -11,8 +11,10 @@ from planning.formats import fr_decimal
 
 from ..codes import is_valid_commune_code, normalise_insee
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, shorten, base_frame, check_cells, commune_reference, drop_unknown, fold_codes, fold_frame, number_column,
-                     parse_bool, read_table, report_duplicates, resolve_columns, text_column, year_in)
+from .common import (base_frame, Built, check_cells, commune_reference, drop_unknown, fold_codes, fold_frame,
+                     number_column, parse_bool, report_duplicates, text_column, year_in)
+from .problems import Problems, shorten
+from .table import Col, read_table, resolve_columns, Table
 
 CODE_COMMUNE = Col("code_insee", ("codgeo", "insee_com", "code_commune", "com", "codecommune", "code_insee_commune",
                                   "insee", "depcom", "code_geo", "code"))
@@ -125,7 +127,7 @@ def build_qpv(path: Path, fichier: str, store: Store, probs: Problems, publisher
 
 
 def norm_name(s: object) -> str:
-    from .common import normalise_header
+    from .table import normalise_header
 
     return normalise_header(s)
 

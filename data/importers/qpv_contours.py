@@ -11,7 +11,8 @@ from planning.formats import fr_decimal
 
 from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
 from ..store import Store
-from .common import Built, Problems, commune_reference, shorten, unsafe_cell
+from .common import Built, commune_reference, unsafe_cell
+from .problems import Problems, shorten
 from .official import QP_RE, layer_info, norm_name, vintage_of
 
 # Where a QPV can be (lat_min, lat_max, lon_min, lon_max): mainland and Corsica, DROM, and the

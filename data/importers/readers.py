@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from planning.formats import fr_int
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .common import Problems
+    from .problems import Problems
 
 ProgressFn = Callable[[float, str], None]
 

@@ -16,8 +16,9 @@ import pandas as pd
 from .. import sppe as persist
 from ..codes import fold_arrondissement, is_valid_commune_code, normalise_insee
 from ..store import Store
-from .common import (Built, Col, Problems, Table, shorten, check_cells, date_column, parse_bool, read_table,
-                     report_duplicates, resolve_columns, text_column)
+from .common import Built, check_cells, date_column, parse_bool, report_duplicates, text_column
+from .problems import Problems, shorten
+from .table import Col, read_table, resolve_columns, Table
 
 SIREN = Col("siren_epci", ("siren", "n_siren", "no_siren", "numero_siren", "siren_groupement", "siren_de_l_epci",
                            "code_epci", "epci", "numero_epci", "siren_epci_competent"))

@@ -21,9 +21,10 @@ import pandas as pd
 from planning.formats import fr_decimal, fr_int
 
 from ..store import NATURE_IMPORTE, LayerInfo, Store
-from .common import (Built, Col, Problems, Table, shorten, check_cells, code_column,
-                     commune_reference, date_column, fold_codes, normalise_header, number_column, parse_bool,
-                     parse_date, parse_number, read_table, resolve_columns, text_column, year_in)
+from .common import (Built, check_cells, code_column, commune_reference, date_column, fold_codes, number_column,
+                     parse_bool, parse_date, parse_number, text_column, year_in)
+from .problems import Problems, shorten
+from .table import Col, normalise_header, read_table, resolve_columns, Table
 
 # type -> French label (documented in docs/IMPORTS.md)
 TYPES = {
@@ -452,7 +453,7 @@ def _duplicates(df: pd.DataFrame, table: Table, m: dict[str, str], probs: Proble
 
 def _summary_first(probs: Problems, message: str, colonne: str | None) -> None:
     """A whole-file warning, shown before the line-by-line ones."""
-    from .common import AVERTISSEMENT, Problem
+    from .problems import AVERTISSEMENT, Problem
 
     probs.items.insert(0, Problem(probs.fichier, None, colonne, message, AVERTISSEMENT))
 

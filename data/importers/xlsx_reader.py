@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 from planning.formats import fr_decimal, fr_int
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .common import Problems
+    from .problems import Problems
 
 
 from .readers import ReadContext, RowSource, column_name, current_context
@@ -371,7 +371,7 @@ class XlsxBook:
 def choose_sheet(book: XlsxBook, has_header: Callable[[list[list[str]]], bool], sheet_hint: str | None) -> tuple[str, str]:
     """The first sheet whose first 30 rows hold the header — the one named like ``sheet_hint`` tried
     first (INSEE workbooks: « COM » after a « Métadonnées » sheet) — else the first sheet tried."""
-    from .common import normalise_header
+    from .table import normalise_header
 
     sheets = list(book.sheets)
     if sheet_hint:
