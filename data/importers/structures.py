@@ -240,12 +240,27 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
             "puis importez de nouveau.", table.header_line)
     m = resolve_columns(table, STRUCT_COLS, probs, mapping=mapping)
     check_cells(table, [m[c] for c in ("nom", "gestionnaire", "adresse", "id", "type", "gestion") if c in m], probs)
+    df = pd.DataFrame({"_ligne": table.lines})
+    df["code_orig"] = code_column(table, m["code_insee"], probs)
+    types = _types_and_names(table, m, probs, df)
+    _places(table, m, probs, df, types)
+    _psu_and_gestion(table, m, probs, df)
+    millesime, millesime_source = _dates(table, m, probs, df, millesime, millesime_source)
+    _coordinates_columns(table, m, probs, df)
+    _rpe_figures(table, m, probs, df, types)
+    df["gestionnaire"] = text_column(table, m.get("gestionnaire"))
+    df["adresse"] = text_column(table, m.get("adresse"))
+    df["id"] = text_column(table, m.get("id"))
+    probs.raise_if_errors()
+    df = _known_communes(df, table, m, probs, store)
+    df = _identifiers(df, table, m, probs)
+    _summaries(df, table, m, probs, millesime, millesime_source)
+    return _typed(df)
+
+
+def _types_and_names(table: Table, m: dict, probs: Problems, df: pd.DataFrame) -> list[str]:
+    """Structure type (original label kept) and name of every row; returns the types."""
     lines = table.lines
-    n = len(lines)
-    df = pd.DataFrame({"_ligne": lines})
-    codes = code_column(table, m["code_insee"], probs)
-    df["code_orig"] = codes
-    # type (original label kept)
     types = []
     tlabel = table.label(m["type"])
     raw_types = [v.strip() for v in table.frame[m["type"]].tolist()]
@@ -261,7 +276,11 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     for i, nm in enumerate(df["nom"]):
         if not nm:
             probs.error("nom de la structure manquant — renseignez-le.", lines[i], table.label(m["nom"]))
-    # places
+    return types
+
+
+def _places(table: Table, m: dict, probs: Problems, df: pd.DataFrame, types: list[str]) -> None:
+    lines = table.lines
     places = number_column(table, m["places"], probs, minimum=0, maximum=MAX_PLACES_IMPORT, integer=True,
                            what="nombre de places", hint=" pour une seule structure")
     for i, (pl, t) in enumerate(zip(places, types)):
@@ -272,7 +291,11 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
             probs.warn(f"micro-crèche de {int(pl)} places (12 au plus depuis 2021) — vérifiez le type.", lines[i],
                        table.label(m["places"]))
     df["places"] = [0.0 if np.isnan(pl) else pl for pl in places]
-    # PSU: never guessed; an absent column or an empty cell is « non renseigné » (NA)
+
+
+def _psu_and_gestion(table: Table, m: dict, probs: Problems, df: pd.DataFrame) -> None:
+    """PSU (never guessed: an absent column or an empty cell is « non renseigné », NA) and gestion."""
+    lines, n = table.lines, len(table.lines)
     psu: list[Any] = []
     if "psu" in m:
         for i, v in enumerate(table.frame[m["psu"]].tolist()):
@@ -298,7 +321,12 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
         gestion.append(g or "")
     df["gestion"] = gestion
     df["gestion_libelle"] = raw_gestion
-    # dates; without an opening-date column every structure opens at the file's vintage
+
+
+def _dates(table: Table, m: dict, probs: Problems, df: pd.DataFrame, millesime, millesime_source: str):
+    """Opening and closing dates; without an opening-date column every structure opens at the file's
+    vintage (``ouverture_estimee``). Returns the vintage used and where it comes from."""
+    lines, n = table.lines, len(table.lines)
     closed = date_column(table, m["date_fermeture"], probs) if "date_fermeture" in m else [pd.NaT] * n
     if "date_ouverture" in m:
         opened = date_column(table, m["date_ouverture"], probs)
@@ -320,7 +348,12 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     df["date_ouverture"] = pd.to_datetime(pd.Series(opened, dtype="datetime64[ns]"))
     df["date_fermeture"] = pd.to_datetime(pd.Series(closed, dtype="datetime64[ns]"))
     df["ouverture_estimee"] = estimated
-    # coordinates: latitude/longitude columns, else « lat, lon » (geo_point_2d), else a GeoJSON point
+    return millesime, millesime_source
+
+
+def _coordinates_columns(table: Table, m: dict, probs: Problems, df: pd.DataFrame) -> None:
+    """Latitude/longitude columns, else « lat, lon » (geo_point_2d), else a GeoJSON point; in France."""
+    lines, n = table.lines, len(table.lines)
     coord_label = None
     if "latitude" in m or "longitude" in m:
         lat = number_column(table, m["latitude"], probs, minimum=-90, maximum=90, what="latitude") \
@@ -343,7 +376,11 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
             probs.error(f"coordonnées ({fr_decimal(a)} ; {fr_decimal(o)}) hors de France (métropole et DROM) — vérifiez "
                         "l'ordre latitude/longitude (WGS 84, degrés décimaux).", lines[i], coord_label)
     df["latitude"], df["longitude"] = lat, lon
-    # RPE figures
+
+
+def _rpe_figures(table: Table, m: dict, probs: Problems, df: pd.DataFrame, types: list[str]) -> None:
+    """ETP d'animation and assistants maternels, meaningful for an RPE only."""
+    lines, n = table.lines, len(table.lines)
     etp = number_column(table, m["etp_animation"], probs, minimum=0, maximum=MAX_ETP, what="ETP d'animation") \
         if "etp_animation" in m else [np.nan] * n
     am = number_column(table, m["nb_assistants_maternels"], probs, minimum=0, maximum=MAX_AM, integer=True,
@@ -359,8 +396,11 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     df["gestionnaire"] = text_column(table, m.get("gestionnaire"))
     df["adresse"] = text_column(table, m.get("adresse"))
     df["id"] = text_column(table, m.get("id"))
-    probs.raise_if_errors()
-    # communes
+
+
+def _known_communes(df: pd.DataFrame, table: Table, m: dict, probs: Problems, store: Store) -> pd.DataFrame:
+    """Codes folded (arrondissements); a structure of a commune outside the référentiel is dropped."""
+    lines = table.lines
     clabel = table.label(m["code_insee"])
     df["code_insee"] = fold_codes(df["code_orig"].tolist(), lines, probs, clabel)
     known = set(commune_reference(store)["code_insee"])
@@ -372,7 +412,11 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
                        "corrigez le code (commune fusionnée ?).", int(line), clabel)
         keep.append(ok)
     df = df[keep].reset_index(drop=True)
-    # ids: given ones must be unique; missing ones are generated from the content (stable across imports)
+    return df
+
+
+def _identifiers(df: pd.DataFrame, table: Table, m: dict, probs: Problems) -> pd.DataFrame:
+    """Given ids must be unique; missing ones are generated from the content (stable across imports)."""
     idlabel = table.label(m["id"]) if "id" in m else "id"
     given = df["id"] != ""
     dup_id = df[given & df["id"].duplicated(keep=False)]
@@ -393,8 +437,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
             f"{r['adresse']}" if r["ouverture_estimee"] else f"{r['date_ouverture']}")
         gen.append(f"S-{r['code_insee']}-{hashlib.sha1(basis.encode()).hexdigest()[:8].upper()}")
     df["id"] = gen
-    _summaries(df, table, m, probs, millesime, millesime_source)
-    return _typed(df)
+    return df
 
 
 def _cell_key(v: Any) -> Any:
