@@ -291,6 +291,48 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
     dep_col = _find(cols, CODE_FIELDS["dep"]) if level in ("com", "epci") else None
     if level != "nat" and code_col is None:
         raise probs.fatal(f"colonne du code ({CODE_FIELDS[level][0]}) absente.", table.header_line)
+    values = _value_columns(table, cols, (year_col, code_col, name_col), what, probs)
+    check_cells(table, [c for c in (name_col,) if c], probs)
+    lines = table.lines
+    ylabel = table.label(year_col)
+    years = []
+    for i, v in enumerate(table.frame[year_col].tolist()):
+        y = _year(v)
+        if y is None:
+            probs.error(f"année « {shorten(v)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
+        years.append(y or 0)
+    # values (rates 0-1000: a small territory can exceed 100; places up to the national total)
+    maximum = 1000.0 if what == "couverture" else 5_000_000.0
+    vals = {target: number_column(table, c, probs, minimum=0, maximum=maximum, what="nombre de places"
+                                  if what == "places" else "taux de couverture")
+            for target, c in values.items()}
+    clabel = table.label(code_col) if code_col else "national"
+    codes, placeholder = _codes(table, level, code_col, dep_col, clabel, store, probs)
+    probs.raise_if_errors()
+    if placeholder:
+        shown = ", ".join(str(x) for x in placeholder[:10]) + (" …" if len(placeholder) > 10 else "")
+        probs.warn(f"{len(placeholder)} ligne(s) de remplissage (code « XX », « XXX » ou vide, territoire non "
+                   f"défini) ignorée(s) : lignes {shown}.", None, clabel)
+    names = text_values(table, name_col, len(lines), "France" if level == "nat" else "")
+    df = pd.DataFrame({"_ligne": lines, "code_orig": codes, "annee": years, "nom": names, **vals})
+    df = df[df["code_orig"].notna()].reset_index(drop=True)
+    if df.empty:
+        raise probs.fatal("aucune ligne de territoire : le fichier ne contient que des lignes de remplissage "
+                          "(XX, XXX) — exportez-le de nouveau depuis data.caf.fr.", table.header_line)
+    notes: list[str] = []
+    if level == "com":
+        df = _fold_arrondissements(df, list(vals), what, probs, clabel, notes)
+    df["code"] = df["code_orig"]
+    df = _drop_unknown(df, level, store, probs, clabel)
+    df = report_duplicates(df, ["code", "annee"], list(vals), "_ligne", probs, clabel, "territoire / année")
+    probs.raise_if_errors()
+    return _layer(df, vals, values, table, level, what, fichier, publisher, store, probs, notes)
+
+
+def _value_columns(table: Table, cols: list[str], skip: tuple, what: str, probs: Problems) -> dict[str, str]:
+    """Published column → file column, for the rates (``couverture``) or the places; a file of the
+    other kind is named in the refusal."""
+    year_col, code_col, name_col = skip
     kind_label = "taux de couverture" if what == "couverture" else "places"
     values: dict[str, str] = {}
     for c in cols:
@@ -308,22 +350,13 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
                                                                           else "couverture") for c in cols) else ""
         raise probs.fatal(f"aucune colonne de {kind_label} reconnue — colonnes trouvées : {found}.{hint}",
                           table.header_line)
-    check_cells(table, [c for c in (name_col,) if c], probs)
+    return values
+
+
+def _codes(table: Table, level: str, code_col: str | None, dep_col: str | None, clabel: str, store: Store,
+           probs: Problems) -> tuple[list[str | None], list[int]]:
+    """The territory code of every line (None for a placeholder « XX » line, listed)."""
     lines = table.lines
-    ylabel = table.label(year_col)
-    years = []
-    for i, v in enumerate(table.frame[year_col].tolist()):
-        y = _year(v)
-        if y is None:
-            probs.error(f"année « {shorten(v)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
-        years.append(y or 0)
-    # values (rates 0-1000: a small territory can exceed 100; places up to the national total)
-    maximum = 1000.0 if what == "couverture" else 5_000_000.0
-    vals = {target: number_column(table, c, probs, minimum=0, maximum=maximum, what="nombre de places"
-                                  if what == "places" else "taux de couverture")
-            for target, c in values.items()}
-    # codes
-    clabel = table.label(code_col) if code_col else "national"
     raw_codes = table.frame[code_col].tolist() if code_col else ["FR"] * len(lines)
     dep_cells = table.frame[dep_col].tolist() if dep_col else [None] * len(lines)
     dep_label = table.label(dep_col) if dep_col else None
@@ -360,24 +393,13 @@ def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: s
                 probs.error(f"code EPCI « {shorten(v)} » invalide — SIREN à 9 chiffres attendu.", lines[i], clabel)
                 s = None
             codes.append(s)
-    probs.raise_if_errors()
-    if placeholder:
-        shown = ", ".join(str(x) for x in placeholder[:10]) + (" …" if len(placeholder) > 10 else "")
-        probs.warn(f"{len(placeholder)} ligne(s) de remplissage (code « XX », « XXX » ou vide, territoire non "
-                   f"défini) ignorée(s) : lignes {shown}.", None, clabel)
-    names = text_values(table, name_col, len(lines), "France" if level == "nat" else "")
-    df = pd.DataFrame({"_ligne": lines, "code_orig": codes, "annee": years, "nom": names, **vals})
-    df = df[df["code_orig"].notna()].reset_index(drop=True)
-    if df.empty:
-        raise probs.fatal("aucune ligne de territoire : le fichier ne contient que des lignes de remplissage "
-                          "(XX, XXX) — exportez-le de nouveau depuis data.caf.fr.", table.header_line)
-    notes: list[str] = []
-    if level == "com":
-        df = _fold_arrondissements(df, list(vals), what, probs, clabel, notes)
-    df["code"] = df["code_orig"]
-    df = _drop_unknown(df, level, store, probs, clabel)
-    df = report_duplicates(df, ["code", "annee"], list(vals), "_ligne", probs, clabel, "territoire / année")
-    probs.raise_if_errors()
+    return codes, placeholder
+
+
+def _layer(df: pd.DataFrame, vals: dict, values: dict, table: Table, level: str, what: str, fichier: str,
+           publisher: str, store: Store, probs: Problems, notes: list[str]) -> Built:
+    """The published columns in their fixed order, merged with the years already imported, and the
+    layer's manifest entry."""
     columns = RATE_COLUMNS if what == "couverture" else PLACE_COLUMNS
     is_hist = bool(re.search(r"hist", fichier, re.I))
     out = pd.DataFrame({"code": df["code"].astype(str), "nom": df["nom"].astype(str),
