@@ -35,6 +35,17 @@ _CHAMPS_NUMERIQUES = (
 # --------------------------------------------------------------------------
 # Parameters of the scenario (« parametres ») and of the period
 # --------------------------------------------------------------------------
+def amount_problem(v: Any) -> str | None:
+    """Why an amount or a count is refused (not a finite number, negative, beyond MAX_MONTANT), or None."""
+    if not is_number(v):
+        return nombre_msg(v)
+    if v < 0:
+        return "nombre négatif"
+    if v > MAX_MONTANT:
+        return f"valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})"
+    return None
+
+
 def check_override(name: str, v: Any, bar: Baremes) -> str | None:
     """None when ``v`` has the shape of parameter ``name`` (numbers finite, in range), else a French reason."""
     p = bar.definition(name)
@@ -45,12 +56,9 @@ def check_override(name: str, v: Any, bar: Baremes) -> str | None:
         if isinstance(r, bool):
             return None if isinstance(x, bool) else "true ou false attendu"
         if isinstance(r, (int, float)):
-            if not is_number(x):
-                return nombre_msg(x)
-            if x < 0:
-                return "nombre négatif"
-            if x > MAX_MONTANT:
-                return f"valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})"
+            why = amount_problem(x)
+            if why:
+                return why
             if "année" in p.unite and (not isinstance(x, int) or not ANNEE_MIN_ABSOLUE <= x <= ANNEE_MAX):
                 return f"année entière entre {ANNEE_MIN_ABSOLUE} et {ANNEE_MAX} attendue"
             if p.unite.startswith("ratio") and x > 10:
@@ -300,7 +308,7 @@ def _check_territoire(terr: Any, communes, ctx: _Context, err: list[str]) -> Non
                 ctx.codes_terr.add(c)
     for k in ("places_psu_cofinancees_reference", "potentiel_financier_par_habitant", "montant_cej_par_place"):
         if k in terr and terr[k] is not None:
-            why = _amount_problem(terr[k])
+            why = amount_problem(terr[k])
             if why:
                 err.append(f"territoire.{k} : {why}")
     if terr.get("annee_reference") is not None:
@@ -311,17 +319,6 @@ def _check_territoire(terr: Any, communes, ctx: _Context, err: list[str]) -> Non
     for k in ("qpv", "frr_zrr"):
         if k in terr and not isinstance(terr[k], bool):
             err.append(f"territoire.{k} : true ou false attendu")
-
-
-def _amount_problem(v: Any) -> str | None:
-    """Why an amount or a count is refused (not a finite number, negative, beyond MAX_MONTANT), or None."""
-    if not is_number(v):
-        return nombre_msg(v)
-    if v < 0:
-        return "nombre négatif"
-    if v > MAX_MONTANT:
-        return f"valeur hors limites (au plus {fr_number(MAX_MONTANT, 0)})"
-    return None
 
 
 def _check_structure(s: Any, p: str, i: int, ids: set[str], ctx: _Context, err: list[str]) -> None:
