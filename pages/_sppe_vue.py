@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.classes import categories
 from geo.coverage_map import geometries
-from geo.maps import Layer, choropleth_map, map_html
+from geo.maps import Layer, MapOptions, choropleth_map, map_html
 from pages._data import coverage_inputs
 from pages._ui import manifest_token, store
 from planning.formats import fr_int, fr_number
@@ -92,12 +92,12 @@ def carte(token: str, dep: str, rows: tuple, tension: tuple, titre: str, labels:
     if zt_codes:
         layers.append(Layer("Zones en tension (décret 2025-253)", g[g["code"].isin(zt_codes)], style="hachures",
                             color="#444444", weight=0.6, name_col="nom"))
-    m = choropleth_map(g, "categorie", cls, key_col="code", name_col="nom",
+    m = choropleth_map(g, "categorie", cls, MapOptions(key_col="code", name_col="nom",
                        tooltip_fields=[("categorie", "Situation", lambda v: labels[int(v)]),
                                        ("autorite", "Zone en tension", lambda v: v or "non")],
                        title=titre, legend_title="Autorité organisatrice (palier, obligations)",
                        subtitle="commune colorée selon son autorité compétente (commune ou EPCI)", source=source,
-                       layers=layers)
+                       layers=layers))
     return map_html(m)
 
 

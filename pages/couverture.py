@@ -320,7 +320,7 @@ with guard("construire la carte de couverture"):
         st.caption(meta["description"])
     if meta.get("enfants"):
         st.caption("Enfants de moins de 3 ans : " + md(meta["enfants"]) + ".")
-    if echelle == "commune" and spec is None:
+    if echelle == "commune" and spec.niveau == "france":
         st.caption(f"{int(vals[ind].notna().sum())} communes publiées par la Cnaf (plus de 10 000 habitants ; Paris, "
                    "Lyon et Marseille sont publiées par arrondissement et restent « donnée non disponible »).")
     st.iframe(html, height=620, alt=f"Carte : {titre}. Les mêmes chiffres sont dans le tableau sous la carte.")

@@ -51,6 +51,8 @@ def test_page_renders_without_exception(demo_store, page):
     at = _run(page)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title, "la page n'a pas de titre"
+    # an unexpected error caught by pages._ui.guard is shown as « Impossible de … » : none on a demo page
+    assert not [e.value for e in at.error if e.value.startswith("Impossible de")], [e.value for e in at.error]
 
 
 def test_home_lists_layers_and_their_nature(demo_store):
