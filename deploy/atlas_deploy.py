@@ -72,13 +72,25 @@ def nginx_site(instances: list[str], listen: str, *, server_name: str = "_", tls
 def nginx_main(folder: Path, site: Path) -> str:
     """A whole nginx.conf that needs no root-owned path (test machine)."""
     tmp = folder / "tmp"
-    lines = [
+    lines = []
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # started by root, nginx would run its worker as nobody, who cannot reach a private folder
+        # (responses larger than the buffers go to tmp/proxy): keep the folder owner's identity
+        import grp
+        import pwd
+
+        st = folder.stat()
+        lines.append(f"user {pwd.getpwuid(st.st_uid).pw_name} {grp.getgrgid(st.st_gid).gr_name};")
+    lines += [
         "worker_processes 1;",
         f"pid {folder / 'nginx.pid'};",
         f"error_log {folder / 'error.log'} warn;",
         "events { worker_connections 1024; }",
         "http {",
-        f"    access_log {folder / 'access.log'};",
+        # which instance served each request, and for which affinity cookie (the tests read it)
+        "    log_format atlas '$remote_addr [$time_local] \"$request\" $status up=$upstream_addr "
+        "cookie=$cookie_atlas_instance';",
+        f"    access_log {folder / 'access.log'} atlas;",
         *(f"    {kind}_temp_path {tmp / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")),
         f"    include {site};",
         "}",
@@ -162,7 +174,6 @@ def demarrer_nginx(folder: Path, instances: list[str], port: int) -> Processus:
     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         d = folder / "tmp" / kind
         d.mkdir(parents=True, exist_ok=True)
-        d.chmod(0o777)  # nginx started by root runs its worker as nobody
     site = folder / "atlas.conf"
     site.write_text(nginx_site(instances, f"127.0.0.1:{port}"), encoding="utf-8")
     main = folder / "nginx.conf"
@@ -291,6 +302,37 @@ class Banc:
         if self.fournisseur is None:
             raise RuntimeError("pas de fournisseur de test")
         definir_utilisateur(f"http://127.0.0.1:{self.fournisseur.port}", sub, claims)
+
+    def journal_nginx(self) -> list[dict[str, str]]:
+        """nginx's access log: request, status, instance (host:port) and affinity cookie of each request."""
+        path = self.dossier / "nginx" / "access.log"
+        if not path.exists():
+            return []
+        pattern = re.compile(r'"(?P<requete>[^"]*)" (?P<statut>\d+) up=(?P<instance>\S*) cookie=(?P<cookie>\S*)')
+        return [m.groupdict() for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                if (m := pattern.search(line))]
+
+    def instance_du_cookie(self, valeur: str) -> str:
+        """Which instance nginx sends a browser holding this affinity cookie to (one probe request)."""
+        req = urllib.request.Request(f"{self.url}/_stcore/health", headers={"Cookie": f"atlas_instance={valeur}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            r.read()
+        for entry in reversed(self.journal_nginx()):
+            if entry["cookie"] == valeur:
+                return entry["instance"]
+        raise RuntimeError(f"cookie {valeur} absent du journal nginx")
+
+    def cookies_par_instance(self, n: int) -> dict[str, list[str]]:
+        """``n`` affinity cookie values for each instance (host:port), found by probing nginx."""
+        out: dict[str, list[str]] = {f"127.0.0.1:{p.port}": [] for p in self.instances}
+        for _ in range(200 * n * len(out)):
+            if all(len(v) >= n for v in out.values()):
+                return out
+            value = secrets.token_hex(16)
+            inst = self.instance_du_cookie(value)
+            if len(out.setdefault(inst, [])) < n:
+                out[inst].append(value)
+        raise RuntimeError(f"répartition inattendue des cookies : {out}")
 
     def arreter(self) -> None:
         for p in [self.nginx, *self.instances, self.fournisseur]:
