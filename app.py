@@ -11,8 +11,8 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
-# Service mode: only a signed-in visitor gets past this line (data/service.py, pages/_identite.py).
-from pages._identite import encart_utilisateur, porte  # noqa: E402
+# Service mode: only a signed-in visitor gets past this line (data/service.py, pages/_session.py).
+from pages._session import encart_utilisateur, porte, reprendre_apres_reconnexion  # noqa: E402
 
 utilisateur = porte()
 
@@ -46,5 +46,6 @@ except Exception:  # noqa: BLE001 - the store may not be built yet; pages say so
 
 nav = st.navigation(PAGES)
 encart_utilisateur(utilisateur)
+reprendre_apres_reconnexion()
 st.session_state["_atlas_navigation"] = True  # pages._ui.NAVIGATION_MARKER: app.py ran in this session
 nav.run()

@@ -1,6 +1,6 @@
 """Who is using the app: one small user object, built from the identity provider's claims (service
 mode) or implicit (local mode).  No Streamlit here: the layers that will check rights (scenario
-store, importers, barème store) take this object as an argument; ``pages/_identite.py`` builds it
+store, importers, barème store) take this object as an argument; ``pages/_session.py`` builds it
 from ``st.user``.
 
 Roles (values of the roles claim, case and separators ignored):

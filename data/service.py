@@ -1,7 +1,7 @@
 """Deployment mode (local or service) and the identity provider (OpenID Connect) configuration.
 
 No Streamlit here: ``scripts/serve.py`` checks the configuration before the server starts, and
-``app.py`` (through ``pages/_identite.py``) checks it again for a plain ``streamlit run``.
+``app.py`` (through ``pages/_session.py``) checks it again for a plain ``streamlit run``.
 
 * **local** (default, what ``bash scripts/lancer.sh`` starts): the server listens on a loopback
   address only, one implicit user with every right, no identity provider.

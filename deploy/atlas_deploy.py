@@ -52,7 +52,7 @@ def nginx_site(instances: list[str], listen: str, *, server_name: str = "_", tls
     ``listen`` argument (``8080``, ``127.0.0.1:8080``, ``443``), ``tls`` = (certificate, key) files."""
     if not instances:
         raise ValueError("au moins une instance")
-    servers = "\n".join(f"    server {i} max_fails=1 fail_timeout=30s;" for i in instances)
+    servers = "\n".join(f"    server {i} max_fails=3 fail_timeout=10s;" for i in instances)
     if tls:
         cert, key = tls
         listen_lines = (f"    listen {listen} ssl;\n    ssl_certificate {cert};\n"
@@ -317,9 +317,11 @@ class Banc:
         req = urllib.request.Request(f"{self.url}/_stcore/health", headers={"Cookie": f"atlas_instance={valeur}"})
         with urllib.request.urlopen(req, timeout=10) as r:
             r.read()
-        for entry in reversed(self.journal_nginx()):
-            if entry["cookie"] == valeur:
-                return entry["instance"]
+        for _ in range(50):  # nginx writes the line once the request is over, maybe after we read it
+            for entry in reversed(self.journal_nginx()):
+                if entry["cookie"] == valeur:
+                    return entry["instance"]
+            time.sleep(0.05)
         raise RuntimeError(f"cookie {valeur} absent du journal nginx")
 
     def cookies_par_instance(self, n: int) -> dict[str, list[str]]:

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._data import communes_of, frr_communes, potentiel_financier, qpv_communes, table
-from pages._identite import utilisateur_courant
+from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, fr_eur, fr_num, fr_pct, guard, manifest_token, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes

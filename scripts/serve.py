@@ -111,7 +111,7 @@ def main(argv: list[str]) -> int:
     except ConfigurationInvalide as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2
-    os.environ[MODE_ENV] = mode  # the app reads the same mode (pages/_identite.py)
+    os.environ[MODE_ENV] = mode  # the app reads the same mode (pages/_session.py)
     if not has_option(args, "--server.address") and not os.environ.get("STREAMLIT_SERVER_ADDRESS"):
         args = ["--server.address", "127.0.0.1", *args]  # both modes: behind nginx in service mode
 

@@ -81,6 +81,8 @@ def nouveau_contexte(browser, affinite: str | None = None, url: str | None = Non
 def suivre(pg) -> None:
     pg.console_errors = []  # type: ignore[attr-defined]
     pg.external_requests = []  # type: ignore[attr-defined]
+    pg.websockets_opened = []  # type: ignore[attr-defined]  (time of each websocket opened)
+    pg.on("websocket", lambda ws: pg.websockets_opened.append(time.time()) if "_stcore/stream" in ws.url else None)
     pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
     pg.on("request", lambda r: pg.external_requests.append(r.url)
           if not r.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")) else None)

@@ -1,4 +1,5 @@
-"""The signed-in user for the pages: the login gate of ``app.py`` and the account box.
+"""A person's session: the login gate of ``app.py``, the account box, and the resumption after a
+reconnection.
 
 One place turns Streamlit's ``st.user`` (service mode: claims of the Caf's OpenID Connect provider)
 or the implicit local user (local mode) into a ``data.identite.Utilisateur``; pages call
@@ -104,3 +105,24 @@ def encart_utilisateur(user: Utilisateur) -> None:
     if sb.button("Se déconnecter", key="atlas_logout", icon=":material/logout:"):
         st.session_state.pop(SESSION_KEY, None)
         st.logout()
+
+
+@st.fragment(run_every="12h")
+def _veille() -> None:
+    """Draws nothing; see :func:`reprendre_apres_reconnexion`."""
+
+
+def reprendre_apres_reconnexion() -> None:
+    """Make the browser re-run the page as soon as its connection comes back.
+
+    Streamlit keeps a session's state in the server process that runs it.  When that process stops
+    (an instance killed or restarted behind nginx), the browser reconnects, through nginx, to another
+    instance that knows nothing of the session.  Streamlit's front end asks for a run on reconnection
+    only when a script was running or an automatic rerun is registered; otherwise it keeps showing the
+    old page, and the person's next action starts a fresh session that drops that action (the
+    simulator re-fills its editors).  This empty fragment registers an automatic rerun (every 12 h,
+    a no-op), so the page is re-run at once: fresh session state, territory restored from the address,
+    still signed in (the identity cookie is signed with the secret shared by every instance).
+    """
+    with st.sidebar:
+        _veille()
