@@ -30,6 +30,7 @@ PAGES = {
     "Financement CTG": [
         st.Page("pages/simulateur.py", title="Simulateur", icon=":material/euro:", url_path="simulateur"),
         st.Page("pages/scenarios.py", title="Comparer les scénarios", icon=":material/compare_arrows:", url_path="scenarios"),
+        st.Page("pages/baremes.py", title="Barèmes", icon=":material/rule:", url_path="baremes"),
     ],
     "Documents et données": [
         st.Page("pages/documents.py", title="Documents", icon=":material/description:", url_path="documents"),

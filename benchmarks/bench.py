@@ -9,7 +9,9 @@ Measured on the national référentiel plus the demo structures (Yonne, Seine-Sa
 warm, and the size sent to the browser, next to the naive approach (whole national commune layer
 through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its detail);
 4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
-6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export).
+6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export);
+7. import of the real official files of ../shared/data/reel (when present) and a first
+``python -m data demo`` on a store holding only the référentiel.
 """
 from __future__ import annotations
 
@@ -37,6 +39,8 @@ BUDGETS = {
     "simulateur_limite_mo": 1024.0,  # MB of peak memory for it
     "simulateur_refus": 5.0,         # s to refuse a scenario over the limit (10 000 structures)
     "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
+    "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
+    "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
@@ -141,6 +145,51 @@ def server_side() -> None:
         record("simulateur vectorisé : 1 255 EPCI × 5 ans", t)
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
         print(f"   simulateur vectorisé non mesuré : {exc}")
+
+
+def real_imports() -> None:
+    """Import of the real official files, each into a fresh copy of the référentiel, then a first demo."""
+    import tempfile
+
+    from data.demo import DEFAULT_SHARED, REAL_FOLDER, real_files
+    from data.importers import import_file
+    from data.reference import REFERENCE_LAYERS
+    from data.store import Store
+
+    print("7. Import des fichiers officiels réels (../shared/data/reel) et démonstration")
+    folder = DEFAULT_SHARED / REAL_FOLDER
+    files = real_files(folder)
+    if not files:
+        print(f"   dossier {folder} absent : mesure sautée")
+        return
+    src = Store()
+
+    def fresh(tmp: Path) -> Store:
+        root = tmp / "store"
+        (root / "layers").mkdir(parents=True)
+        m = src.manifest()
+        m["layers"] = {k: v for k, v in m["layers"].items() if k in REFERENCE_LAYERS}
+        m.pop("demo_imports", None)
+        for name in m["layers"]:
+            os.link(src.layer_path(name), root / "layers" / src.layer_path(name).name)
+        (root / "manifest.json").write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+        return Store(root)
+
+    with tempfile.TemporaryDirectory(prefix="atlas-bench-") as tmp:
+        for kind, path in files:
+            store = fresh(Path(tmp) / path.stem)
+            report, t = timed(import_file, kind, path, store)
+            budget = BUDGETS["import_fichier_reel"] if path.name in ("txcouv_pe_dep.csv",
+                                                                      "txcouv_pe_com_2017_2022.csv") else None
+            record(f"import {path.name} ({report.rows} lignes)", t, budget=budget)
+        root = fresh(Path(tmp) / "demo").root
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "data", "demo"], cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, ATLAS_DATA_DIR=str(root)))
+        t = time.perf_counter() - t0
+        if done.returncode != 0:
+            print(f"   python -m data demo a échoué : {done.stderr[-500:]}")
+        record("python -m data demo (tous les imports + structures fictives)", t, budget=BUDGETS["demo"])
 
 
 def _free_port() -> int:
@@ -303,6 +352,7 @@ def main() -> None:
         server_side()
         simulateur_limites()
         import_side()
+        real_imports()
     if not args.sans_navigateur:
         browser_side()
     print("\nRésumé")

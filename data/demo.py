@@ -1,7 +1,12 @@
-"""Demo territory: Yonne (89) and Seine-Saint-Denis (93).
+"""Demo territory: Yonne (89) and Seine-Saint-Denis (93), on real published figures.
 
 * QPV, FRR and the INSEE density grid are imported from ``../shared/data``
   (when that folder is present) through the project's own importers, by path.
+* Every official file of ``../shared/data/reel`` is imported too, through the importers, by
+  path (kind chosen from the file name, see :func:`kind_of`): the Cnaf's published coverage
+  rates and places (data.caf.fr, « hist » files first so that the current export wins), the
+  INSEE births (which replace the « population × 3 % » estimate of children under 3) and the
+  ANCT QPV contours.
 * Structures (crèches PSU and non-PSU, micro-crèches, MAM, RPE) are
   fictitious: drawn by a seeded generator in real communes and calibrated so
   that the departmental EAJE coverage looks plausible (Seine-Saint-Denis had a
@@ -29,6 +34,31 @@ SHARED_FILES = {
     "frr": "frr_2025_communes.csv",
     "grille_densite": "grilles_communales_2025.csv",
 }
+REAL_FOLDER = "reel"
+
+
+def kind_of(name: str) -> str | None:
+    """Import kind of an official file, from its published name (None: not an importable file)."""
+    n = name.lower()
+    if n.startswith("txcouv_pe_") and n.endswith((".csv", ".json", ".xlsx")):
+        return "caf_couverture"
+    if n.startswith("nbpla_pe_") and n.endswith((".csv", ".json", ".xlsx")):
+        return "caf_places"
+    if "naissance" in n and n.endswith((".xlsx", ".csv")):
+        return "naissances"
+    if "qpv" in n and n.endswith((".geojson", ".json")):
+        return "qpv_polygones"
+    return None
+
+
+def real_files(folder: Path) -> list[tuple[str, Path]]:
+    """(kind, path) of every importable file of ``folder``, in import order: « hist » exports
+    before the current ones (the current file then wins where they overlap)."""
+    if not folder.is_dir():
+        return []
+    found = [(kind_of(p.name), p) for p in sorted(folder.iterdir()) if p.is_file()]
+    found = [(k, p) for k, p in found if k]
+    return sorted(found, key=lambda kp: (kp[0], "hist" not in kp[1].name.lower(), kp[1].name))
 
 
 @dataclass(frozen=True)
@@ -190,26 +220,19 @@ def _jitter(rng: np.random.Generator, c: pd.Series) -> tuple[float, float]:
 def build_demo(store: Store | None = None, seed: int = 2026, shared: Path | None = None,
                log=lambda m: print(m, file=sys.stderr, flush=True)) -> dict:
     """Import the shared QPV/FRR/grid files (when present) and write the fictitious structures."""
-    from .importers import import_file, write_structures
+    from .importers import write_structures
 
     store = store or Store()
     shared = Path(shared) if shared else DEFAULT_SHARED
     imported = []
     if shared.is_dir():
-        for kind, fname in SHARED_FILES.items():
-            path = shared / fname
-            if path.exists():
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                done = store.manifest().get("demo_imports", {})
-                if done.get(kind) == digest and store.has(kind):
-                    log(f"  {kind} : déjà importé depuis {fname}")
-                    continue
-                log(f"  import {kind} depuis {path}")
-                import_file(kind, path, store)
-                store.set_meta("demo_imports", {**done, kind: digest})
+        files = [(kind, shared / fname) for kind, fname in SHARED_FILES.items() if (shared / fname).exists()]
+        for kind, path in files + real_files(shared / REAL_FOLDER):
+            if _import_once(store, kind, path, log):
                 imported.append(kind)
     else:
-        log(f"  dossier {shared} absent : QPV et FRR non importés (importez-les depuis la page Import)")
+        log(f"  dossier {shared} absent : QPV, FRR et chiffres officiels non importés (importez-les depuis la page "
+            "Import)")
 
     info = store.info("structures")
     if info is not None and info.nature != NATURE_FICTIF:
@@ -228,6 +251,32 @@ def build_demo(store: Store | None = None, seed: int = 2026, shared: Path | None
                      vintage="fictif", extra={"seed": seed, "departements": list(DEMO_DEPARTEMENTS)})
     log(f"  {len(frame)} structures fictives générées dans l'Yonne (89) et la Seine-Saint-Denis (93)")
     return {"imported": imported, "structures": len(frame)}
+
+
+def _import_once(store: Store, kind: str, path: Path, log) -> bool:
+    """Import ``path`` unless the same file (same content) is already in the store."""
+    from .importers import import_file
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    done = store.manifest().get("demo_imports", {})
+    entry = done.get(path.name)
+    layers = entry.get("layers", []) if isinstance(entry, dict) else []
+    up_to_date = (isinstance(entry, dict) and entry.get("sha256") == digest and layers
+                  and all(store.has(name) for name in layers))
+    if up_to_date and "enfants_moins_3" in layers:   # a rebuilt référentiel resets children to the estimate
+        info = store.info("enfants_moins_3")
+        up_to_date = info is not None and info.nature != "estimé"
+    if up_to_date:
+        log(f"  {kind} : déjà importé depuis {path.name}")
+        return False
+    log(f"  import {kind} depuis {path}")
+    report = import_file(kind, path, store)
+    if report.warnings:
+        log(f"    {len(report.warnings)} avertissement(s), ex. : {report.warnings[0]}")
+    done = store.manifest().get("demo_imports", {})
+    store.set_meta("demo_imports", {**{k: v for k, v in done.items() if k not in SHARED_FILES},
+                                    path.name: {"sha256": digest, "kind": kind, "layers": report.layers}})
+    return True
 
 
 def run_demo_cli(seed: int = 2026, shared: str | None = None) -> int:

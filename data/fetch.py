@@ -61,20 +61,15 @@ CATALOGUE: list[Source] = [
     Source("enfants_moins_3", "base-cc-evol-struct-pop-2021_csv.zip",
            "https://www.insee.fr/fr/statistiques/fichier/7632446/base-cc-evol-struct-pop-2021_csv.zip",
            "INSEE", "https://www.insee.fr/fr/statistiques/7632446", member="base-cc-evol-struct-pop-2021.CSV"),
-    Source("caf_couverture", "txcouv_pe_com.csv", _ODS.format(ds="txcouv_pe_com"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/txcouv_pe_com/"),
-    Source("caf_couverture", "txcouv_pe_epci.csv", _ODS.format(ds="txcouv_pe_epci"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/txcouv_pe_epci/"),
-    Source("caf_couverture", "txcouv_pe_dep.csv", _ODS.format(ds="txcouv_pe_dep"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/txcouv_pe_dep/"),
-    Source("caf_couverture", "txcouv_pe_nat.csv", _ODS.format(ds="txcouv_pe_nat"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/txcouv_pe_nat/"),
-    Source("caf_places", "nbpla_pe_com.csv", _ODS.format(ds="nbpla_pe_com"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/nbpla_pe_com/"),
-    Source("caf_places", "nbpla_pe_epci.csv", _ODS.format(ds="nbpla_pe_epci"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/nbpla_pe_epci/"),
-    Source("caf_places", "nbpla_pe_dep.csv", _ODS.format(ds="nbpla_pe_dep"), "Cnaf (data.caf.fr)",
-           "https://data.caf.fr/explore/dataset/nbpla_pe_dep/"),
+    Source("naissances", "base_naissances_2008-2024_geo2025_csv.zip",
+           "https://www.insee.fr/fr/statistiques/fichier/1893255/base_naissances_2008-2024_geo2025_csv.zip",
+           "INSEE", "https://www.insee.fr/fr/statistiques/1893255"),
+    # data.caf.fr: the "hist" exports (2017 on) first, then the current ones (which win where they overlap)
+    *[Source(kind, f"{ds}_pe_{level}{hist}.csv", _ODS.format(ds=f"{ds}_pe_{level}{hist}"), "Cnaf (data.caf.fr)",
+             f"https://data.caf.fr/explore/dataset/{ds}_pe_{level}{hist}/")
+      for hist in ("_hist", "")
+      for ds, kind in (("txcouv", "caf_couverture"), ("nbpla", "caf_places"))
+      for level in ("com", "epci", "dep", "reg", "nat")],
 ]
 
 

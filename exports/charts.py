@@ -143,3 +143,36 @@ def hbar_chart(labels: Sequence[str], values: Sequence[float], *, title: str, xl
     if source:
         fig.text(0.98, 0.01, source, fontsize=7, ha="right", va="bottom", color="#333333")
     return _png(fig, dpi)
+
+
+def line_chart(categories: Sequence, series: dict[str, Sequence[float]], *, title: str, ylabel: str = "",
+               subtitle: str = "", source: str = "", fictif: bool = False, decimals: int = 1,
+               colors: Sequence[str] | None = None, value_labels: bool = True,
+               figsize=(10.0, 4.6), dpi: int = 150) -> bytes:
+    """One line per series over the categories (years); a missing value breaks the line (no
+    interpolation); each point labelled with its value (French format) when the chart is small."""
+    fig, ax = _fig(figsize, title, subtitle, fictif, dpi)
+    cats = [str(c) for c in categories]
+    x = np.arange(len(cats))
+    colors = list(colors or OKABE_ITO)
+    markers = ["o", "s", "D", "^", "v", "P"]
+    names = list(series)
+    for i, name in enumerate(names):
+        vals = np.array([np.nan if v is None else float(v) for v in series[name]], dtype=float)
+        ax.plot(x, vals, color=colors[i % len(colors)], linewidth=2, marker=markers[i % len(markers)],
+                markersize=5, label=name)
+        if value_labels and len(cats) * len(names) <= 40:
+            for xi, v in zip(x, vals):
+                if np.isfinite(v):
+                    ax.annotate(fr_number(v, decimals), (xi, v), xytext=(0, 5), textcoords="offset points",
+                                ha="center", fontsize=7.5, color=colors[i % len(colors)],
+                                fontfamily="DejaVu Sans")
+    ax.set_xticks(x, cats)
+    _style(ax, ylabel, decimals if decimals <= 1 else 1)
+    ax.margins(y=0.18)
+    if len(names) > 1 or names:
+        ax.legend(fontsize=8.5, frameon=False, loc="upper left", bbox_to_anchor=(0.0, -0.08),
+                  ncol=min(4, max(1, len(names))))
+    if source:
+        fig.text(0.98, 0.01, source, fontsize=7, ha="right", va="bottom", color="#333333")
+    return _png(fig, dpi)

@@ -155,13 +155,19 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
             descr[p["parametre"]] = res.baremes.definition(p["parametre"]).description
         except Exception:
             descr[p["parametre"]] = ""
+    # one row per parameter: its values over the period by start year, the source of the latest one (its
+    # first words, which name the text: the whole source is on the Barèmes page and in the JSON result)
+    par_nom: dict[str, list[dict]] = {}
+    for p in params:
+        par_nom.setdefault(p["parametre"], []).append(p)
     hyp = pd.DataFrame([{
-        "parametre": descr.get(p["parametre"]) or p["parametre"],
-        "valeur": _fmt_param(p["valeur"]) + (f" {p['unite']}" if p.get("unite") else "")
-        + (f" (depuis {p['depuis'][:4]})" if p["depuis"] else ""),
-        "source": p["source"],
-        "confiance": "à vérifier" if p["a_verifier"] else {"C": "confirmé", "P": "partiel"}.get(p["confiance"], p["confiance"]),
-    } for p in params], columns=["parametre", "valeur", "source", "confiance"])
+        "parametre": descr.get(nom) or nom,
+        "valeur": " ; ".join(_fmt_param(p["valeur"]) + (f" {p['unite']}" if p.get("unite") else "")
+                             + (f" (depuis {p['depuis'][:4]})" if p["depuis"] else "") for p in ps),
+        "source": _source_courte(ps[-1]["source"]),
+        "confiance": "à vérifier" if any(p["a_verifier"] for p in ps) else
+        {"C": "confirmé", "P": "partiel"}.get(ps[-1]["confiance"], ps[-1]["confiance"]),
+    } for nom, ps in par_nom.items()], columns=["parametre", "valeur", "source", "confiance"])
     n_verif = int(sum(p["a_verifier"] for p in params))
     t_hyp = Tableau.depuis_frame("Hypothèses et sources des paramètres", hyp, [
         Colonne("parametre", "Paramètre"), Colonne("valeur", "Valeur"),
@@ -205,7 +211,16 @@ def build_ctg_onepager(scenario: Mapping[str, Any], store=None, *, today: dt.dat
     doc, _res = build_ctg_document(scenario, store=store, today=today, inputs=inputs)
     sources = doc.sources
     doc.sources = None  # the PDF keeps to two pages: sources are in the hypotheses and the xlsx
-    pdf = build_pdf(doc, compact=True, page_par_section=False, image_max_h=4.6 * 28.35)
+    pdf = build_pdf(doc, compact=True, page_par_section=False, image_max_h=4.2 * 28.35)
     doc.sources = sources
     base = f"ctg_{slug(doc.titre.split('—', 1)[-1])}_{doc.date.isoformat()}"
     return {base + ".pdf": pdf, base + ".xlsx": write_workbook(doc)}
+
+
+def _source_courte(source: str, limite: int = 90) -> str:
+    """The beginning of a parameter source (which names the text), cut on a word, for the one-page sheet."""
+    s = " ".join(str(source).split())
+    if len(s) <= limite:
+        return s
+    coupe = s[:limite].rsplit(" ", 1)[0].rstrip(" ,;:(")
+    return coupe + " …"

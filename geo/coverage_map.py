@@ -16,8 +16,9 @@ from .simplify import TOLERANCES_M, simplify_coverage
 
 # Scale of the map for each kind of selected territory (first = default)
 ECHELLES = {
-    "france": ("departement", "epci"),
-    "region": ("departement", "epci"),
+    # France and region: communes only for the rates the Cnaf publishes (towns over 10 000, ~1 050)
+    "france": ("departement", "epci", "commune"),
+    "region": ("departement", "epci", "commune"),
     "departement": ("commune", "epci"),
     "epci": ("commune",),
     "ept": ("commune",),
@@ -37,7 +38,7 @@ def _token(store: Store) -> str:
 
 
 @lru_cache(maxsize=32)
-def _geometries(root: str, token: str, echelle: str, departement: str | None):
+def _geometries(root: str, token: str, echelle: str, departement: str | None, codes: tuple[str, ...] | None = None):
     store = Store(root)
     if echelle == "departement":
         g = store.read("departements", columns=["dep", "nom", "geometry"]).rename(columns={"dep": "code"})
@@ -53,6 +54,8 @@ def _geometries(root: str, token: str, echelle: str, departement: str | None):
         g = store.read("communes", columns=["code_insee", "nom", "dep", "epci_siren", "ept_code", "has_polygon",
                                              "geometry"]).rename(columns={"code_insee": "code"})
         g = g[g["has_polygon"]]
+        if codes is not None:   # a national subset (the towns a national file publishes)
+            g = g[g["code"].isin(set(codes))]
         if departement:
             g = g[g["dep"] == departement]
             tol = 0.0 if len(g) < 200 else 60.0
@@ -62,9 +65,11 @@ def _geometries(root: str, token: str, echelle: str, departement: str | None):
     return simplify_coverage(g, tol) if tol > 0 else g
 
 
-def geometries(store: Store, echelle: str, departement: str | None = None):
-    """Simplified polygons of a scale (optionally inside one département), cached per store state."""
-    return _geometries(str(store.root), _token(store), echelle, departement)
+def geometries(store: Store, echelle: str, departement: str | None = None, codes: Sequence[str] | None = None):
+    """Simplified polygons of a scale (optionally inside one département, or only ``codes``: communes
+    of a national subset), cached per store state."""
+    key = tuple(sorted(set(map(str, codes)))) if codes is not None else None
+    return _geometries(str(store.root), _token(store), echelle, departement, key)
 
 
 def _fmt(fmt: str):
@@ -95,21 +100,26 @@ def coverage_map_html(
     hold the store frames ``communes_geo`` (for overlays), ``qpv``, ``qpv_polygones``, ``frr``, ``zrr``.
     """
     code = indicateur["code"]
-    cols = ["code", code] + [c for c in ("enfants_moins_3", "places_eaje", "places_psu", "nb_rpe", "qpv",
+    year_col = {"naissances": "annee_naissances"}.get(code, "annee_txcouv_caf" if code.startswith("txcouv_caf")
+                                                                             else None)
+    cols = ["code", code] + [c for c in (year_col, "enfants_moins_3", "places_eaje", "places_psu", "nb_rpe", "qpv",
                                          "classement_frr", "rang_dans_departement", "population")
-                             if c in values.columns and c != code]
+                             if c and c in values.columns and c != code]
     data = values[cols].copy()
     if indicateur.get("format") == "booleen":
         data[code] = data[code].map(lambda v: float(v) if pd.notna(v) else float("nan"))
     gdf = geoms.merge(data, on="code", how="left")
     fmt = _fmt(indicateur.get("format", "nombre"))
-    if indicateur.get("format") == "taux" and methode == "seuils":
+    if indicateur.get("format") == "taux" and methode == "seuils" and not code.startswith("txcouv_caf_"):
         cls = classify(gdf[code], "seuils", seuils=seuils_couverture(annee))
     elif indicateur.get("format") == "booleen":
         cls = classify(gdf[code], "seuils", seuils=[0, 0.5], decimals=0)
     else:
         cls = classify(gdf[code], "quantiles", k=5, decimals=1)
     tips = [(code, indicateur["label"], fmt)]
+    if year_col and year_col in gdf.columns:
+        tips.append((year_col, "Année publiée" if year_col == "annee_txcouv_caf" else "Année",
+                     lambda v: "donnée non disponible" if pd.isna(v) else str(int(v))))
     labels = {"enfants_moins_3": ("Enfants de moins de 3 ans", lambda v: fr_number(v, 0)),
               "places_eaje": ("Places d'EAJE", fr_int), "places_psu": ("dont PSU", fr_int),
               "nb_rpe": ("RPE situés ici", fr_int),
@@ -137,7 +147,8 @@ def coverage_map_html(
         layers.append(layer_zrr(cg, couches["zrr"]))
     m = choropleth_map(
         gdf, code, cls, key_col="code", name_col="nom", tooltip_fields=tips, title=titre,
-        legend_title=indicateur["label"], subtitle=f"{indicateur['unite']} — {annee}",
+        legend_title=indicateur["label"],
+        subtitle=f"{indicateur['unite']} — {indicateur.get('annee_libelle') or annee}",
         source=indicateur.get("source", ""), layers=layers, points=structures,
         points_fictifs=structures_fictives, highlight_codes=highlight,
         keyboard_max=KEYBOARD_MAX,

@@ -226,8 +226,10 @@ def _legend_html(
     point_types: list[tuple[str, str]],
     demo: bool,
     points_missing: int,
+    legend_open: bool = True,
 ) -> str:
-    parts = ['<details open><summary class="atlas-title">', esc(legend_title), "</summary>"]
+    parts = [f'<details{" open" if legend_open else ""}><summary class="atlas-title">', esc(legend_title),
+             "</summary>"]
     if subtitle:
         parts.append(f'<div class="atlas-sub">{esc(subtitle)}</div>')
     parts.append("<ul>")
@@ -416,6 +418,7 @@ def choropleth_map(
     tiles_attribution: str = "",
     precision: int = 4,
     keyboard_max: int = 600,
+    legend_open: bool | None = None,
 ) -> folium.Map:
     """A choropleth of ``gdf[value_col]`` (already simplified, see :mod:`geo.simplify`).
 
@@ -431,6 +434,9 @@ def choropleth_map(
     * ``tiles_url``: optional tile server (off by default: the app works without internet).
     * Features are keyboard-focusable (tooltip on focus) when there are at most
       ``keyboard_max`` of them.
+    * ``legend_open``: the legend starts open (True) or folded to its title (False); None (default)
+      decides in the browser: open when the map is at least 1 000 × 560 px, folded on a smaller map
+      (a laptop screen: 1 366 × 768 gives a map about 900 px wide), where it would hide part of the map.
     """
     for col in (value_col, key_col, name_col):
         if col not in gdf.columns:
@@ -476,9 +482,14 @@ def choropleth_map(
     title_html = f'<div class="atlas-title" role="heading" aria-level="2">{esc(title)}</div>'
     m.add_child(_AtlasElement(script=_control_js("topright", "atlas-box", title_html)))
     legend = _legend_html(classification, legend_title, subtitle, source, point_types,
-                          points_fictifs and points is not None and len(points) > 0, missing)
+                          points_fictifs and points is not None and len(points) > 0, missing,
+                          legend_open=legend_open is not False)
     m.add_child(_AtlasElement(script=_control_js("bottomright", "atlas-box atlas-legend", legend,
                                                  role="region")))
+    if legend_open is None:
+        m.add_child(_AtlasElement(script=(
+            "(function(){var c=__MAP__.getContainer(),d=c.querySelector('.atlas-legend details');"
+            "if(d&&(c.clientWidth<1000||c.clientHeight<560)){d.open=false;}})();")))
     m.add_child(_AtlasElement(script=(
         "(function(){var o={};(__MAP__.atlasOverlays||[]).forEach(function(x){o[x[0]]=x[1];});"
         "L.control.layers(null,o,{collapsed:true,position:'topleft'}).addTo(__MAP__);})();")))

@@ -13,7 +13,7 @@ from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, fr_eur, fr_num, fr_pct, guard, manifest_token, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes
-from planning.formats import fr_number
+from planning.formats import fr_number, fr_valeur_parametre
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
@@ -63,6 +63,13 @@ def valeur_fr(v) -> str:
     if isinstance(v, dict):
         return " ; ".join(f"{k} : {valeur_fr(x)}" for k, x in v.items())
     return str(v)
+
+
+def lien_bareme(name: str) -> str:
+    """Link to the Barèmes page filtered on one parameter (same server, no external fetch)."""
+    from urllib.parse import quote
+
+    return f"/baremes?parametre={quote(name)}"
 
 
 def date_fr(iso: str | None) -> str:
@@ -219,6 +226,23 @@ with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce 
     data = {**data, "parametres": {**{k: v for k, v in data.get("parametres", {}).items()
                                       if k not in set(pframe["parametre"])},
                                    **overrides_from_frame(pedit)}}
+    # rules with a choice (not numbers): the reading of the bonus inclusion handicap
+    lec_def = bar.definition("bonus.handicap_lecture")
+    lec_pv = bar.get_or_none("bonus.handicap_lecture", int(data["periode"]["fin"]))
+    if lec_pv is not None:
+        courant = data["parametres"].get("bonus.handicap_lecture", lec_pv.valeur)
+        lec_options = list(lec_def.choix)
+        lecture = st.selectbox(
+            "Bonus inclusion handicap : lecture de la formule (à vérifier)", lec_options,
+            index=lec_options.index(courant) if courant in lec_options else 0, key=f"sim_lecture_handicap_{rev}",
+            format_func=lambda k: lec_def.choix[k] + (" — barème par défaut" if k == lec_pv.valeur else ""),
+            help="La formule officielle se lit de deux façons ; la lecture « toutes les places » donne le plafond "
+                 "pour un seul enfant dans presque toute crèche, ce que contredisent les montants publiés.")
+        params = {k: v for k, v in data["parametres"].items() if k != "bonus.handicap_lecture"}
+        if lecture != lec_pv.valeur:
+            params["bonus.handicap_lecture"] = lecture
+        data = {**data, "parametres": params}
+    st.markdown("[Voir toutes les valeurs datées et leurs sources (page Barèmes)](/baremes)")
 
 st.session_state["sim_current"] = data
 
@@ -314,10 +338,17 @@ with guard("calculer le scénario"):
             st.code(det.get("formule", ""), language=None, wrap_lines=True)
             if det.get("parametres"):
                 st.dataframe(pd.DataFrame([{
-                    "Paramètre": p["parametre"], "Valeur": valeur_fr(p["valeur"]),
-                    "En vigueur depuis": date_fr(p.get("depuis")), "Source": p["source"],
-                    "Confiance": p["confiance"], "Statut": "à vérifier" if p["a_verifier"] else "officiel",
-                } for p in det["parametres"]]), hide_index=True, width="stretch")
+                    "Paramètre": p["parametre"], "Barème": lien_bareme(p["parametre"]),
+                    "Valeur": fr_valeur_parametre(p["valeur"], p.get("unite") or ""),
+                    "En vigueur depuis": date_fr(p.get("depuis")),
+                    "Statut": "à vérifier" if p["a_verifier"] else "officiel",
+                    "Confiance": p["confiance"] + (f" (date : {p['confiance_date']})"
+                                                   if p.get("confiance_date", p["confiance"]) != p["confiance"] else ""),
+                    "Source": p["source"],
+                } for p in det["parametres"]]), hide_index=True, width="stretch",
+                    column_config={"Barème": st.column_config.LinkColumn(
+                        "Barème", display_text=r"/baremes\?parametre=(.*)",
+                        help="Toutes les valeurs datées de ce paramètre, avec leurs sources (page Barèmes)")})
             for sub in det.get("details", []):
                 show_detail(sub, depth + 1)
 
@@ -403,17 +434,30 @@ with guard("calculer le scénario"):
 
 # -- family calculator ---------------------------------------------------------------------
 with st.expander("Calculatrice de participation familiale (barème national)"):
-    from planning.participations import participation_famille
+    from planning.participations import ACCUEILS, LIBELLES_ACCUEIL, participation_famille
 
     f1, f2, f3, f4 = st.columns(4)
     ress = f1.number_input("Ressources mensuelles du foyer (€)", 0.0, 100000.0, 2500.0, key="fam_res")
-    nb = f2.number_input("Enfants à charge", 1, 10, 1, key="fam_nb")
+    nb = f2.number_input("Enfants à charge", 1, 30, 1, key="fam_nb")
     hrs = f3.number_input("Heures d'accueil par mois", 0.0, 300.0, 150.0, key="fam_h")
-    aeeh = f4.checkbox("Enfant bénéficiaire de l'AEEH", key="fam_aeeh")
-    when = st.date_input("Date", value=pd.Timestamp.today().date(), key="fam_date", format="DD/MM/YYYY")
+    accueil = f4.selectbox("Type d'accueil", list(ACCUEILS), format_func=LIBELLES_ACCUEIL.get, key="fam_accueil")
+    g1, g2 = st.columns(2)
+    when = g1.date_input("Date du contrat", value=pd.Timestamp.today().date(), key="fam_date", format="DD/MM/YYYY",
+                         min_value=pd.Timestamp("2018-01-01").date(), max_value=pd.Timestamp("2040-12-31").date())
+    aeeh = g2.number_input("Enfants bénéficiaires de l'AEEH dans la famille", 0, int(nb), 0, key="fam_aeeh",
+                           help="Chacun fait appliquer le taux d'effort immédiatement inférieur.")
     with guard("calculer la participation"):
         pf_ = participation_famille(when, ressources_mensuelles=ress, nb_enfants=int(nb), heures_mensuelles=hrs,
-                                    baremes=Baremes(), aeeh=aeeh)
+                                    baremes=Baremes(), aeeh=int(aeeh), accueil=accueil)
         st.write(f"Tarif horaire : **{fr_eur(pf_.tarif_horaire.valeur, 2)}** — montant mensuel : "
                  f"**{fr_eur(pf_.montant_mensuel.valeur, 2)}**")
-        st.code(pf_.tarif_horaire.formule, language=None, wrap_lines=True)
+        st.code("\n".join([pf_.ressources.formule, pf_.taux.formule, pf_.tarif_horaire.formule,
+                           pf_.montant_mensuel.formule]), language=None, wrap_lines=True)
+        st.dataframe(pd.DataFrame([{
+            "Paramètre": p.name, "Barème": lien_bareme(p.name), "Valeur": fr_valeur_parametre(p.valeur, p.unite),
+            "En vigueur depuis": date_fr(p.depuis.isoformat() if p.depuis else None),
+            "Statut": "à vérifier" if p.a_verifier else "officiel", "Confiance": p.confiance, "Source": p.source,
+        } for p in pf_.parametres()]), hide_index=True, width="stretch", key="fam_params",
+            column_config={"Barème": st.column_config.LinkColumn("Barème", display_text=r"/baremes\?parametre=(.*)")})
+        st.caption("Même calcul en ligne de commande : `python -m planning participation --date AAAA-MM-JJ "
+                   "--ressources R --enfants N --accueil collectif --json`.")

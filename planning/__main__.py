@@ -3,6 +3,12 @@
     simulate SCENARIO.json [--json]          run a CTG funding scenario
     rpe-target [--departement DD | --region RR] [--json] [--annee YYYY]
                                              COG-01-11: towns over 10 000 with an RPE
+    participation --date YYYY-MM-DD --ressources R --enfants N
+                  [--accueil collectif|familial|parental|micro_creche] [--aeeh [N]] [--heures H] [--json]
+                                             hourly participation familiale at a contract date
+    couverture (--commune C | --epci S | --departement D | --region R | --france) [--annee Y] [--json]
+                                             coverage of one territory: children, places, computed
+                                             and published (data.caf.fr) rates
 
 Each sub-command lives in its own module; this file only dispatches, so that
 the page and the command share one function.
@@ -23,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
             from .cli_simulate import main as run
         elif cmd == "rpe-target":
             from .rpe import main as run
+        elif cmd == "participation":
+            from .participations import main as run
+        elif cmd == "couverture":
+            from .cli_couverture import main as run
         else:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2

@@ -35,10 +35,17 @@ def _get_or_none(baremes: Baremes, name: str, annee: int) -> ParamValue | None:
 # --------------------------------------------------------------------------
 # Bonus mixité sociale
 # --------------------------------------------------------------------------
+def _bande_incluse(x, seuils) -> np.ndarray:
+    """Index of the band when thresholds are inclusive upper bounds: number of thresholds < x
+    (a value equal to a threshold stays in the lower band)."""
+    return np.searchsorted(np.asarray(seuils, float), np.asarray(x, float) - EPS, side="right")
+
+
 def mixite_par_place_array(participation_horaire, seuils, montants) -> np.ndarray:
-    """montants = [below 1st threshold, 2nd band, 3rd band]; from the last threshold: 0."""
+    """montants = [up to the 1st threshold, up to the 2nd, up to the 3rd]; above the last threshold: 0.
+    Thresholds are inclusive upper bounds (« jusqu'à 0,75 € »)."""
     table = np.asarray(list(montants) + [0.0], float)
-    return table[_bande(participation_horaire, seuils)]
+    return table[_bande_incluse(participation_horaire, seuils)]
 
 
 def _mixite_params(annee: int, baremes: Baremes):
@@ -56,10 +63,12 @@ def bonus_mixite(annee: int, *, participation_horaire_moyenne: float, places: fl
     v = par_place * float(places)
     s1, s2, s3 = s.valeur
     formule = (f"participation moyenne {fr_nombre(participation_horaire_moyenne)} €/h → "
-               f"{fr_euros(par_place, 0)} par place (moins de {fr_nombre(s1)} €/h : {fr_euros(montants[0], 0)} ; "
-               f"à partir de {fr_nombre(s1)} €/h : {fr_euros(montants[1], 0)} ; à partir de {fr_nombre(s2)} €/h : "
-               f"{fr_euros(montants[2], 0)} ; à partir de {fr_nombre(s3)} €/h : 0 €) × {fr_nombre(places, 0)} places "
+               f"{fr_euros(par_place, 0)} par place (jusqu'à {fr_nombre(s1)} €/h : {fr_euros(montants[0], 0)} ; "
+               f"jusqu'à {fr_nombre(s2)} €/h : {fr_euros(montants[1], 0)} ; jusqu'à {fr_nombre(s3)} €/h : "
+               f"{fr_euros(montants[2], 0)} ; au-delà : 0 €) × {fr_nombre(places, 0)} places "
                f"= {fr_euros(v)}")
+    if s.confiance_date == "?" and s.depuis is not None:
+        formule += (f" — seuils en vigueur depuis le {s.depuis:%d/%m/%Y}, date d'effet à vérifier")
     return Montant("Bonus mixité sociale", v, formule,
                    {"participation_horaire_moyenne": participation_horaire_moyenne, "places": places,
                     "montant_par_place": par_place}, [s, *ms])
@@ -68,32 +77,76 @@ def bonus_mixite(annee: int, *, participation_horaire_moyenne: float, places: fl
 # --------------------------------------------------------------------------
 # Bonus inclusion handicap
 # --------------------------------------------------------------------------
+LECTURES_HANDICAP = ("proportionnelle", "toutes_places")
+
+
 def handicap_par_place_array(part_enfants, cout_par_place, seuils, taux, plafond) -> np.ndarray:
+    """Amount per place: min(rate of the band × cost per place, cap); 0 without any child concerned."""
     part = np.asarray(part_enfants, float)
     t = np.asarray(taux, float)[np.minimum(_bande(part, seuils), len(taux) - 1)]
     t = np.where(part > EPS, t, 0.0)  # from the first child with a disability
     return np.minimum(t * np.asarray(cout_par_place, float), float(plafond))
 
 
+def handicap_places_financees_array(places, part_enfants, lecture: str) -> np.ndarray:
+    """Places the per-place amount is paid on: every place (« toutes_places »), or the places
+    occupied by the children concerned, places × share (« proportionnelle »)."""
+    places = np.asarray(places, float)
+    if lecture == "toutes_places":
+        return places
+    if lecture == "proportionnelle":
+        return places * np.clip(np.asarray(part_enfants, float), 0.0, 1.0)
+    raise ValueError(f"Lecture du bonus inclusion handicap inconnue : {lecture} "
+                     f"(attendu : {' ou '.join(LECTURES_HANDICAP)}).")
+
+
 def bonus_inclusion_handicap(annee: int, *, part_enfants_handicap: float, cout_par_place: float, places: float,
-                             baremes: Baremes) -> Montant:
+                             baremes: Baremes, lecture: str | None = None) -> Montant:
+    """Bonus inclusion handicap.  ``lecture`` forces one reading of the formula (to compare them); by
+    default the one of parameter ``bonus.handicap_lecture`` (a choice flagged « à vérifier »):
+
+    - « toutes_places »: min(rate × cost per place, cap) × every place of the structure;
+    - « proportionnelle »: the same amount per place × places × share of children concerned, i.e. paid
+      on the places those children occupy (60 places, 1 child in 60: 1 place × at most 1 300 €).
+    """
     s = baremes.get("bonus.handicap_seuils_part_enfants", annee)
     t = baremes.get("bonus.handicap_taux", annee)
     p = baremes.get("bonus.handicap_plafond_par_place", annee)
+    lec_pv = baremes.get("bonus.handicap_lecture", annee)
+    used = lecture or lec_pv.valeur
     par_place = float(handicap_par_place_array(part_enfants_handicap, cout_par_place, s.valeur, t.valeur, p.valeur))
-    v = par_place * float(places)
+    financees = float(handicap_places_financees_array(places, part_enfants_handicap, used))
+    v = par_place * financees
     if part_enfants_handicap <= EPS:
         taux_txt = "aucun enfant en situation de handicap → 0 %"
     else:
         i = min(int(_bande(part_enfants_handicap, s.valeur)), len(t.valeur) - 1)
         taux_txt = (f"{fr_pct(part_enfants_handicap)} d'enfants en situation de handicap → {fr_pct(t.valeur[i], 0)} "
                     f"(seuils {fr_pct(s.valeur[0])} et {fr_pct(s.valeur[1])})")
-    formule = (f"{taux_txt} ; min(taux × coût par place {fr_euros(cout_par_place)} ; plafond "
-               f"{fr_euros(p.valeur, 0)}) = {fr_euros(par_place)} par place × {fr_nombre(places, 0)} places "
-               f"= {fr_euros(v)}")
+    base = (f"{taux_txt} ; min(taux × coût par place {fr_euros(cout_par_place)} ; plafond "
+            f"{fr_euros(p.valeur, 0)}) = {fr_euros(par_place)} par place")
+    if used == "toutes_places":
+        formule = f"{base} × {fr_nombre(places, 0)} places (toutes les places) = {fr_euros(v)}"
+    else:
+        formule = (f"{base} × {fr_nombre(places, 0)} places × {fr_pct(part_enfants_handicap)} d'enfants concernés "
+                   f"= {fr_nombre(financees, 2)} place(s) financée(s) → {fr_euros(v)}")
+    libelle = baremes.definition("bonus.handicap_lecture").libelle_choix(used)
+    formule += (f" — lecture : {libelle}"
+                + (", à vérifier : la formule officielle se lit de deux façons" if lec_pv.a_verifier or lecture
+                   else ""))
+    params = [s, t, p] + ([lec_pv] if lecture is None else [])
     return Montant("Bonus inclusion handicap", v, formule,
                    {"part_enfants_handicap": part_enfants_handicap, "cout_par_place": cout_par_place,
-                    "places": places, "montant_par_place": par_place}, [s, t, p])
+                    "places": places, "montant_par_place": par_place, "places_financees": financees,
+                    "lecture": used}, params)
+
+
+def comparer_lectures_handicap(annee: int, *, part_enfants_handicap: float, cout_par_place: float, places: float,
+                               baremes: Baremes) -> dict[str, Montant]:
+    """The same structure under both readings of the bonus inclusion handicap."""
+    return {lec: bonus_inclusion_handicap(annee, part_enfants_handicap=part_enfants_handicap,
+                                          cout_par_place=cout_par_place, places=places, baremes=baremes,
+                                          lecture=lec) for lec in LECTURES_HANDICAP}
 
 
 # --------------------------------------------------------------------------

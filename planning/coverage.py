@@ -77,11 +77,13 @@ LAYER_NAMES_FR = {
     "caf_couverture_epci": "taux de couverture Caf (EPCI)",
     "caf_couverture_dep": "taux de couverture Caf (départements)",
     "caf_couverture_nat": "taux de couverture Caf (France)",
+    "caf_couverture_reg": "taux de couverture Caf (régions)",
+    "naissances": "naissances domiciliées (INSEE)",
 }
 
 COMMUNE_COLUMNS = ["code_insee", "nom", "dep", "dep_nom", "reg", "reg_nom", "zone", "population",
                    "epci_siren", "epci_nom", "epci_type", "ept_code", "ept_nom"]
-CAF_NIVEAUX = {"commune": "com", "epci": "epci", "departement": "dep", "france": "nat"}
+CAF_NIVEAUX = {"commune": "com", "epci": "epci", "departement": "dep", "region": "reg", "france": "nat"}
 
 
 class CoucheAbsente(LookupError):
@@ -192,6 +194,40 @@ INDICATEURS: dict[str, Indicateur] = {i.code: i for i in [
                "Capacité théorique d'accueil (EAJE, assistants maternels, salariés à domicile, "
                "préscolarisation) pour 100 enfants de moins de 3 ans, publiée par la Cnaf (data.caf.fr).",
                True, "taux", ("caf_couverture_com",)),
+    # Published by the Cnaf (data.caf.fr): the latest year on or before the year asked, shown with its year
+    Indicateur("txcouv_caf_eaje", "Taux de couverture EAJE publié (Caf)", "places pour 100 enfants de moins de 3 ans",
+               "Places en EAJE (PSU et hors PSU, micro-crèches Paje comprises) pour 100 enfants de moins de 3 ans, "
+               "publiées par la Cnaf (data.caf.fr).", True, "taux", ("caf_couverture_com",)),
+    Indicateur("txcouv_caf_psu", "Taux de couverture EAJE PSU publié (Caf)",
+               "places pour 100 enfants de moins de 3 ans",
+               "Places en EAJE financés par la PSU pour 100 enfants de moins de 3 ans (Cnaf, data.caf.fr).", True,
+               "taux", ("caf_couverture_com",)),
+    Indicateur("txcouv_caf_hors_psu", "Taux de couverture EAJE hors PSU publié (Caf)",
+               "places pour 100 enfants de moins de 3 ans",
+               "Places en EAJE hors PSU (micro-crèches Paje, crèches d'entreprise…) pour 100 enfants de moins de "
+               "3 ans (Cnaf, data.caf.fr).", True, "taux", ("caf_couverture_com",)),
+    Indicateur("txcouv_caf_am", "Taux de couverture assistants maternels publié (Caf)",
+               "places pour 100 enfants de moins de 3 ans",
+               "Places chez les assistants maternels accueillant effectivement un enfant, pour 100 enfants de moins "
+               "de 3 ans (Cnaf, data.caf.fr).", True, "taux", ("caf_couverture_com",)),
+    Indicateur("txcouv_caf_prescol", "Taux de couverture préscolarisation publié (Caf)",
+               "places pour 100 enfants de moins de 3 ans",
+               "Enfants de 2 ans scolarisés, pour 100 enfants de moins de 3 ans (Cnaf, data.caf.fr).", True, "taux",
+               ("caf_couverture_com",)),
+    Indicateur("txcouv_caf_gad", "Taux de couverture salariés à domicile publié (Caf)",
+               "places pour 100 enfants de moins de 3 ans",
+               "Garde par un salarié à domicile, pour 100 enfants de moins de 3 ans (Cnaf, data.caf.fr).", True,
+               "taux", ("caf_couverture_com",)),
+    Indicateur("ecart_eaje_caf", "Écart entre le taux EAJE calculé et le taux EAJE publié par la Caf",
+               "points (places pour 100 enfants de moins de 3 ans)",
+               "Taux EAJE calculé à partir de la liste des structures moins le taux EAJE publié par la Cnaf pour la "
+               "même année (vide quand la Cnaf n'a rien publié pour cette année). Un écart signale des structures "
+               "absentes ou en trop dans la liste, ou une autre estimation des enfants de moins de 3 ans.", None,
+               "nombre", ("structures", "enfants_moins_3", "caf_couverture_com")),
+    Indicateur("naissances", "Naissances domiciliées", "naissances dans l'année",
+               "Naissances vivantes de l'année dont la mère est domiciliée dans le territoire (INSEE, état civil). "
+               "Année la plus récente disponible quand l'année demandée n'est pas encore publiée.", None, "nombre",
+               ("naissances",)),
     Indicateur("variation_nette_psu", "Variation nette des places d'EAJE en PSU", "places par an",
                "Places PSU créées moins places PSU fermées dans l'année (COG-01-01), avec la part des "
                "communes comptant un QPV et des communes FRR / FRR+ / ancienne ZRR en transition ou ZRR.",
@@ -264,6 +300,7 @@ class CoverageInputs:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     structures_departements: tuple[str, ...] | None = None  # départements the structure list covers
     baremes: Baremes | None = None
+    naissances: pd.DataFrame | None = None  # births per commune and year (code_insee, annee, naissances)
 
     def __post_init__(self) -> None:
         self.baremes = self.baremes or Baremes()
@@ -400,6 +437,7 @@ class CoverageInputs:
 
     def _layer_present(self, name: str) -> bool:
         return {"communes": True, "enfants_moins_3": self.enfants is not None,
+                "naissances": self.naissances is not None,
                 "structures": self.structures is not None, "qpv": self.qpv is not None,
                 "frr": self.frr is not None, "zrr": self.zrr is not None,
                 "grille_densite": self.grille_densite is not None}.get(
@@ -457,19 +495,18 @@ def load_inputs(store=None, baremes: Baremes | None = None) -> CoverageInputs:
         deps = tuple(str(d) for d in sinfo.extra["departements"])
     caf_cov = {}
     caf_pl = {}
-    for k in ("com", "epci", "dep", "nat"):
+    for k in ("com", "epci", "dep", "reg", "nat"):
         f = read(f"caf_couverture_{k}")
         if f is not None:
             caf_cov[k] = f
-        if k != "nat":
-            p = read(f"caf_places_{k}")
-            if p is not None:
-                caf_pl[k] = p
+        p = read(f"caf_places_{k}")
+        if p is not None:
+            caf_pl[k] = p
     return CoverageInputs(
         communes=communes, enfants=enfants, structures=structures,
         qpv=read("qpv", ["code_qp", "code_insee"]), frr=read("frr"), zrr=read("zrr"),
         grille_densite=read("grille_densite"), caf_couverture=caf_cov, caf_places=caf_pl,
-        provenance=prov, structures_departements=deps, baremes=baremes,
+        provenance=prov, structures_departements=deps, baremes=baremes, naissances=read("naissances"),
     )
 
 
@@ -579,25 +616,6 @@ def _taille(pop: np.ndarray, seuil_bas: float, seuil_haut: float) -> np.ndarray:
     out = np.where(pop > seuil_haut, TAILLES[2], np.where(pop > seuil_bas, TAILLES[1], TAILLES[0])).astype(object)
     out[~np.isfinite(pop)] = None
     return out
-
-
-def _caf_rate(inputs: CoverageInputs, niveau: str, codes: pd.Series, annee: int) -> tuple[np.ndarray, np.ndarray]:
-    """Caf global coverage (txcouv) and its year: latest year on or before ``annee``."""
-    n = len(codes)
-    k = CAF_NIVEAUX.get(niveau)
-    f = inputs.caf_couverture.get(k) if k else None
-    if f is None or "txcouv" not in f.columns or f.empty:
-        return np.full(n, np.nan), np.full(n, np.nan)
-    f = f[pd.to_numeric(f["annee"], errors="coerce") <= annee]
-    if f.empty:
-        return np.full(n, np.nan), np.full(n, np.nan)
-    f = f.assign(annee=pd.to_numeric(f["annee"], errors="coerce")).sort_values("annee")
-    if niveau == "france":
-        row = f.iloc[-1]
-        return np.full(n, float(row["txcouv"])), np.full(n, float(row["annee"]))
-    last = f.assign(code=f["code"].astype(str)).drop_duplicates("code", keep="last").set_index("code")
-    return (pd.to_numeric(last["txcouv"], errors="coerce").reindex(codes.astype(str)).to_numpy(dtype=float),
-            last["annee"].reindex(codes.astype(str)).to_numpy(dtype=float))
 
 
 def _desert(enfants: np.ndarray, places: np.ndarray, par_place: float, sans_place: float) -> np.ndarray:
@@ -738,6 +756,7 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
 
     ids, k, static = _level(inputs, niveau)
     out = static.copy()
+    _enfants_de_l_annee(inputs, niveau, annee, ids, k, out)   # year-aware children (births), planning.cnaf
     for c in SUM_STRICT:
         out[c] = stock[c] if niveau == "commune" else _bin_sum(ids, k, stock[c], strict=True)
 
@@ -756,9 +775,7 @@ def indicateurs(inputs: CoverageInputs, niveau: str, annee: int, territoire=None
                                         .rank(method="min", ascending=False))
     else:
         out["rang_dans_departement"] = np.nan
-    tx, tx_year = _caf_rate(inputs, niveau, out["code"], annee)
-    out["txcouv_caf"] = tx
-    out["annee_txcouv_caf"] = tx_year
+    _publie_et_naissances(inputs, niveau, annee, ids, k, out)  # data.caf.fr rates, births, planning.cnaf
     out["annee"] = annee
     if territoire is not None:
         tn, tc = parse_territoire(territoire)
@@ -955,7 +972,8 @@ def rpe_table(inputs: CoverageInputs, annee: int, territoire=None) -> pd.DataFra
 def sources(inputs: CoverageInputs) -> dict[str, str]:
     """French provenance line of every layer the indicators use."""
     names = ["structures", "enfants_moins_3", "communes", "qpv", "frr", "zrr", "grille_densite",
-             "caf_couverture_com", "caf_couverture_epci", "caf_couverture_dep", "caf_couverture_nat"]
+             "caf_couverture_com", "caf_couverture_epci", "caf_couverture_dep", "caf_couverture_reg",
+             "caf_couverture_nat", "naissances"]
     return {n: inputs.prov(n).libelle for n in names}
 
 
@@ -966,11 +984,19 @@ def description(code: str, inputs: CoverageInputs | None = None, annee: int | No
         "code": ind.code, "label": ind.label, "unite": ind.unite, "description": ind.description,
         "higher_is_better": ind.higher_is_better, "format": ind.format, "annee": annee,
     }
-    if inputs is not None:
+    if inputs is not None and (code.startswith("txcouv_caf") or code == "ecart_eaje_caf"):
+        out["source"] = source_caf(inputs, computed=code == "ecart_eaje_caf")
+        out["fictif"] = code == "ecart_eaje_caf" and inputs.prov("structures").nature == "fictif"
+        out["estimation"] = False
+    elif inputs is not None:
         out["source"] = " ; ".join(inputs.prov(layer).libelle for layer in ind.couches)
         natures = {inputs.prov(layer).nature for layer in ind.couches}
         out["fictif"] = "fictif" in natures
         out["estimation"] = "estimé" in natures
+    if inputs is not None and annee is not None and "enfants_moins_3" in ind.couches:
+        from .cnaf import enfants_au_31_decembre
+
+        out["enfants"] = enfants_au_31_decembre(inputs, annee)[2].get("libelle", "")
     if ind.cible and annee is not None:
         out["cible"] = cible_cog(ind.cible, annee, inputs.baremes if inputs else None)
     if code in PSU_INDICATEURS and inputs is not None and annee is not None:
@@ -1021,3 +1047,55 @@ def psu_non_renseigne(inputs: CoverageInputs, annee: int, territoire=None) -> di
         lib = (f"PSU « non renseigné » pour {fr_number(places, 0)} places d'EAJE ({fr_number(nb, 0)} structure(s)) : "
                "ni en PSU ni hors PSU")
     return {"places": places, "structures": nb, "libelle": lib}
+
+
+# ---------------------------------------------------------------------------
+# Children by year, published Cnaf rates, births (planning.cnaf) — hooks of indicateurs()
+# ---------------------------------------------------------------------------
+def _enfants_de_l_annee(inputs: CoverageInputs, niveau: str, annee: int, ids: np.ndarray, k: int,
+                        out: pd.DataFrame) -> None:
+    """Children under 3 at the stock date (31 December ``annee`` ≈ 1 January ``annee + 1``): census,
+    else births of ``annee - 2`` … ``annee``, else the layer's value (see planning.cnaf)."""
+    if inputs.naissances is None:
+        return
+    from .cnaf import enfants_au_31_decembre
+
+    vals, _nature, info = enfants_au_31_decembre(inputs, annee)
+    if niveau == "commune":
+        out["enfants_moins_3"] = vals
+        out["communes_sans_donnee_enfants"] = np.isnan(vals).astype(float)
+    else:
+        out["enfants_moins_3"] = _bin_sum(ids, k, vals, strict=False)
+        out["communes_sans_donnee_enfants"] = _bin_sum(ids, k, np.isnan(vals).astype(float), strict=False)
+    out.attrs["enfants"] = info
+
+
+def _publie_et_naissances(inputs: CoverageInputs, niveau: str, annee: int, ids: np.ndarray, k: int,
+                          out: pd.DataFrame) -> None:
+    """Columns txcouv_caf… (published, latest year ≤ annee, with annee_txcouv_caf), ecart_eaje_caf
+    (computed minus published EAJE rate, same year only), naissances (with annee_naissances)."""
+    from .cnaf import caf_valeurs, naissances_annee
+
+    pub = caf_valeurs(inputs, niveau, out["code"], annee)
+    for c in pub.columns:
+        out[c] = pub[c].to_numpy()
+    same_year = out["annee_txcouv_caf"].to_numpy(dtype=float) == float(annee)
+    out["ecart_eaje_caf"] = np.where(same_year, out["taux_eaje"].to_numpy(dtype=float)
+                                     - out["txcouv_caf_eaje"].to_numpy(dtype=float), np.nan)
+    births, year = naissances_annee(inputs, annee)
+    out["naissances"] = births if niveau == "commune" else _bin_sum(ids, k, births, strict=False)
+    out["annee_naissances"] = np.nan if year is None else float(year)
+
+
+def source_caf(inputs: CoverageInputs, computed: bool = False) -> str:
+    """Source line of the published rates: every caf_couverture layer present, with its files."""
+    parts = []
+    for k in ("com", "epci", "dep", "reg", "nat"):
+        p = inputs.prov(f"caf_couverture_{k}")
+        if p.present:
+            files = p.source.split(" — ")[0]
+            parts.append(f"{LAYER_NAMES_FR[f'caf_couverture_{k}']} : {files}, {p.vintage}")
+    txt = "Cnaf, data.caf.fr — " + ("; ".join(parts) if parts else NA_LABEL)
+    if computed:
+        txt = f"{inputs.prov('structures').libelle} ; {inputs.prov('enfants_moins_3').libelle} ; {txt}"
+    return txt

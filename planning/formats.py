@@ -49,3 +49,30 @@ def fr_ratio(x, decimals: int = 1, na: str = NA_LABEL) -> str:
 def fr_euros(x, decimals: int = 0, na: str = NA_LABEL) -> str:
     """``1234.5`` → ``"1 235 €"`` (U+202F before €)."""
     return na if is_missing(x) else f"{fr_number(x, decimals)}{NNBSP}€"
+
+
+def fr_valeur_parametre(v, unite: str = "", choix: dict | None = None) -> str:
+    """A parameter value the French way: ratios as percentages (0.66 → « 66 % », 0.000619 →
+    « 0,0619 % »), numbers with French separators, lists joined by « ; », tables « clé : valeur »,
+    rules by their label."""
+    if isinstance(v, bool):
+        return "oui" if v else "non"
+    if isinstance(v, str):
+        return (choix or {}).get(v, v)
+    if isinstance(v, dict):
+        return " ; ".join(f"{k} : {fr_valeur_parametre(x, unite, choix)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return " ; ".join(fr_valeur_parametre(x, unite, choix) for x in v)
+    if is_missing(v):
+        return NA_LABEL
+    x = float(v)
+    if unite.startswith("ratio"):
+        s = f"{100 * x:.4f}".rstrip("0").rstrip(".")
+        return s.replace(".", ",") + f"{NNBSP}%"
+    if "année" in unite:
+        return str(int(x))
+    if "€" in unite and (abs(x) < 100 or isinstance(v, float)):
+        return fr_number(x, 2)
+    if x.is_integer():
+        return fr_number(x, 0)
+    return fr_number(x, 4).rstrip("0").rstrip(",") if abs(x) < 1 else fr_number(x, 2)

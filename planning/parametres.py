@@ -12,6 +12,15 @@ confidence mark::
           valeur: 0.66
           source: "Cnaf, lettre circulaire 2014-009"
           confiance: C        # C confirmed, P partial, ? unknown (user parameter)
+          url: https://…      # optional: where the text can be read
+          confiance_date: "?" # optional: confidence of the start date itself (default: same as the value)
+          note: "…"           # optional: how a derived value was computed, what is uncertain
+
+A parameter may also carry ``choix`` (the allowed values of a rule, with a French label each) and
+``avant`` (a French sentence saying why there is no value before the first date: « bonus créé en
+2019 », « montant non trouvé avant 2025 »).  A value is « à vérifier » when its confidence *or* the
+confidence of its start date is ``?`` (the 2024 bonus mixité thresholds are confirmed, the date they
+apply from is not).
 
 A parameter is addressed as ``<file stem>.<name>`` (``psu.taux_psu``) and read
 for a year or a date: the value in force is the last one whose ``depuis`` is
@@ -34,6 +43,12 @@ import yaml
 BAREMES_DIR = Path(__file__).resolve().parent / "baremes"
 CONFIDENCES = ("C", "P", "?")
 SOURCE_UTILISATEUR = "Saisie de l'utilisateur (scénario)"
+# Where a value comes from.  Today every dated value is shipped in planning/baremes/*.yaml; a value
+# entered once a year by a Caf administrator (issue 11, part 4) will carry NATURE_SAISIE.
+NATURE_DEFAUT = "barème livré"
+NATURE_SAISIE = "barème saisi"
+NATURE_SCENARIO = "saisie du scénario"
+LIBELLES_CONFIANCE = {"C": "confirmé", "P": "partiel", "?": "à vérifier"}
 
 
 class ParametreInconnu(KeyError):
@@ -43,6 +58,29 @@ class ParametreInconnu(KeyError):
 
 class ParametreAbsent(LookupError):
     """No value in force at the requested date."""
+
+
+class ValeurDatee(tuple):
+    """One dated value: unpacks as ``(depuis, valeur, source, confiance)`` like before, and carries
+    the optional ``url``, ``confiance_date``, ``note`` and ``nature`` as attributes."""
+
+    def __new__(cls, depuis: dt.date, valeur: Any, source: str, confiance: str, *, url: str = "",
+                confiance_date: str | None = None, note: str = "", nature: str = NATURE_DEFAUT):
+        self = super().__new__(cls, (depuis, valeur, source, confiance))
+        self.url = url
+        self.confiance_date = confiance_date
+        self.note = note
+        self.nature = nature
+        return self
+
+    depuis = property(lambda self: self[0])
+    valeur = property(lambda self: self[1])
+    source = property(lambda self: self[2])
+    confiance = property(lambda self: self[3])
+
+    @property
+    def a_verifier(self) -> bool:
+        return self.confiance == "?" or self.confiance_date == "?"
 
 
 @dataclass(frozen=True)
@@ -55,11 +93,16 @@ class ParamValue:
     description: str = ""
     unite: str = ""
     surcharge: bool = False
+    confiance_date: str | None = None
+    url: str = ""
+    note: str = ""
+    nature: str = NATURE_DEFAUT
 
     @property
     def a_verifier(self) -> bool:
-        """True for a value the user must check (confidence ``?``) or entered."""
-        return self.confiance == "?"
+        """True for a value the user must check: confidence ``?`` (of the value or of its start date),
+        or entered in the scenario."""
+        return self.confiance == "?" or self.confiance_date == "?"
 
     def explain(self) -> dict[str, Any]:
         """JSON-ready record for a 'détail du calcul'."""
@@ -69,9 +112,13 @@ class ParamValue:
             "depuis": self.depuis.isoformat() if self.depuis else None,
             "source": self.source,
             "confiance": self.confiance,
+            "confiance_date": self.confiance_date or self.confiance,
             "a_verifier": self.a_verifier,
             "surcharge": self.surcharge,
             "unite": self.unite,
+            "url": self.url,
+            "note": self.note,
+            "nature": self.nature,
         }
 
 
@@ -80,28 +127,47 @@ class Parametre:
     name: str
     description: str
     unite: str
-    valeurs: list[tuple[dt.date, Any, str, str]] = field(default_factory=list)
+    valeurs: list[ValeurDatee] = field(default_factory=list)
+    choix: dict[str, str] = field(default_factory=dict)   # allowed values of a rule → French label
+    avant: str = ""                                         # why there is no value before the first date
     # one shared ParamValue per date asked: a simulation asks the same few dates thousands of times
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def premiere_date(self) -> dt.date | None:
+        return self.valeurs[0][0] if self.valeurs else None
 
     def at(self, when: dt.date) -> ParamValue:
         hit = self._cache.get(when)
         if hit is not None:
             return hit
         chosen = None
-        for depuis, valeur, source, confiance in self.valeurs:
-            if depuis <= when:
-                chosen = (depuis, valeur, source, confiance)
+        for v in self.valeurs:
+            if v[0] <= when:
+                chosen = v
         if chosen is None:
             first = self.valeurs[0][0].isoformat() if self.valeurs else "?"
+            motif = f" ({self.avant})" if self.avant else ""
             raise ParametreAbsent(
-                f"Le paramètre {self.name} n'a pas de valeur au {when.isoformat()} (première valeur : {first})."
+                f"Le paramètre {self.name} n'a pas de valeur au {when.isoformat()} (première valeur : {first}){motif}."
             )
-        depuis, valeur, source, confiance = chosen
-        pv = ParamValue(self.name, valeur, depuis, source, confiance, self.description, self.unite)
+        pv = self._param_value(chosen)
         if len(self._cache) < 512:
             self._cache[when] = pv
         return pv
+
+    def _param_value(self, v: ValeurDatee) -> ParamValue:
+        depuis, valeur, source, confiance = v
+        return ParamValue(self.name, valeur, depuis, source, confiance, self.description, self.unite,
+                          confiance_date=getattr(v, "confiance_date", None), url=getattr(v, "url", ""),
+                          note=getattr(v, "note", ""), nature=getattr(v, "nature", NATURE_DEFAUT))
+
+    def historique(self) -> list[ParamValue]:
+        """Every dated value, oldest first."""
+        return [self._param_value(v) for v in self.valeurs]
+
+    def libelle_choix(self, valeur: Any) -> str:
+        return self.choix.get(valeur, str(valeur)) if isinstance(valeur, str) else str(valeur)
 
 
 def _as_date(when: int | dt.date | str) -> dt.date:
@@ -114,6 +180,10 @@ def _as_date(when: int | dt.date | str) -> dt.date:
     return dt.date.fromisoformat(str(when))
 
 
+_CLES_PARAMETRE = {"description", "unite", "valeurs", "choix", "avant"}
+_CLES_VALEUR = {"depuis", "valeur", "source", "confiance", "url", "confiance_date", "note"}
+
+
 def _parse_file(path: Path) -> dict[str, Parametre]:
     with open(path, encoding="utf-8") as fh:
         doc = yaml.safe_load(fh) or {}
@@ -122,16 +192,35 @@ def _parse_file(path: Path) -> dict[str, Parametre]:
         name = f"{path.stem}.{key}"
         if not isinstance(spec, dict) or "valeurs" not in spec:
             raise ValueError(f"{path.name} : le paramètre « {key} » n'a pas de liste « valeurs ».")
-        p = Parametre(name, spec.get("description", ""), spec.get("unite", ""))
+        extra = set(spec) - _CLES_PARAMETRE
+        if extra:
+            raise ValueError(f"{path.name} : {key}, clé(s) inconnue(s) : {', '.join(sorted(extra))}.")
+        choix = spec.get("choix") or {}
+        if not isinstance(choix, dict):
+            raise ValueError(f"{path.name} : {key}, « choix » doit associer chaque valeur à un libellé.")
+        p = Parametre(name, spec.get("description", ""), spec.get("unite", ""), choix={str(k): str(v) for k, v in choix.items()},
+                      avant=str(spec.get("avant") or ""))
         for i, v in enumerate(spec["valeurs"]):
             for required in ("depuis", "valeur", "source", "confiance"):
                 if required not in v:
                     raise ValueError(f"{path.name} : {key}, valeur n° {i + 1} sans « {required} ».")
+            extra = set(v) - _CLES_VALEUR
+            if extra:
+                raise ValueError(f"{path.name} : {key}, valeur n° {i + 1} : clé(s) inconnue(s) : {', '.join(sorted(extra))}.")
             conf = str(v["confiance"])
-            if conf not in CONFIDENCES:
-                raise ValueError(f"{path.name} : {key}, confiance « {conf} » inconnue (C, P ou ?).")
-            p.valeurs.append((_as_date(v["depuis"]), v["valeur"], str(v["source"]), conf))
+            conf_date = None if v.get("confiance_date") is None else str(v["confiance_date"])
+            for c in (conf, conf_date):
+                if c is not None and c not in CONFIDENCES:
+                    raise ValueError(f"{path.name} : {key}, confiance « {c} » inconnue (C, P ou ?).")
+            if p.choix and v["valeur"] not in p.choix:
+                raise ValueError(f"{path.name} : {key}, valeur « {v['valeur']} » absente de « choix ».")
+            p.valeurs.append(ValeurDatee(_as_date(v["depuis"]), v["valeur"], str(v["source"]), conf,
+                                         url=str(v.get("url") or ""), confiance_date=conf_date,
+                                         note=str(v.get("note") or "")))
         p.valeurs.sort(key=lambda t: t[0])
+        dates = [t[0] for t in p.valeurs]
+        if len(set(dates)) != len(dates):
+            raise ValueError(f"{path.name} : {key}, deux valeurs à la même date.")
         out[name] = p
     return out
 
@@ -145,7 +234,13 @@ def _load_dir(directory: str) -> dict[str, Parametre]:
 
 
 class Baremes:
-    """All parameters, with optional user overrides (``{name: value}``)."""
+    """All parameters, with optional user overrides (``{name: value}``).
+
+    The lookup goes: scenario override (all dates) → dated values of the parameter.  The dated values
+    are today those shipped in ``planning/baremes``; a yearly barème entered by a Caf administrator
+    would be merged into these timelines (see :func:`_load_dir` and ``NATURE_SAISIE``) without any
+    change for the callers.
+    """
 
     def __init__(self, overrides: Mapping[str, Any] | None = None, directory: Path | None = None):
         self.directory = Path(directory) if directory else BAREMES_DIR
@@ -171,12 +266,19 @@ class Baremes:
             pv = self._surcharges.get(name)
             if pv is None:
                 pv = self._surcharges[name] = ParamValue(name, self.overrides[name], None, SOURCE_UTILISATEUR, "?",
-                                                         p.description, p.unite, surcharge=True)
+                                                         p.description, p.unite, surcharge=True,
+                                                         nature=NATURE_SCENARIO)
             return pv
         return p.at(_as_date(when))
 
     def value(self, name: str, when: int | dt.date | str) -> Any:
         return self.get(name, when).valeur
+
+    def get_or_none(self, name: str, when: int | dt.date | str) -> ParamValue | None:
+        try:
+            return self.get(name, when)
+        except ParametreAbsent:
+            return None
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Baremes":
         merged = dict(self.overrides)
@@ -192,3 +294,23 @@ class Baremes:
             except ParametreAbsent:
                 continue
         return rows
+
+    def historique(self, name: str) -> list[ParamValue]:
+        """Every dated value of a parameter (shipped barème), oldest first."""
+        return self.definition(name).historique()
+
+    def differences(self, avant: int | dt.date | str, apres: int | dt.date | str) -> list[dict[str, Any]]:
+        """Parameters whose value in force differs between two dates (a parameter that exists at one date
+        only is listed too, with ``None`` on the other side)."""
+        d1, d2 = _as_date(avant), _as_date(apres)
+        out = []
+        for name in self.names():
+            p1 = self.get_or_none(name, d1)
+            p2 = self.get_or_none(name, d2)
+            if p1 is None and p2 is None:
+                continue
+            if p1 is not None and p2 is not None and p1.valeur == p2.valeur:
+                continue
+            out.append({"parametre": name, "description": self._params[name].description,
+                        "unite": self._params[name].unite, "avant": p1, "apres": p2})
+        return out

@@ -149,6 +149,29 @@ def coefficient_tranche_array(taux_facturation, regle: str, seuils, coefs: dict)
     raise ValueError(f"Règle de taux de facturation inconnue : {regle} (attendu : paliers ou lineaire).")
 
 
+def coefficients_tranche(annee: int, baremes: Baremes, regle: str) -> tuple[dict, list[ParamValue], str]:
+    """Band coefficients for a year, relative to that year's reference prix plafond, with the parameters
+    used and a French note.  Under the linear rule, from the year the ≥ 120 % plateau is frozen
+    (``psu.annee_gel_plateau_haut``), the high coefficient is scaled so that the plateau stays at the
+    frozen year's level (plus ``psu.revalorisation_2025_plateau_haut``, 0 or 2 %)."""
+    tr = baremes.get("psu.coefficients_tranche_facturation", annee)
+    coefs = dict(tr.valeur)
+    if regle != "lineaire":
+        return coefs, [tr], ""
+    gel = baremes.get_or_none("psu.annee_gel_plateau_haut", annee)
+    if gel is None:
+        return coefs, [tr], ""
+    reval = baremes.get("psu.revalorisation_2025_plateau_haut", annee)
+    ref_y = baremes.get("psu.prix_plafond_reference", annee)
+    ref_gel = baremes.get("psu.prix_plafond_reference", int(gel.valeur))
+    facteur = float(ref_gel.valeur) * (1.0 + float(reval.valeur)) / float(ref_y.valeur)
+    coefs["haut"] = float(coefs["haut"]) * facteur
+    note = (f"plateau à partir de {fr_pct(_seuils_lineaire(annee, baremes).valeur[1], 0)} gelé au niveau "
+            f"{gel.valeur} : référence {fr_nombre(ref_gel.valeur)} €/h × (1 + {fr_pct(reval.valeur, 0)}) "
+            f"÷ {fr_nombre(ref_y.valeur)} €/h = × {fr_nombre(facteur, 4)} sur le coefficient haut")
+    return coefs, [tr, gel, reval, ref_gel], note
+
+
 def prix_plafond(annee: int, taux_facturation: float, niveau: str, baremes: Baremes,
                  regle: str | None = None) -> Montant:
     """Hourly prix plafond for a year, a taux de facturation and a service level.
@@ -158,28 +181,29 @@ def prix_plafond(annee: int, taux_facturation: float, niveau: str, baremes: Bare
     """
     ref = baremes.get("psu.prix_plafond_reference", annee)
     niv = baremes.get("psu.coefficients_niveau_service", annee)
-    tr = baremes.get("psu.coefficients_tranche_facturation", annee)
     regle_pv = regle_facturation(annee, baremes)
     used_regle = regle or regle_pv.valeur
+    coefs, tr_params, gel_note = coefficients_tranche(annee, baremes, used_regle)
     seuils_pv = baremes.get("psu.seuils_paliers_facturation", annee) if used_regle == "paliers" \
         else _seuils_lineaire(annee, baremes)
     if niveau not in niv.valeur:
         raise ValueError(f"Niveau de service inconnu : {niveau} (attendu : {', '.join(NIVEAUX_SERVICE)}).")
     c_niv = float(niv.valeur[niveau])
-    c_tr = float(coefficient_tranche_array(taux_facturation, used_regle, seuils_pv.valeur, tr.valeur))
+    c_tr = float(coefficient_tranche_array(taux_facturation, used_regle, seuils_pv.valeur, coefs))
     valeur = float(ref.valeur) * c_niv * c_tr
     s1, s2 = seuils_pv.valeur
     if used_regle == "paliers":
         detail_tr = (f"tranche selon le taux de facturation {fr_pct(taux_facturation)} "
-                     f"(≤ {fr_pct(s1, 0)} : {fr_nombre(tr.valeur['bas'], 3)} ; jusqu'à {fr_pct(s2, 0)} : "
-                     f"{fr_nombre(tr.valeur['milieu'], 3)} ; au-delà : {fr_nombre(tr.valeur['haut'], 3)})")
+                     f"(≤ {fr_pct(s1, 0)} : {fr_nombre(coefs['bas'], 3)} ; jusqu'à {fr_pct(s2, 0)} : "
+                     f"{fr_nombre(coefs['milieu'], 3)} ; au-delà : {fr_nombre(coefs['haut'], 3)})")
     else:
-        detail_tr = (f"coefficient linéaire entre {fr_nombre(tr.valeur['bas'], 3)} à {fr_pct(s1, 0)} et "
-                     f"{fr_nombre(tr.valeur['haut'], 3)} à {fr_pct(s2, 0)}, pour {fr_pct(taux_facturation)}")
+        detail_tr = (f"coefficient linéaire entre {fr_nombre(coefs['bas'], 3)} à {fr_pct(s1, 0)} et "
+                     f"{fr_nombre(coefs['haut'], 4)} à {fr_pct(s2, 0)}, pour {fr_pct(taux_facturation)}"
+                     + (f" ; {gel_note}" if gel_note else ""))
     formule = (f"prix plafond = référence {fr_nombre(ref.valeur)} €/h × niveau de service "
                f"{fr_nombre(c_niv, 3)} ({LIBELLES_NIVEAU.get(niveau, niveau)}) × coefficient de facturation "
                f"{fr_nombre(c_tr, 4)} [{detail_tr}] = {fr_nombre(valeur, 4)} €/h ({LIBELLES_REGLE[used_regle]})")
-    params = [ref, niv, tr, seuils_pv] + ([regle_pv] if regle is None else [])
+    params = [ref, niv, *tr_params, seuils_pv] + ([regle_pv] if regle is None else [])
     return Montant("Prix plafond horaire", valeur, formule,
                    {"annee": annee, "taux_facturation": taux_facturation, "niveau_service": niveau,
                     "regle": used_regle},

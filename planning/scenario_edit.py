@@ -196,7 +196,7 @@ def parametres_frame(baremes: Baremes, annee: int, overrides: Mapping[str, Any])
             "valeur": float(overrides.get(name, r["valeur"])),
             "unite": r["unite"],
             "confiance": r["confiance"],
-            "a_verifier": r["confiance"] == "?",
+            "a_verifier": bool(r["a_verifier"]),
             "source": r["source"],
             "depuis": r["depuis"],
         })

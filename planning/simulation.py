@@ -194,7 +194,7 @@ def _check_override(name: str, v: Any, bar: Baremes) -> str | None:
                 return "ratio attendu (ex. 0.8 pour 80 %)"
             return None
         if isinstance(r, str):
-            allowed = sorted({a for a in all_r if isinstance(a, str)})
+            allowed = sorted(p.choix) if p.choix else sorted({a for a in all_r if isinstance(a, str)})
             return None if x in allowed else f"valeur attendue parmi : {', '.join(allowed)}"
         if isinstance(r, list):
             if not isinstance(x, list):
@@ -270,7 +270,8 @@ REGLES_DATEES = {
                      ("bonus.mixite_seuils_participation", "bonus.mixite_montant_intermediaire",
                       "bonus.mixite_montant_min")),
     "bonus_inclusion_handicap": ("bonus inclusion handicap", "bonus.handicap_taux",
-                                 ("bonus.handicap_seuils_part_enfants", "bonus.handicap_plafond_par_place")),
+                                 ("bonus.handicap_seuils_part_enfants", "bonus.handicap_plafond_par_place",
+                                  "bonus.handicap_lecture")),
     "bonus_territoire_nouvelles": ("bonus territoire (places nouvelles)", "bonus.territoire_nouvelles_montant_max",
                                    ("bonus.territoire_seuils_potentiel_financier",
                                     "bonus.territoire_nouvelles_montant_intermediaire",
@@ -1022,7 +1023,7 @@ def simulate_territories(frame, years, baremes: Baremes | None = None):
         regle = bar.value("psu.regle_taux_facturation", y)
         seuils = bar.value("psu.seuils_paliers_facturation", y) if regle == "paliers" \
             else P._seuils_lineaire(y, bar).valeur
-        c_tr = P.coefficient_tranche_array(tf, regle, seuils, bar.value("psu.coefficients_tranche_facturation", y))
+        c_tr = P.coefficient_tranche_array(tf, regle, seuils, P.coefficients_tranche(y, bar, regle)[0])
         retenu = np.minimum(prix, ref * c_niv * c_tr)
         pf_tot = pfh * heures
         psu = P.psu_array(taux, retenu, heures, pf_tot, rg)
@@ -1032,12 +1033,20 @@ def simulate_territories(frame, years, baremes: Baremes | None = None):
             jp = P.psu_array(taux, retenu, np.minimum(jours, jmax) * hpj * places, 0.0, rg)
         except ParametreAbsent:
             jp = np.zeros(len(df))
-        s, ms = B._mixite_params(y, bar)
-        mix = B.mixite_par_place_array(pfh, s.valeur, [m.valeur for m in ms]) * places
+        zeros = np.zeros(len(df))
+        try:
+            s, ms = B._mixite_params(y, bar)
+            mix = B.mixite_par_place_array(pfh, s.valeur, [m.valeur for m in ms]) * places
+        except ParametreAbsent:  # before the bonus existed
+            mix = zeros
         cout_pp = prix * hpp / tf
-        hand = B.handicap_par_place_array(handi, cout_pp, bar.value("bonus.handicap_seuils_part_enfants", y),
-                                          bar.value("bonus.handicap_taux", y),
-                                          bar.value("bonus.handicap_plafond_par_place", y)) * places
+        try:
+            hand = B.handicap_par_place_array(handi, cout_pp, bar.value("bonus.handicap_seuils_part_enfants", y),
+                                              bar.value("bonus.handicap_taux", y),
+                                              bar.value("bonus.handicap_plafond_par_place", y)) \
+                * B.handicap_places_financees_array(places, handi, bar.value("bonus.handicap_lecture", y))
+        except ParametreAbsent:
+            hand = np.zeros(len(df))
         try:
             att_pp = bar.value("bonus.attractivite_par_place", y)
             attr = np.array([float(att_pp[g]) for g in gestion]) * places
@@ -1045,14 +1054,22 @@ def simulate_territories(frame, years, baremes: Baremes | None = None):
             attr = np.zeros(len(df))
         nouvelles = np.maximum(0.0, places - places_by_year[ref_year])
         existantes = places - nouvelles
-        seuils_pf = bar.value("bonus.territoire_seuils_potentiel_financier", y)
-        mt_n = [bar.value(f"bonus.territoire_nouvelles_montant_{k}", y) for k in ("max", "intermediaire", "min")]
-        tn = B.bande_richesse_array(pf_hab, prio, seuils_pf, mt_n) * nouvelles
-        facteur, _ = B.indexation_cumulee(y, ref_year, bar)
-        te = B.existantes_par_place_array(cej, bar.value("bonus.territoire_existantes_plancher", y), facteur) * existantes
-        mt_r = [bar.value(f"bonus.rattrapage_montant_{k}", y) for k in ("max", "intermediaire", "min")]
-        rat = B.rattrapage_par_place_array(cej, pf_hab, prio, bar.value("bonus.rattrapage_seuil_cej", y),
-                                           seuils_pf, mt_r) * existantes
+        try:
+            seuils_pf = bar.value("bonus.territoire_seuils_potentiel_financier", y)
+            mt_n = [bar.value(f"bonus.territoire_nouvelles_montant_{k}", y) for k in ("max", "intermediaire", "min")]
+            tn = B.bande_richesse_array(pf_hab, prio, seuils_pf, mt_n) * nouvelles
+            facteur, _ = B.indexation_cumulee(y, ref_year, bar)
+            te = B.existantes_par_place_array(cej, bar.value("bonus.territoire_existantes_plancher", y),
+                                              facteur) * existantes
+        except ParametreAbsent:  # before the bonus territoire (2020)
+            seuils_pf, tn, te = None, zeros, zeros
+        try:
+            mt_r = [bar.value(f"bonus.rattrapage_montant_{k}", y) for k in ("max", "intermediaire", "min")]
+            rat = B.rattrapage_par_place_array(cej, pf_hab, prio, bar.value("bonus.rattrapage_seuil_cej", y),
+                                               bar.value("bonus.territoire_seuils_potentiel_financier", y),
+                                               mt_r) * existantes
+        except ParametreAbsent:  # before the bonus rattrapage (2021)
+            rat = zeros
         # bonus trajectoire: growth between the reference year and min(year, end year)
         try:
             s_tr = bar.value("bonus.trajectoire_seuils_croissance", y)

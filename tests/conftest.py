@@ -72,3 +72,26 @@ def browser():
         )
         yield b
         b.close()
+
+
+@pytest.fixture()
+def estimate_store(tmp_store: Store) -> Store:
+    """``tmp_store`` reduced to the référentiel as built from the registries: children under 3 back to
+    the estimate (population × 3 %), no imported layer — the state before any official file (the
+    demo imports the real Cnaf rates, births and QPV contours into the default store)."""
+    from data.reference import ESTIMATE_SHARE_UNDER_3, ESTIMATE_SOURCE, REFERENCE_LAYERS
+    from data.store import NATURE_ESTIME, LayerInfo
+
+    for name in list(tmp_store.manifest()["layers"]):
+        if name not in REFERENCE_LAYERS:
+            tmp_store.delete_layer(name)
+    com = tmp_store.read("communes", columns=["code_insee", "population"])
+    enfants = com.assign(enfants_moins_3=(com["population"] * ESTIMATE_SHARE_UNDER_3).round(1), annee=2023,
+                         estimation=True)[["code_insee", "enfants_moins_3", "annee", "estimation"]]
+    tmp_store.write_layer("enfants_moins_3", enfants, LayerInfo("enfants_moins_3", 0, NATURE_ESTIME, "estimation 2023",
+                                                                ESTIMATE_SOURCE, label="Enfants de moins de 3 ans "
+                                                                "(estimation)"))
+    m = tmp_store.manifest()
+    m.pop("demo_imports", None)
+    tmp_store._write_manifest(m)
+    return tmp_store

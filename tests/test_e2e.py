@@ -136,10 +136,59 @@ def test_coverage_map_is_drawn_offline(app_url, page):
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
     # 39 communes of Seine-Saint-Denis drawn, legend with the national references
     assert frame.locator("path.leaflet-interactive").count() >= 39
+    if not frame.locator(".atlas-legend details").evaluate("d => d.open"):   # folded on a map under 1 000 px
+        frame.locator(".atlas-legend summary").click()
     legend = frame.locator(".atlas-legend").inner_text()
     assert "50" in legend and "60" in legend and "donnée non disponible" in legend
     assert page.external_requests == []
     page.screenshot(path=str(SHOTS / "couverture_93.png"))
+
+
+def _has_published_rates() -> bool:
+    from data.store import Store
+
+    s = Store()
+    return s.has("caf_couverture_dep") and s.has("caf_couverture_com")
+
+
+def test_france_view_shows_published_cnaf_coverage(app_url, page):
+    """The demo imports the real data.caf.fr files: the France view shows the published global rate by
+    département (with its year and source), then by town over 10 000 inhabitants."""
+    if not _has_published_rates():
+        pytest.skip("taux data.caf.fr non importés (dossier ../shared/data/reel absent lors de la démonstration)")
+    page.set_viewport_size({"width": 1366, "height": 768})     # a laptop screen
+    goto(page, f"{app_url}/couverture?dep=")
+    assert_no_exception(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    srcdoc = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "Taux de couverture global (Caf)" in srcdoc and "publié pour 2023" in srcdoc
+    assert "txcouv_pe_dep.csv" in srcdoc and "data.caf.fr" in srcdoc       # source in the legend
+    assert frame.locator("path.leaflet-interactive").count() >= 100          # 100 départements published
+    # the map takes the width and its legend starts folded (it would hide a large part of the map)
+    box = page.locator("iframe").first.bounding_box()
+    assert box["width"] > 800
+    assert frame.locator(".atlas-legend details").evaluate("d => d.open") is False
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "publié pour 2023" in body and "data.caf.fr" in body
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    frame.locator(".atlas-legend summary").click()
+    page.screenshot(path=str(SHOTS / "couverture_france_caf_departements.png"))
+    # by town: the ~1 000 towns over 10 000 inhabitants the Cnaf publishes (2017-2022)
+    page.get_by_text("Communes publiées (Caf)", exact=True).click()
+    wait_idle(page)
+    frame = page.frame_locator("iframe").first
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=30000)
+    assert frame.locator("path.leaflet-interactive").count() > 900
+    srcdoc = page.locator("iframe").first.get_attribute("srcdoc") or ""
+    assert "publié 2017 à 2022 selon les territoires" in srcdoc or "publié pour 2022" in srcdoc
+    assert "communes publiées par la Cnaf" in page.locator('[data-testid="stMain"]').inner_text()
+    assert_no_exception(page)
+    assert page.external_requests == []
+    page.locator("iframe").first.scroll_into_view_if_needed()
+    frame.locator(".atlas-legend summary").click()
+    page.screenshot(path=str(SHOTS / "couverture_france_caf_communes.png"))
 
 
 # -- hostile names ---------------------------------------------------------------------
@@ -293,6 +342,7 @@ def markdown_url(tmp_path_factory):
     db.create("Référence", "epci:200067130", ex)
     ex["structures"][0]["nom"] = "Structure " + MD_NAME
     ex["structures"][0]["prix_revient_horaire"] = 8.0          # Caf share > 80 %: alerts name the structure
+    ex["structures"][0]["participation_horaire_moyenne"] = 0.5  # (low participations: PSU and bonus mixité up)
     ex["structures"][0]["part_regime_general"] = 1.0
     db.create("Scénario " + MD_NAME, "epci:200067130", ex)
     db.close()

@@ -16,7 +16,7 @@ FIX = Path(__file__).parent / "fixtures" / "imports"
 
 def test_every_kind_has_a_french_label():
     assert set(KINDS) == {"qpv", "qpv_polygones", "frr", "zrr", "enfants_moins_3", "populations", "caf_couverture",
-                          "caf_places", "dgcl_criteres", "grille_densite", "structures"}
+                          "caf_places", "dgcl_criteres", "grille_densite", "structures", "naissances"}
     assert all(spec.label for spec in KINDS.values())
 
 
@@ -88,17 +88,17 @@ def test_zrr_legacy(tmp_store):
     assert z.loc["89003", "libelle"].startswith("P - Commune partiellement")
 
 
-def test_enfants_moins_3_replaces_the_estimate(tmp_store):
-    before = tmp_store.read("enfants_moins_3").set_index("code_insee")
-    report = import_file("enfants_moins_3", FIX / "base-cc-evol-struct-pop-2021.CSV", tmp_store)
-    e = tmp_store.read("enfants_moins_3").set_index("code_insee")
+def test_enfants_moins_3_replaces_the_estimate(estimate_store):
+    before = estimate_store.read("enfants_moins_3").set_index("code_insee")
+    report = import_file("enfants_moins_3", FIX / "base-cc-evol-struct-pop-2021.CSV", estimate_store)
+    e = estimate_store.read("enfants_moins_3").set_index("code_insee")
     assert e.loc["89024", "enfants_moins_3"] == pytest.approx(1012.3)
     assert e.loc["93001", "enfants_moins_3"] == pytest.approx(4102.77)
     assert e.loc["89024", "annee"] == 2021 and not e.loc["89024", "estimation"]     # P21 -> 2021
     # communes absent from the file keep the estimate
     assert e.loc["01004", "estimation"] and e.loc["01004", "enfants_moins_3"] == before.loc["01004", "enfants_moins_3"]
     assert len(e) == len(before) and report.rows == 3
-    assert tmp_store.info("enfants_moins_3").nature == NATURE_IMPORTE
+    assert estimate_store.info("enfants_moins_3").nature == NATURE_IMPORTE
 
 
 def test_populations_with_arrondissements_summed(tmp_store):
@@ -120,34 +120,7 @@ def test_grille_densite_labels_to_levels(tmp_store):
     assert tmp_store.info("grille_densite").vintage == "grille communale 2025"
 
 
-def test_caf_couverture_commune_level(tmp_store):
-    report = import_file("caf_couverture", FIX / "txcouv_pe_com.csv", tmp_store)
-    assert report.layers == ["caf_couverture_com"]
-    c = tmp_store.read("caf_couverture_com").set_index("code")
-    assert len(c) == 2                                   # the XXXXX placeholder row is skipped
-    assert c.loc["89024", "txcouv"] == pytest.approx(61.2)
-    assert c.loc["93001", "txcouv_eaje"] == pytest.approx(17.3)
-    assert c.loc["89024", "annee"] == 2022
-    assert any("XXXXX" in str(w) and "ligne 4" in str(w) for w in report.warnings)
-
-
-def test_caf_couverture_national_labels_and_date_years(tmp_store):
-    report = import_file("caf_couverture", FIX / "txcouv_pe_nat.csv", tmp_store)
-    assert report.layers == ["caf_couverture_nat"]
-    n = tmp_store.read("caf_couverture_nat").set_index("annee")
-    # "Taux de couverture global" label → txcouv; annee "2023-01-01" → 2023
-    assert n.loc[2023, "txcouv"] == pytest.approx(60.9) and n.loc[2022, "txcouv_eaje"] == pytest.approx(23.5)
-
-
-def test_caf_places_departement_with_corsica(tmp_store):
-    report = import_file("caf_places", FIX / "nbpla_pe_dep.csv", tmp_store)
-    assert report.layers == ["caf_places_dep"]
-    p = tmp_store.read("caf_places_dep").set_index("code")
-    assert list(p.index) == ["2A", "89"]
-    # Yonne: 1 020 + 150 + 80 + 4 100 + 120 = 5 470 = tot_offre
-    y = p.loc["89"]
-    assert y["pl_psu_col"] + y["pl_hors_psu_col"] + y["pl_prescol"] + y["pl_am_ind"] + y["pl_gad_ind"] == 5470
-    assert y["tot_offre"] == 5470
+# data.caf.fr coverage and places: tests/test_importers_caf.py (one fixture per published shape)
 
 
 def test_dgcl_criteres_comma_decimals_and_long_headers(tmp_store):

@@ -85,6 +85,7 @@ def hostile_store(tmp_store, tmp_path, monkeypatch):
     ex["structures"][0]["nom"] = "Structure " + HOSTILE
     ex["structures"][0]["part_regime_general"] = 1.0
     ex["structures"][0]["prix_revient_horaire"] = 8.0      # Caf share > 80 %: an alert names the structure
+    ex["structures"][0]["participation_horaire_moyenne"] = 0.5   # (low participations: PSU and bonus mixité up)
     db = ScenarioStore()
     db.create("Scénario " + HOSTILE_COURT, "epci:200067130", ex)
     db.create("Référence", "epci:200067130", json.loads(

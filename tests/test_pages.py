@@ -17,6 +17,7 @@ PAGES = [
     "pages/scenarios.py",
     "pages/documents.py",
     "pages/import_donnees.py",
+    "pages/baremes.py",
 ]
 
 

@@ -69,9 +69,9 @@ def test_parameter_overrides_are_the_changed_values_only():
     b = Baremes()
     frame = parametres_frame(b, 2025, {})
     assert overrides_from_frame(frame) == {}
-    i = frame.index[frame["parametre"] == "bonus.mixite_montant_intermediaire"][0]
-    frame.loc[i, "valeur"] = 950.0
-    assert overrides_from_frame(frame) == {"bonus.mixite_montant_intermediaire": 950.0}
+    i = frame.index[frame["parametre"] == "bonus.rattrapage_montant_intermediaire"][0]
+    frame.loc[i, "valeur"] = 650.0
+    assert overrides_from_frame(frame) == {"bonus.rattrapage_montant_intermediaire": 650.0}
     assert bool(frame.loc[i, "a_verifier"]) is True
 
 

@@ -231,8 +231,9 @@ def test_missing_parameter_is_refused_up_front_naming_it(tmp_path):
     for p in BAREMES_DIR.glob("*.yaml"):
         shutil.copy(p, tmp_path / p.name)
     psu = (tmp_path / "psu.yaml").read_text(encoding="utf-8")
-    psu = psu.replace("    - {depuis: 2018-01-01, valeur: 7.87", "    - {depuis: 2021-01-01, valeur: 7.87", 1)
-    psu = psu.replace("    - {depuis: 2021-01-01, valeur: 7.95", "    - {depuis: 2021-06-01, valeur: 7.95", 1)
+    psu = "\n".join(line for line in psu.splitlines()
+                    if not any(f"{{depuis: {y}-01-01, valeur: {v}," in line
+                               for y, v in (("2018", "7.87"), ("2019", "7.97"), ("2020", "8.07"))))
     (tmp_path / "psu.yaml").write_text(psu, encoding="utf-8")
     msgs = controle_parametres(Baremes(directory=tmp_path), 2019, 2024)
     assert msgs == ["periode : le paramètre psu.prix_plafond_reference n'a pas de valeur pour 2019 à 2020 "

@@ -25,6 +25,7 @@ from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
 from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, ImportReport, ImportValidationError, Problem,
                      Problems, check_size)
+from .naissances import build_naissances
 from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
                        build_qpv_polygones, build_zrr)
 from .structures import TYPES as STRUCTURE_TYPES
@@ -55,12 +56,17 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
     KindSpec("zrr", "Ancien zonage ZRR (historique, jusqu'au 30/06/2024)", "data.gouv.fr", "zrr", build_zrr),
     KindSpec("enfants_moins_3", "Enfants de moins de 3 ans (INSEE base-cc-evol-struct-pop, PYY_POP0002)", "INSEE",
              "enfants_moins_3", build_enfants),
+    KindSpec("naissances", "Naissances domiciliées par commune (INSEE, xlsx NAIS_DOM_ANNUELLES ou base_naissances "
+             "NAISDyy) — estime aussi les enfants de moins de 3 ans", "INSEE", "naissances, enfants_moins_3",
+             build_naissances),
     KindSpec("populations", "Populations légales (INSEE donnees_communes.csv)", "INSEE", "populations",
              build_populations),
-    KindSpec("caf_couverture", "Taux de couverture petite enfance (data.caf.fr txcouv_pe_com/epci/dep/nat)",
-             "Cnaf (data.caf.fr)", "caf_couverture_{com,epci,dep,nat}", build_caf_couverture),
-    KindSpec("caf_places", "Places d'accueil petite enfance (data.caf.fr nbpla_pe_com/epci/dep)",
-             "Cnaf (data.caf.fr)", "caf_places_{com,epci,dep}", build_caf_places),
+    KindSpec("caf_couverture", "Taux de couverture petite enfance (data.caf.fr txcouv_pe_com/epci/dep/reg/nat, "
+             "fichiers « hist » compris)", "Cnaf (data.caf.fr)", "caf_couverture_{com,epci,dep,reg,nat}",
+             build_caf_couverture, (".csv", ".txt", ".xlsx", ".json")),
+    KindSpec("caf_places", "Places d'accueil petite enfance (data.caf.fr nbpla_pe_com/epci/dep/reg/nat)",
+             "Cnaf (data.caf.fr)", "caf_places_{com,epci,dep,reg,nat}", build_caf_places,
+             (".csv", ".txt", ".xlsx", ".json")),
     KindSpec("dgcl_criteres", "Critères de répartition des dotations (DGCL criteres_repartition_AAAA.csv)",
              "DGCL", "dgcl_criteres", build_dgcl),
     KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",

@@ -1,220 +1,549 @@
-"""data.caf.fr exports: coverage rates (txcouv_pe_*) and places (nbpla_pe_*).
+"""data.caf.fr exports: coverage rates (``txcouv_pe_*``) and places (``nbpla_pe_*``).
 
-The Opendatasoft portal exports either field names (``numcom``, ``txcouv_eaje_com``)
-or their labels ("Numéro de commune", "Taux de couverture EAJE"); both are accepted.
-The level (commune, EPCI, département, nation) comes from the code column or,
-failing that, from the file name.  Placeholder rows (code ``XX``/``XXX``) are skipped
-with a warning; ``annee`` may be a date (national file).
+Built to the files as published (``../shared/docs/DATA.md`` §2-3), for the five levels
+(commune, EPCI, département, région, nation) and the three shapes they come in:
+
+* the portal's CSV export **with labels** (``Date référence;Numéro Département;…;Taux de couv
+  global``, ``;``, UTF-8 with BOM, CRLF), wording variants included ("assistante maternelle" /
+  "assistantes maternelles", "salariée à domicile" / "salarié à domicile");
+* the **API / JSON field names** (``annee``, ``numcom``, ``txcouv_psu_col_com``, ``txcouv_com``,
+  ``pl_am_ind_dep``, ``tot_offre_dep``…; the national file has ``national`` and a date in
+  ``annee``);
+* **snake_case re-exports** (``date_reference,numero_commune,…,taux_de_couv_global``,
+  ``num_commune,…,places_offertes_ensemble``).
+
+The level is detected from the code columns (the finest one present), else from the file
+name.  Quirks handled: codes that lost their leading zero (resolved against the référentiel
+and the file's département column, refused when they disagree), ``XX``/``XXX`` placeholder
+rows (skipped, one warning), overseas collectivities outside the référentiel (one warning),
+rows whose rates are all empty (kept: « donnée non disponible »), several years in one file,
+and the "hist" exports (2017 on) imported next to the current ones: the layer keeps every
+year; where a "hist" file and a current file give the same territory and year, the current
+file wins (warning).
 """
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..codes import normalise_insee
+from ..codes import fold_arrondissement, is_arrondissement, is_valid_commune_code
 from ..store import Store
-from .common import (Built, Col, Problems, Table, _short, check_cells, commune_reference, fold_codes,
-                     number_column, parse_date, read_table, report_duplicates)
+from .common import (Built, Col, Problems, Table, _short, check_cells, commune_reference, number_column,
+                     parse_date, read_table, report_duplicates)
 from .official import _info
 
-LEVELS = ("com", "epci", "dep", "nat")
-LEVEL_LABEL = {"com": "communes", "epci": "EPCI", "dep": "départements", "nat": "France"}
-CODE_FIELDS = {"com": ("numcom", "code_commune", "numero_de_commune", "code_insee", "codgeo", "num_com"),
-               "epci": ("numepci", "code_epci", "numero_epci", "numero_d_epci", "siren_epci", "num_epci"),
-               "dep": ("numdep", "code_departement", "numero_de_departement", "num_dep", "departement_code")}
-NAME_FIELDS = {"com": ("nomcom", "nom_commune", "nom_de_la_commune", "libelle_commune", "commune"),
-               "epci": ("nomepci", "nom_epci", "nom_de_l_epci", "libelle_epci", "epci"),
-               "dep": ("nomdep", "nom_departement", "nom_du_departement", "libelle_departement", "departement")}
+LEVELS = ("com", "epci", "dep", "reg", "nat")
+LEVEL_LABEL = {"com": "communes", "epci": "EPCI", "dep": "départements", "reg": "régions", "nat": "France"}
 
-# label fragments (normalised) -> field stem, for exports "with labels"
-COUV_LABELS = [
-    (("eaje",), "txcouv_eaje"),
-    (("hors", "psu"), "txcouv_hors_psu_col"),
-    (("psu",), "txcouv_psu_col"),
-    (("assistant",), "txcouv_am_ind"),
-    (("garde", "domicile"), "txcouv_gad_ind"),
-    (("salarie", "domicile"), "txcouv_gad_ind"),
-    (("prescol",), "txcouv_prescol"),
-    (("ecole",), "txcouv_prescol"),
-    (("global",), "txcouv"),
-    (("taux_de_couverture",), "txcouv"),
-]
-PLACES_LABELS = [
-    (("hors", "psu"), "pl_hors_psu_col"),
-    (("psu",), "pl_psu_col"),
-    (("prescol",), "pl_prescol"),
-    (("ecole",), "pl_prescol"),
-    (("assistant",), "pl_am_ind"),
-    (("garde", "domicile"), "pl_gad_ind"),
-    (("salarie", "domicile"), "pl_gad_ind"),
-    (("total",), "tot_offre"),
-    (("offre",), "tot_offre"),
-]
+# Code and name columns of each level, normalised (field names, labels, snake_case re-exports).
+CODE_FIELDS = {
+    "com": ("numcom", "num_com", "numero_commune", "numero_de_commune", "num_commune", "numero_de_la_commune",
+            "code_commune", "code_insee", "codgeo", "insee_com"),
+    "epci": ("numepci", "num_epci", "numero_epci", "numero_d_epci", "numero_de_l_epci", "code_epci", "siren_epci"),
+    "dep": ("numdep", "num_dep", "numero_departement", "numero_de_departement", "numero_du_departement",
+            "num_departement", "code_departement", "departement_code"),
+    "reg": ("numregi", "numreg", "num_reg", "num_regi", "numero_region", "numero_de_region", "numero_de_la_region",
+            "num_region", "code_region"),
+}
+NAME_FIELDS = {
+    "com": ("nomcom", "nom_com", "nom_commune", "nom_de_la_commune", "libelle_commune"),
+    "epci": ("nomepci", "nom_epci", "nom_de_l_epci", "libelle_epci"),
+    "dep": ("nomdep", "nom_dep", "nom_departement", "nom_du_departement", "libelle_departement"),
+    "reg": ("nomregi", "nomreg", "nom_reg", "nom_region", "nom_de_la_region", "libelle_region"),
+    "nat": ("national", "nomnat", "nom_national", "territoire"),
+}
+YEAR_FIELDS = ("annee", "date_reference", "date_de_reference", "annee_de_reference", "annee_reference", "exercice",
+               "year", "date", "millesime")
 
-_ANNEE = Col("annee", ("annee_de_reference", "exercice", "date", "year"))
+# Layer columns, in order.  Rates: places per 100 children under 3; places: number of places.
+RATE_COLUMNS = ("txcouv", "txcouv_eaje", "txcouv_psu_col", "txcouv_hors_psu_col", "txcouv_prescol",
+                "txcouv_am_ind", "txcouv_gad_ind", "txcouv_ind")
+PLACE_COLUMNS = ("tot_offre", "pl_eaje", "pl_psu_col", "pl_hors_psu_col", "pl_prescol", "pl_am_ind",
+                 "pl_gad_ind", "pl_ind")
+RATE_LABELS = {
+    "txcouv": "Taux de couverture global", "txcouv_eaje": "Taux de couverture EAJE (ensemble)",
+    "txcouv_psu_col": "Taux de couverture EAJE PSU", "txcouv_hors_psu_col": "Taux de couverture EAJE hors PSU",
+    "txcouv_prescol": "Taux de couverture préscolarisation",
+    "txcouv_am_ind": "Taux de couverture assistants maternels",
+    "txcouv_gad_ind": "Taux de couverture salariés à domicile",
+    "txcouv_ind": "Taux de couverture accueil individuel (ensemble)",
+}
+
+# Field-name stems (after the level suffix is removed) -> mode
+_FIELD_MODES = {
+    "": "global", "psu_col": "psu_col", "psu": "psu_col", "hors_psu_col": "hors_psu_col", "hors_psu": "hors_psu_col",
+    "eaje": "eaje", "prescol": "prescol", "am_ind": "am_ind", "am": "am_ind", "gad_ind": "gad_ind", "gad": "gad_ind",
+    "ind": "ind",
+}
+# Label keywords (normalised header) -> mode; first match wins
+_LABEL_MODES = (
+    (("hors", "psu"), "hors_psu_col"),
+    (("psu",), "psu_col"),
+    (("prescol",), "prescol"),
+    (("ecole",), "prescol"),
+    (("assistant",), "am_ind"),
+    (("domicile",), "gad_ind"),
+    (("individuel",), "ind"),
+    (("eaje",), "eaje"),
+    (("creche",), "eaje"),
+    (("offert",), "total"),
+    (("global",), "global"),
+    (("total",), "total"),
+    (("ensemble",), "total"),
+)
+_MODE_TO_RATE = {"global": "txcouv", "total": "txcouv", "eaje": "txcouv_eaje", "psu_col": "txcouv_psu_col",
+                 "hors_psu_col": "txcouv_hors_psu_col", "prescol": "txcouv_prescol", "am_ind": "txcouv_am_ind",
+                 "gad_ind": "txcouv_gad_ind", "ind": "txcouv_ind"}
+_MODE_TO_PLACES = {"global": "tot_offre", "total": "tot_offre", "eaje": "pl_eaje", "psu_col": "pl_psu_col",
+                   "hors_psu_col": "pl_hors_psu_col", "prescol": "pl_prescol", "am_ind": "pl_am_ind",
+                   "gad_ind": "pl_gad_ind", "ind": "pl_ind"}
+
+# Overseas collectivities (not in the référentiel of communes, EPCI and départements)
+_OUTRE_MER_COM = re.compile(r"^(975|977|978|98\d)")
+_PLACEHOLDER = re.compile(r"^X+$")
+CITY_NAMES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 
 
-def _detect_level(table: Table, fichier: str, probs: Problems) -> str:
-    cols = set(table.frame.columns)
-    for level in ("com", "epci", "dep"):
-        if any(f in cols for f in CODE_FIELDS[level]):
-            return level
-    m = re.search(r"_(com|epci|dep|nat)(?:[_.\-\s]|$)", fichier.lower())
-    if m:
-        return m.group(1)
-    if not (cols & {f for v in CODE_FIELDS.values() for f in v}) and re.search(r"nat|france", fichier.lower()):
-        return "nat"
-    found = ", ".join(f"« {table.label(c)} »" for c in table.frame.columns)
-    raise probs.fatal("niveau géographique introuvable : aucune colonne numcom, numepci ou numdep et un nom de "
-                      f"fichier sans _com/_epci/_dep/_nat. Colonnes trouvées : {found}. "
-                      "Gardez le nom de fichier d'origine (ex. txcouv_pe_com.csv).", table.header_line)
+def _strip_level(h: str) -> str:
+    return re.sub(r"_(com|epci|dep|reg|regi|nat)$", "", h)
 
 
-def _value_stem(header: str, prefix: str, labels: list, level: str) -> str | None:
-    """Field stem of a value column: 'txcouv_eaje_com' → 'txcouv_eaje'; labels mapped by keywords."""
-    if header.startswith(prefix) or (prefix == "pl_" and header.startswith("tot_offre")):
-        stem = re.sub(rf"_({'|'.join(LEVELS)})$", "", header)
-        return stem
-    if prefix == "txcouv" and not ("taux" in header or "couverture" in header):
-        return None
-    if prefix == "pl_" and not ("place" in header or "offre" in header or "capacite" in header):
-        return None
-    for parts, stem in labels:
-        if all(p in header for p in parts):
-            return stem
+def _value_column(h: str, what: str) -> str | None:
+    """Layer column of a value header (normalised), or None when it is not a value of this kind."""
+    if what == "couverture":
+        if h.startswith("txcouv") or h.startswith("tx_couv"):
+            stem = _strip_level(re.sub(r"^tx_?couv_?", "", h))
+            stem = "" if stem in LEVELS or stem == "regi" else stem
+            mode = _FIELD_MODES.get(stem)
+            return _MODE_TO_RATE[mode] if mode else None
+        if not ("taux" in h or "couv" in h):
+            return None
+        table = _MODE_TO_RATE
+    else:
+        if h.startswith("pl_") or h.startswith("tot_offre"):
+            if h.startswith("tot_offre"):
+                return "tot_offre"
+            stem = _strip_level(h[3:])
+            mode = _FIELD_MODES.get(stem)
+            return _MODE_TO_PLACES[mode] if mode and mode != "global" else None
+        if not ("place" in h or "offre" in h or "capacite" in h):
+            return None
+        table = _MODE_TO_PLACES
+    for parts, mode in _LABEL_MODES:
+        if all(p in h for p in parts):
+            return table[mode]
     return None
 
 
-def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: str, what: str) -> Built:
-    prefix = "txcouv" if what == "couverture" else "pl_"
-    labels = COUV_LABELS if what == "couverture" else PLACES_LABELS
-    any_code = Col("code", tuple(f for v in CODE_FIELDS.values() for f in v), required=False)
-    scan_cols = [_ANNEE, any_code, Col("value", regex=rf"({prefix}|tot_offre|taux|nombre_de_places).*")]
-    table = read_table(path, fichier, scan_cols, probs)
-    from .common import resolve_columns
+def _find(columns, names) -> str | None:
+    return next((c for c in columns if c in names), None)
 
-    m = resolve_columns(table, [_ANNEE], probs)
+
+def _detect_level(table: Table, fichier: str, probs: Problems) -> str:
+    cols = list(table.frame.columns)
+    for level in ("com", "epci", "dep", "reg"):
+        if _find(cols, CODE_FIELDS[level]):
+            return level
+    if _find(cols, NAME_FIELDS["nat"]):
+        return "nat"
+    m = re.search(r"_(com|epci|dep|reg|nat)(?:[_.\-\s]|$)", fichier.lower())
+    if m:
+        return m.group(1)
+    found = ", ".join(f"« {table.label(c)} »" for c in cols)
+    raise probs.fatal("niveau géographique introuvable : aucune colonne de code (numcom / « Numéro commune », "
+                      "numepci, numdep / « Numéro Département », numregi / « Numéro Région ») et un nom de fichier "
+                      f"sans _com/_epci/_dep/_reg/_nat. Colonnes trouvées : {found}. Gardez le nom de fichier "
+                      "d'origine (ex. txcouv_pe_dep.csv).", table.header_line)
+
+
+def _year(value: str) -> int | None:
+    s = value.strip()
+    m = re.match(r"^((?:19|20)\d{2})(?:$|[-/T ])", s)
+    if m:
+        return int(m.group(1))
+    if re.fullmatch(r"(19|20)\d{2}\.0+", s):
+        return int(float(s))
+    d = parse_date(s)
+    return d.year if d is not None and not pd.isna(d) else None
+
+
+def _dep_of_column(value: str) -> str:
+    """Département as written in the file's département column ('6' → '06', '69D' → '69', '20R' → '20')."""
+    s = value.strip().upper()
+    if s.startswith('="') and s.endswith('"'):
+        s = s[2:-1]
+    if re.fullmatch(r"\d+\.0+", s):
+        s = s.split(".")[0]
+    if s.isdigit() and len(s) == 1:
+        s = "0" + s
+    if re.fullmatch(r"69[DM]", s):
+        return "69"
+    if s in ("20R", "2A", "2B"):
+        return "20"
+    return s
+
+
+def _dep2(dep: str) -> str:
+    return "20" if dep in ("2A", "2B", "20") else dep[:2]
+
+
+def _clean_code(value: str) -> str:
+    s = value.strip().upper()
+    if s.startswith('="') and s.endswith('"'):
+        s = s[2:-1]
+    s = s.strip().strip('"').strip("'")
+    if re.fullmatch(r"\d+\.0+", s):
+        s = s.split(".")[0]
+    return s
+
+
+def _commune_code(raw: str, dep_cell: str | None, ref_dep: dict[str, str], line: int, label: str,
+                  dep_label: str | None, probs: Problems) -> str | None:
+    """Commune code of a cell; a code that lost its leading zero is padded and checked against
+    the file's département column and the référentiel.  None after an error."""
+    s = _clean_code(raw)
+    if is_valid_commune_code(s):
+        return s
+    if s.isdigit() and len(s) == 4:
+        cand = "0" + s
+        dep = _dep_of_column(dep_cell) if dep_cell else ""
+        cand_dep = ref_dep.get(fold_arrondissement(cand), cand[:2])
+        if dep and _dep2(cand_dep) != _dep2(dep):
+            probs.error(f"code commune « {_short(raw)} » ambigu : complété en {cand} (département {cand_dep}) mais la "
+                        f"colonne « {dep_label} » indique le département {dep_cell.strip()} — corrigez le code "
+                        "(5 caractères, zéro initial compris).", line, label)
+            return None
+        return cand
+    probs.error(f"code commune « {_short(raw)} » invalide — 5 caractères attendus (ex. 89024, 2A004).", line, label)
+    return None
+
+
+def _read_json(path: Path, fichier: str, probs: Problems) -> Table:
+    """An API / JSON export: a list of records, ``{"results": [...]}`` (API v2.1 ``records``) or
+    ``{"records": [{"fields": {...}}]}`` (API v1).  "Lines" are record numbers (first record = 1)."""
+    import json
+
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise probs.fatal(f"fichier JSON illisible ({type(exc).__name__}) — exportez-le de nouveau depuis "
+                          "data.caf.fr (format JSON ou CSV).")
+    if isinstance(data, dict):
+        data = data.get("results", data.get("records", []))
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise probs.fatal("fichier JSON inattendu : une liste d'enregistrements est attendue (export JSON de "
+                          "data.caf.fr).")
+    records = [r.get("fields", r) if isinstance(r.get("fields"), dict) else r for r in data]
+    if not records:
+        raise probs.fatal("le fichier JSON ne contient aucun enregistrement.")
+    from .common import normalise_header
+
+    keys: dict[str, str] = {}
+    for r in records:
+        for k in r:
+            keys.setdefault(normalise_header(k), str(k))
+
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return str(v)
+        if isinstance(v, float):
+            return str(int(v)) if v.is_integer() else repr(v)
+        if isinstance(v, (dict, list)):
+            return json.dumps(v, ensure_ascii=False)
+        return str(v)
+
+    rows = [[cell(next((r[k] for k in r if normalise_header(k) == n), None)) for n in keys] for r in records]
+    frame = pd.DataFrame(rows, columns=list(keys), dtype=object)
+    return Table(frame=frame, headers=keys, fichier=fichier, lines=list(range(1, len(rows) + 1)), encoding="UTF-8",
+                 header_line=1)
+
+
+def _read(path: Path, fichier: str, probs: Problems, what: str) -> Table:
+    if path.suffix.lower() == ".json":
+        return _read_json(path, fichier, probs)
+    year_col = Col("annee", YEAR_FIELDS)
+    any_code = Col("code", tuple(f for v in CODE_FIELDS.values() for f in v) + NAME_FIELDS["nat"], required=False)
+    value_re = r"(txcouv|tx_couv|taux|pl_|tot_offre|place).*"
+    import warnings
+
+    with warnings.catch_warnings():  # openpyxl: "Workbook contains no default style" (English, harmless)
+        warnings.simplefilter("ignore")
+        return read_table(path, fichier, [year_col, any_code, Col("valeur", regex=value_re, required=False)], probs)
+
+
+def _build(path: Path, fichier: str, store: Store, probs: Problems, publisher: str, what: str) -> Built:
+    table = _read(path, fichier, probs, what)
+    cols = list(table.frame.columns)
+    year_col = _find(cols, YEAR_FIELDS)
+    if year_col is None:
+        found = ", ".join(f"« {table.label(c)} »" for c in cols) or "aucune"
+        raise probs.fatal(f"colonne de l'année absente (« Date référence », annee ou date_reference). Colonnes "
+                          f"trouvées : {found}.", table.header_line, "annee")
     level = _detect_level(table, fichier, probs)
-    if what == "places" and level == "nat":
-        probs.warn("fichier national de places : écrit dans caf_places_nat.")
-    code_col = next((c for c in table.frame.columns if c in CODE_FIELDS.get(level, ())), None)
-    name_col = next((c for c in table.frame.columns if c in NAME_FIELDS.get(level, ())), None)
+    code_col = _find(cols, CODE_FIELDS[level]) if level != "nat" else None
+    name_col = _find(cols, NAME_FIELDS[level])
+    dep_col = _find(cols, CODE_FIELDS["dep"]) if level in ("com", "epci") else None
     if level != "nat" and code_col is None:
         raise probs.fatal(f"colonne du code ({CODE_FIELDS[level][0]}) absente.", table.header_line)
-    stems: dict[str, str] = {}
-    for c in table.frame.columns:
-        if c in (m["annee"], code_col, name_col):
+    kind_label = "taux de couverture" if what == "couverture" else "places"
+    values: dict[str, str] = {}
+    for c in cols:
+        if c in (year_col, code_col, name_col) or any(c in v for v in CODE_FIELDS.values()) \
+                or any(c in v for v in NAME_FIELDS.values()):
             continue
-        stem = _value_stem(c, prefix, labels, level)
-        if stem and stem not in stems.values():
-            stems[c] = stem
-    if not stems:
-        found = ", ".join(f"« {table.label(c)} »" for c in table.frame.columns)
-        expected = "txcouv_*_{com,epci,dep,nat}" if what == "couverture" else "pl_*_{com,epci,dep}, tot_offre_*"
-        raise probs.fatal(f"aucune colonne de valeurs ({expected}) — colonnes trouvées : {found}. "
-                          "Vérifiez le type de fichier (couverture ou places).", table.header_line)
-    check_cells(table, [name_col] if name_col else [], probs)
+        target = _value_column(c, what)
+        if target and target not in values:
+            values[target] = c
+    if not values:
+        found = ", ".join(f"« {table.label(c)} »" for c in cols)
+        other = "caf_places" if what == "couverture" else "caf_couverture"
+        hint = (f" Ce fichier ressemble à un fichier de {'places' if what == 'couverture' else 'taux'} : "
+                f"choisissez le type « {other} ».") if any(_value_column(c, "places" if what == "couverture"
+                                                                          else "couverture") for c in cols) else ""
+        raise probs.fatal(f"aucune colonne de {kind_label} reconnue — colonnes trouvées : {found}.{hint}",
+                          table.header_line)
+    check_cells(table, [c for c in (name_col,) if c], probs)
     lines = table.lines
-    # years
+    ylabel = table.label(year_col)
     years = []
-    ylabel = table.label(m["annee"])
-    for i, v in enumerate(table.frame[m["annee"]].tolist()):
-        s = v.strip()
-        y = int(s) if re.fullmatch(r"(19|20)\d{2}", s) else None
+    for i, v in enumerate(table.frame[year_col].tolist()):
+        y = _year(v)
         if y is None:
-            d = parse_date(s)
-            y = d.year if d is not None and not pd.isna(d) else None
-        if y is None:
-            probs.error(f"année « {_short(s)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
+            probs.error(f"année « {_short(v)} » illisible — attendu 2022 ou 2022-01-01.", lines[i], ylabel)
         years.append(y or 0)
+    # values (rates 0-1000: a small territory can exceed 100; places up to the national total)
+    maximum = 1000.0 if what == "couverture" else 5_000_000.0
+    vals = {target: number_column(table, c, probs, minimum=0, maximum=maximum, what="nombre de places"
+                                  if what == "places" else "taux de couverture")
+            for target, c in values.items()}
     # codes
-    raw_codes = table.frame[code_col].tolist() if code_col else ["FR"] * len(table.frame)
-    placeholder = []
-    codes = []
-    clabel = table.label(code_col) if code_col else "code"
+    clabel = table.label(code_col) if code_col else "national"
+    raw_codes = table.frame[code_col].tolist() if code_col else ["FR"] * len(lines)
+    dep_cells = table.frame[dep_col].tolist() if dep_col else [None] * len(lines)
+    dep_label = table.label(dep_col) if dep_col else None
+    ref = commune_reference(store)
+    ref_dep = dict(zip(ref["code_insee"], ref["dep"]))
+    codes: list[str | None] = []
+    placeholder: list[int] = []
     for i, v in enumerate(raw_codes):
-        s = normalise_insee(v)
-        if re.fullmatch(r"X{2,}|", s):
-            placeholder.append(i)
-            probs.warn(f"ligne de remplissage « {v.strip() or '(vide)'} » ignorée (pas de territoire).",
-                       lines[i], clabel)
-        elif level == "com" and not re.fullmatch(r"\d{5}|2[AB]\d{3}", s):
-            probs.error(f"code commune « {_short(v)} » invalide — 5 caractères attendus (ex. 89024).", lines[i], clabel)
+        s = _clean_code(v)
+        if level == "nat":
+            codes.append("FR")
+        elif not s or _PLACEHOLDER.match(s):
+            placeholder.append(lines[i])
+            codes.append(None)
+        elif level == "com":
+            codes.append(_commune_code(v, dep_cells[i], ref_dep, lines[i], clabel, dep_label, probs))
         elif level == "dep":
-            s = s.zfill(2) if s.isdigit() and len(s) < 2 else s
-            if not re.fullmatch(r"\d{2}|2[AB]|97\d", s):
+            s = "0" + s if s.isdigit() and len(s) == 1 else s
+            if not re.fullmatch(r"\d{2}|2[AB]|9[78]\d", s):
                 probs.error(f"code département « {_short(v)} » invalide — ex. 01, 2A, 971.", lines[i], clabel)
-        elif level == "epci" and not re.fullmatch(r"\d{9}", s):
-            probs.error(f"code EPCI « {_short(v)} » invalide — SIREN à 9 chiffres attendu.", lines[i], clabel)
-        codes.append(s)
-    # values
-    maximum = 1000.0 if what == "couverture" else 2_000_000.0
-    values = {}
-    for c, stem in stems.items():
-        values[stem] = number_column(table, c, probs, minimum=0, maximum=maximum,
-                                     what="taux de couverture" if what == "couverture" else "nombre de places")
+                s = None
+            codes.append(s)
+        elif level == "reg":
+            s = "0" + s if s.isdigit() and len(s) == 1 else s
+            if s == "COM":        # the Cnaf's « collectivités d'outre-mer » pseudo-region
+                codes.append("COM")
+            elif not re.fullmatch(r"\d{2,3}", s):
+                probs.error(f"code région « {_short(v)} » invalide — ex. 11, 84, 01.", lines[i], clabel)
+                codes.append(None)
+            else:
+                codes.append(s)
+        else:  # epci
+            if not re.fullmatch(r"\d{9}", s):
+                probs.error(f"code EPCI « {_short(v)} » invalide — SIREN à 9 chiffres attendu.", lines[i], clabel)
+                s = None
+            codes.append(s)
     probs.raise_if_errors()
-    df = pd.DataFrame({"_ligne": lines, "code_orig": codes, "annee": years,
-                       "nom": [table.frame[name_col].iloc[i].strip() if name_col else "France"
-                               for i in range(len(lines))], **values})
-    df = df.drop(index=placeholder).reset_index(drop=True)
+    if placeholder:
+        shown = ", ".join(str(x) for x in placeholder[:10]) + (" …" if len(placeholder) > 10 else "")
+        probs.warn(f"{len(placeholder)} ligne(s) de remplissage (code « XX », « XXX » ou vide, territoire non "
+                   f"défini) ignorée(s) : lignes {shown}.", None, clabel)
+    names = text_values(table, name_col, len(lines), "France" if level == "nat" else "")
+    df = pd.DataFrame({"_ligne": lines, "code_orig": codes, "annee": years, "nom": names, **vals})
+    df = df[df["code_orig"].notna()].reset_index(drop=True)
+    if df.empty:
+        raise probs.fatal("aucune ligne de territoire : le fichier ne contient que des lignes de remplissage "
+                          "(XX, XXX) — exportez-le de nouveau depuis data.caf.fr.", table.header_line)
+    notes: list[str] = []
     if level == "com":
-        df["code"] = fold_codes(df["code_orig"].tolist(), df["_ligne"].tolist(), probs, clabel)
-        arm = df["code_orig"] != df["code"]
-        if arm.any():
-            own = set(df.loc[~arm, ["code", "annee"]].itertuples(index=False, name=None))
-            parts = []
-            for (code, annee), grp in df[arm].groupby(["code", "annee"]):
-                if (code, annee) in own:
-                    continue
-                if what == "places":
-                    row = grp.iloc[0].copy()
-                    for stem in values:
-                        row[stem] = grp[stem].sum(min_count=1)
-                    row["nom"] = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}[code]
-                    parts.append(row)
-                else:
-                    probs.warn(f"taux des arrondissements de {code} ({annee}) non additionnables et pas de ligne "
-                               "pour la commune entière : ignorés.", int(grp["_ligne"].iloc[0]), clabel)
-            df = pd.concat([df[~arm], pd.DataFrame(parts)], ignore_index=True) if parts else df[~arm]
-            df = df.reset_index(drop=True)
-        known = set(commune_reference(store)["code_insee"])
-    elif level == "epci":
-        df["code"] = df["code_orig"]
-        known = set(store.read("epci", columns=["epci_siren"])["epci_siren"]) if store.has("epci") else None
-    elif level == "dep":
-        df["code"] = df["code_orig"]
-        known = set(store.read("departements", columns=["dep"])["dep"]) if store.has("departements") else None
-    else:
-        df["code"] = "FR"
-        known = None
-    if known is not None:
-        what_code = {"com": "code commune", "epci": "code EPCI", "dep": "code département"}[level]
-        mask = []
-        for code, line in zip(df["code"], df["_ligne"]):
-            ok = code in known
-            if not ok:
-                probs.warn(f"{what_code} « {code} » inconnu du référentiel : ligne ignorée.", int(line), clabel)
-            mask.append(ok)
-        df = df[mask].reset_index(drop=True)
-    df = report_duplicates(df, ["code", "annee"], list(values), "_ligne", probs, clabel, "territoire / année")
+        df = _fold_arrondissements(df, list(vals), what, probs, clabel, notes)
+    df["code"] = df["code_orig"]
+    df = _drop_unknown(df, level, store, probs, clabel)
+    df = report_duplicates(df, ["code", "annee"], list(vals), "_ligne", probs, clabel, "territoire / année")
     probs.raise_if_errors()
+    columns = RATE_COLUMNS if what == "couverture" else PLACE_COLUMNS
+    is_hist = bool(re.search(r"hist", fichier, re.I))
     out = pd.DataFrame({"code": df["code"].astype(str), "nom": df["nom"].astype(str),
                         "annee": df["annee"].astype("int64")})
-    for stem in values:
-        out[stem] = df[stem].astype(float)
-    out = out.sort_values(["code", "annee"]).reset_index(drop=True)
+    for c in columns:
+        out[c] = df[c].astype(float) if c in df.columns else np.nan
+    out["fichier"] = fichier
+    out["hist"] = is_hist
+    empty = out[[c for c in columns if c in vals]].isna().all(axis=1)
+    if empty.any():
+        notes.append(f"{int(empty.sum())} ligne(s) sans aucune valeur publiée : gardée(s) comme « donnée non "
+                     "disponible ».")
     layer = f"caf_{what}_{level}"
-    years_found = sorted(set(out["annee"]))
-    vintage = (str(years_found[0]) if len(years_found) == 1 else f"{years_found[0]}-{years_found[-1]}") if years_found \
-        else "année non précisée"
+    merged = _merge_with_layer(out, layer, store, probs, notes)
+    merged = merged.sort_values(["code", "annee"]).reset_index(drop=True)
+    years_found = sorted(set(merged["annee"]))
+    vintage = (str(years_found[0]) if len(years_found) == 1 else f"{years_found[0]}-{years_found[-1]}") \
+        if years_found else "année non précisée"
+    files = list(dict.fromkeys(merged["fichier"]))
     title = "Taux de couverture petite enfance" if what == "couverture" else "Places d'accueil petite enfance"
-    info = _info(f"{title} (Cnaf, {LEVEL_LABEL[level]})", vintage, f"{fichier} — {publisher}")
-    notes = [f"Niveau détecté : {LEVEL_LABEL[level]} ; colonnes lues : "
-             + ", ".join(f"{table.label(c)} → {s}" for c, s in stems.items()) + "."]
-    return Built({layer: (out, info)}, vintage, len(out), table.encoding, notes)
+    info = _info(f"{title} (Cnaf, {LEVEL_LABEL[level]})", vintage, f"{', '.join(files)} — {publisher}")
+    info.extra = {"niveau": level, "fichiers": files}
+    notes.insert(0, f"Niveau détecté : {LEVEL_LABEL[level]} ; {len(out)} ligne(s), années "
+                    f"{', '.join(str(y) for y in sorted(set(out['annee'])))} ; colonnes lues : "
+                    + ", ".join(f"{table.label(c)} → {t}" for t, c in values.items()) + ".")
+    return Built({layer: (merged, info)}, vintage, len(out), table.encoding, notes)
+
+
+def text_values(table: Table, col: str | None, n: int, default: str) -> list[str]:
+    if col is None:
+        return [default] * n
+    return [v.strip() or default for v in table.frame[col].tolist()]
+
+
+def _fold_arrondissements(df: pd.DataFrame, value_cols: list[str], what: str, probs: Problems, clabel: str,
+                          notes: list[str]) -> pd.DataFrame:
+    """Paris/Lyon/Marseille: places of the arrondissements are added up into the commune (unless the
+    file has a row for the whole commune); rates do not add up, so they are kept only from a row
+    for the whole commune."""
+    folded = df["code_orig"].map(fold_arrondissement)
+    arm = df["code_orig"] != folded
+    if not arm.any():
+        return df
+    own = set(zip(folded[~arm], df.loc[~arm, "annee"]))
+    parts = []
+    cities = sorted(set(folded[arm]))
+    for (code, annee), grp in df[arm].groupby([folded[arm], "annee"]):
+        if (code, annee) in own or what != "places":
+            continue
+        row = grp.iloc[0].copy()
+        for c in value_cols:
+            row[c] = grp[c].sum(min_count=1)
+        row["code_orig"] = code
+        row["nom"] = CITY_NAMES.get(code, code)
+        parts.append(row)
+    names = ", ".join(CITY_NAMES.get(c, c) for c in cities)
+    if what == "places":
+        notes.append(f"Places des arrondissements additionnées pour : {names} ({int(arm.sum())} lignes "
+                     "d'arrondissement).")
+    else:
+        probs.warn(f"{int(arm.sum())} ligne(s) d'arrondissement municipal ({names}) : la Cnaf publie ces taux par "
+                   "arrondissement et un taux ne s'additionne pas ; sans ligne pour la commune entière, ces communes "
+                   "restent « donnée non disponible ».", None, clabel)
+    rest = df[~arm]
+    return pd.concat([rest, pd.DataFrame(parts)], ignore_index=True) if parts else rest.reset_index(drop=True)
+
+
+def _drop_unknown(df: pd.DataFrame, level: str, store: Store, probs: Problems, clabel: str) -> pd.DataFrame:
+    """Rows whose territory is not in the référentiel are dropped: overseas collectivities in one
+    summarised warning, any other code with its first line."""
+    if level == "nat":
+        return df
+    if level == "com":
+        known = set(commune_reference(store)["code_insee"])
+    elif level == "epci":
+        known = set(store.read("epci", columns=["epci_siren"])["epci_siren"]) if store.has("epci") else None
+    elif level == "dep":
+        known = set(store.read("departements", columns=["dep"])["dep"]) if store.has("departements") else None
+    else:
+        known = set(store.read("regions", columns=["reg"])["reg"]) if store.has("regions") else None
+        if known is not None:
+            known.add("COM")
+    if known is None:
+        return df
+    unknown = ~df["code"].isin(known)
+    if level == "reg":
+        unknown |= df["code"] == "COM"
+    if not unknown.any():
+        return df
+    bad = df[unknown]
+    overseas = bad["code"].str.match(_OUTRE_MER_COM) | (bad["code"] == "COM")
+    if overseas.any():
+        codes = sorted(set(bad.loc[overseas, "code"]))
+        probs.warn(f"{int(overseas.sum())} ligne(s) de collectivités d'outre-mer hors du référentiel (COG 2025 : "
+                   f"départements et régions de France et DROM) ignorée(s) : codes {', '.join(codes[:15])}"
+                   f"{' …' if len(codes) > 15 else ''}.", None, clabel)
+    what = {"com": "code commune", "epci": "code EPCI", "dep": "code département", "reg": "code région"}[level]
+    for code, grp in bad[~overseas].groupby("code", sort=True):
+        lines = grp["_ligne"].astype(int).tolist()
+        more = f" (et {len(lines) - 1} autre(s) ligne(s))" if len(lines) > 1 else ""
+        probs.warn(f"{what} « {code} » inconnu du référentiel (COG 2025) : ligne ignorée{more} — commune fusionnée "
+                   "ou territoire d'un autre millésime ?", lines[0], clabel)
+    return df[~unknown].reset_index(drop=True)
+
+
+def _merge_with_layer(new: pd.DataFrame, layer: str, store: Store, probs: Problems, notes: list[str]) -> pd.DataFrame:
+    """The layer keeps every year imported so far.  For a territory and year present both in the
+    layer and in the new file, the new file wins — except that a "hist" file never replaces a
+    current one (the current export carries the revised figures)."""
+    if not store.has(layer):
+        return new
+    old = store.read(layer)
+    if "fichier" not in old.columns:
+        info = store.info(layer)
+        old["fichier"] = (info.source.split(" — ")[0] if info else "import précédent")
+    if "hist" not in old.columns:
+        old["hist"] = old["fichier"].str.contains("hist", case=False)
+    for c in new.columns:
+        if c not in old.columns:
+            old[c] = np.nan
+    old = old[new.columns]
+    key_new = set(zip(new["code"], new["annee"]))
+    key_old = pd.Series(list(zip(old["code"], old["annee"])), index=old.index)
+    overlap = key_old.isin(key_new)
+    if not overlap.any():
+        return pd.concat([old, new], ignore_index=True)
+    both = old[overlap]
+    years = sorted(set(both["annee"]))
+    new_is_hist = bool(new["hist"].iloc[0]) if len(new) else False
+    old_current = both[~both["hist"].astype(bool)]
+    value_cols = [c for c in new.columns if c.startswith(("txcouv", "pl_", "tot_offre"))]
+    if new_is_hist and len(old_current):
+        # the current file already imported wins on its territories and years
+        keep_old = set(zip(old_current["code"], old_current["annee"]))
+        new_keys = pd.Series(list(zip(new["code"], new["annee"])), index=new.index)
+        diff = _count_differences(old_current, new[new_keys.isin(keep_old)], value_cols)
+        files = ", ".join(sorted(set(old_current["fichier"])))
+        probs.warn(f"année(s) {', '.join(map(str, sorted(set(old_current['annee']))))} présente(s) aussi dans le "
+                   f"fichier courant déjà importé ({files}) : ses valeurs sont gardées pour {len(keep_old)} "
+                   f"territoire(s)-année(s), dont {diff} avec des valeurs différentes de ce fichier « hist ».")
+        new = new[~new_keys.isin(keep_old)]
+        old_kept = old[~overlap | ~old["hist"].astype(bool)]
+        return pd.concat([old_kept, new], ignore_index=True)
+    old_hist = both[both["hist"].astype(bool)]
+    if not new_is_hist and len(old_hist):
+        new_keys = pd.Series(list(zip(new["code"], new["annee"])), index=new.index)
+        replaced = set(zip(old_hist["code"], old_hist["annee"]))
+        diff = _count_differences(old_hist, new[new_keys.isin(replaced)], value_cols)
+        files = ", ".join(sorted(set(old_hist["fichier"])))
+        probs.warn(f"année(s) {', '.join(map(str, sorted(set(old_hist['annee']))))} présente(s) aussi dans le "
+                   f"fichier « hist » déjà importé ({files}) : les valeurs de ce fichier courant remplacent les "
+                   f"siennes pour {len(replaced)} territoire(s)-année(s), dont {diff} différente(s).")
+    else:
+        notes.append(f"Année(s) {', '.join(map(str, years))} déjà importée(s) : remplacée(s) par ce fichier "
+                     f"({int(overlap.sum())} ligne(s)).")
+    return pd.concat([old[~overlap], new], ignore_index=True)
+
+
+def _count_differences(a: pd.DataFrame, b: pd.DataFrame, value_cols: list[str]) -> int:
+    m = a.merge(b, on=["code", "annee"], suffixes=("_a", "_b"))
+    if m.empty:
+        return 0
+    diff = np.zeros(len(m), dtype=bool)
+    for c in value_cols:
+        x, y = m[f"{c}_a"].to_numpy(dtype=float), m[f"{c}_b"].to_numpy(dtype=float)
+        diff |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
+    return int(diff.sum())
 
 
 def build_caf_couverture(path, fichier, store, probs, publisher):
@@ -223,3 +552,7 @@ def build_caf_couverture(path, fichier, store, probs, publisher):
 
 def build_caf_places(path, fichier, store, probs, publisher):
     return _build(path, fichier, store, probs, publisher, "places")
+
+
+__all__ = ["build_caf_couverture", "build_caf_places", "LEVELS", "LEVEL_LABEL", "RATE_COLUMNS", "PLACE_COLUMNS",
+           "RATE_LABELS", "is_arrondissement"]

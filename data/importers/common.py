@@ -234,7 +234,7 @@ def _find_header(rows: list[list[str]], cols: list[Col]) -> int | None:
 def read_table(path: Path, fichier: str, cols: list[Col], probs: Problems, sheet_hint: str | None = None) -> Table:
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        rows, encoding, sep = _read_xlsx_rows(path, cols, probs), None, None
+        rows, encoding, sep = _read_xlsx_rows(path, cols, probs, sheet_hint), None, None
     elif suffix == ".xls":
         raise probs.fatal("format Excel 97-2003 (.xls) non pris en charge — enregistrez le fichier en .xlsx "
                           "ou en CSV (séparateur « ; »).")
@@ -323,7 +323,7 @@ def _cell_to_str(v: Any) -> str:
     return str(v)
 
 
-def _read_xlsx_rows(path: Path, cols: list[Col], probs: Problems) -> list[list[str]]:
+def _read_xlsx_rows(path: Path, cols: list[Col], probs: Problems, sheet_hint: str | None = None) -> list[list[str]]:
     try:
         import openpyxl
 
@@ -333,7 +333,10 @@ def _read_xlsx_rows(path: Path, cols: list[Col], probs: Problems) -> list[list[s
                           "en .xlsx ou en CSV.")
     try:
         chosen = None
-        for ws in wb.worksheets:
+        sheets = wb.worksheets
+        if sheet_hint:  # a named sheet first (INSEE workbooks: "COM" after a "Métadonnées" sheet)
+            sheets = sorted(sheets, key=lambda ws: ws.title.strip().lower() != sheet_hint.lower())
+        for ws in sheets:
             rows = [[_cell_to_str(v) for v in r] for r in ws.iter_rows(values_only=True)]
             if chosen is None:
                 chosen = rows
