@@ -11,7 +11,8 @@ through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its de
 4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
 6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export);
 7. import of the real official files of ../shared/data/reel (when present) and a first
-``python -m data demo`` on a store holding only the référentiel.
+``python -m data demo`` on a store holding only the référentiel; 8. service mode under load
+(benchmarks/bench_service.py: 10 signed-in sessions, one then two instances behind nginx).
 """
 from __future__ import annotations
 
@@ -346,6 +347,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
     ap.add_argument("--navigateur-seul", action="store_true")
+    ap.add_argument("--sans-service", action="store_true",
+                    help="sans la mesure du mode service (10 sessions, 1 puis 2 instances derrière nginx, ≈ 3 min)")
     args = ap.parse_args()
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
@@ -355,6 +358,11 @@ def main() -> None:
         real_imports()
     if not args.sans_navigateur:
         browser_side()
+        if not args.sans_service:
+            import bench_service
+
+            print("8. Mode service sous charge (10 sessions connectées ; 1 puis 2 instances derrière nginx)")
+            bench_service.run(record=record)
     print("\nRésumé")
     for what, shown, b, verdict in ROWS:
         if verdict:

@@ -11,9 +11,12 @@ author.
 """
 from __future__ import annotations
 
+import io
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+import openpyxl
 import pytest
 
 from deploy.atlas_deploy import Banc
@@ -94,7 +97,7 @@ def test_sign_in_then_every_page_without_csp_violation(banc, ctx):
     assert "Camille Martin" in side and "conseiller — 89" in side and "Se déconnecter" in side
     pg.screenshot(path=str(SHOTS / "service_accueil.png"))
 
-    for slug, heading in PAGES.items():
+    for slug, heading in {**PAGES, "baremes": "Barèmes"}.items():
         path = "" if slug == "accueil" else slug
         pg.goto(f"{banc.url}/{path}?dep=89", wait_until="domcontentloaded")
         wait_idle(pg, timeout=90)
@@ -102,6 +105,12 @@ def test_sign_in_then_every_page_without_csp_violation(banc, ctx):
             frame = pg.frame_locator("iframe").first
             frame.locator("path.leaflet-interactive").first.wait_for(timeout=60000)
             assert frame.locator("path.leaflet-interactive").count() > 100
+            # the table's files are built when clicked (not on every rerun): the Excel file arrives whole
+            with pg.expect_download(timeout=60000) as dl:
+                pg.get_by_role("button", name="Excel", exact=True).click()
+            assert dl.value.suggested_filename.endswith(".xlsx")
+            book = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+            assert book.active.max_row > 400  # the 423 communes of the Yonne, plus headers and notes
         assert heading in pg.locator("h1").first.inner_text()
         assert erreurs_visibles(pg) == [], (slug, erreurs_visibles(pg))
         assert "Camille Martin" in pg.locator('[data-testid="stSidebar"]').inner_text()
