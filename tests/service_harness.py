@@ -67,10 +67,10 @@ def copie_magasin(dest: Path) -> Path:
     return dest
 
 
-def nouveau_contexte(browser, affinite: str | None = None, url: str | None = None):
+def nouveau_contexte(browser, affinite: str | None = None, url: str | None = None, largeur: int = 1400):
     """A browser context that records CSP violations and requests leaving the machine; the test
     provider's page asks a CDN for its style sheet: that request is cut here (no network)."""
-    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+    ctx = browser.new_context(viewport={"width": largeur, "height": 1000}, locale="fr-FR")
     ctx.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
     ctx.add_init_script(CSP_LISTENER)
     if affinite and url:

@@ -150,3 +150,56 @@ def test_a_scenario_saved_in_service_mode_records_the_signed_in_author(banc, ctx
     finally:
         db.close()
     assert len(metas) == 1 and metas[0].auteur == "Camille Martin" and metas[0].version == 1
+
+
+def _grid_rows(pg) -> list[str]:
+    """Rows of the page's tables as text (the grid keeps an accessible <table> of its visible cells)."""
+    rows = pg.locator('[data-testid="stDataFrame"] table tr')
+    return [" | ".join(rows.nth(i).locator("td, th").all_inner_texts()) for i in range(rows.count())]
+
+
+def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(banc, browser):
+    """Both instances share ATLAS_DATA_DIR: the QPV list imported through instance 1 (upload through nginx)
+    changes the RPE table of instance 2, whose caches are keyed on the manifest's modification time.
+    Worked example: in the Seine-Saint-Denis of the demo, three towns over 10 000 inhabitants have no RPE:
+    Drancy and Bagnolet have a QPV in the 2024 list, Les Lilas none; the test file lists QPV in Auxerre,
+    Sens, Aubervilliers/Saint-Denis and Paris 18e only, so afterwards none of the three has one."""
+    inst1, inst2 = (f"127.0.0.1:{p.port}" for p in banc.instances)
+    pins = banc.cookies_par_instance(1)
+    pid2 = banc.instances[1].proc.pid
+    ctx_a = nouveau_contexte(browser, pins[inst1][0], banc.url)
+    ctx_b = nouveau_contexte(browser, pins[inst2][0], banc.url, largeur=2600)  # every column of the grid drawn
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        se_connecter(a, banc.url, "camille.martin")
+        se_connecter(b, banc.url, "camille.martin")
+
+        def qpv_of(town: str) -> str:
+            b.goto(f"{banc.url}/rpe?dep=93", wait_until="domcontentloaded")
+            wait_idle(b, timeout=90)
+            row = next(r.split(" | ") for r in _grid_rows(b) if f" | {town} | " in r)
+            return row[-2]  # columns: code, commune, population, taux, situation, EPCI, QPV, RPE ailleurs
+
+        assert [qpv_of(t) for t in ("Drancy", "Bagnolet", "Les Lilas")] == ["oui", "oui", "non"]
+
+        a.goto(f"{banc.url}/import?dep=89", wait_until="domcontentloaded")
+        wait_idle(a, timeout=90)
+        a.locator('[data-testid="stSelectbox"]').filter(has_text="Type de fichier").first.click()
+        a.keyboard.type("Liste des quartiers")
+        a.keyboard.press("Enter")
+        wait_idle(a)
+        a.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            str(Path(__file__).parent / "fixtures" / "imports" / "qpv_liste.csv"))
+        a.get_by_text("qpv_liste.csv").first.wait_for()
+        wait_idle(a)
+        a.get_by_role("button", name="Vérifier et importer").click()
+        a.get_by_text("ligne(s) écrite(s) dans qpv", exact=False).first.wait_for(timeout=60000)
+
+        assert [qpv_of(t) for t in ("Drancy", "Bagnolet", "Les Lilas")] == ["non", "non", "non"]
+        assert banc.instances[1].proc.pid == pid2 and banc.instances[1].vivant  # no restart
+        served = {e["instance"] for e in banc.journal_nginx()
+                  if e["cookie"] == pins[inst1][0] and "upload_file" in e["requete"]}
+        assert served == {inst1}  # the upload went to the importing session's instance
+    finally:
+        ctx_a.close()
+        ctx_b.close()
