@@ -72,7 +72,11 @@ def porte() -> Utilisateur:
         st.stop()
     if m != MODE_SERVICE:
         return utilisateur_local()
-    problems = config_oidc(_secrets_dict(), os.environ).problemes()
+    secrets = _secrets_dict()
+    problems = config_oidc(secrets, os.environ).problemes()
+    if not problems and not secrets.get("auth"):
+        problems = ["la configuration ne vient que des variables ATLAS_OIDC_*, que seul le lanceur lit : démarrez "
+                    "par scripts/serve.py --mode service, ou écrivez-la dans .streamlit/secrets.toml"]
     if problems:  # plain `streamlit run` in service mode; scripts/serve.py refuses to start instead
         st.error("Mode service : le fournisseur d'identité n'est pas configuré, connexion impossible. Il manque :\n\n"
                  + "\n".join(f"- {md(p)}" for p in problems))

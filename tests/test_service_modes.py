@@ -147,11 +147,19 @@ def test_local_mode_shows_a_discreet_mention_and_no_sign_in(scenario_db, monkeyp
     assert at.title[0].value == "Atlas Petite Enfance" and len(at.dataframe) >= 1  # the home page itself
 
 
+def _auth_section() -> dict:
+    """What scripts/serve.py hands Streamlit (st.secrets["auth"]) from the ATLAS_OIDC_* variables."""
+    from data.service import config_oidc
+
+    return config_oidc(None, COMPLETE_ENV).section_auth()
+
+
 def test_service_mode_gate_shows_only_the_sign_in_screen(scenario_db, monkeypatch):
     monkeypatch.setenv("ATLAS_MODE", "service")
     for k, v in COMPLETE_ENV.items():
         monkeypatch.setenv(k, v)
     at = AppTest.from_file(str(APP), default_timeout=120)
+    at.secrets["auth"] = _auth_section()
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception
@@ -166,6 +174,7 @@ def test_service_mode_signed_in_user_sees_name_roles_and_departements(scenario_d
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("ATLAS_OIDC_CLAIM_DEPARTEMENTS", "caf_departements")
     at = AppTest.from_file(str(APP), default_timeout=120)
+    at.secrets["auth"] = _auth_section()
     at.user = {"is_logged_in": True, "sub": "cmartin", "name": "Camille *Martin*", "email": "c@caf89.example",
                "roles": ["conseiller"], "caf_departements": "89"}
     at.run()
@@ -188,3 +197,16 @@ def test_service_mode_gate_refuses_an_incomplete_configuration_under_plain_strea
     assert not at.exception
     assert "le fournisseur d'identité n'est pas configuré, connexion impossible" in at.error[0].value
     assert not at.dataframe
+
+
+def test_under_plain_streamlit_run_the_variables_alone_are_not_enough(scenario_db, monkeypatch):
+    """Only the launcher turns ATLAS_OIDC_* into Streamlit's [auth] section: st.login would fail without it."""
+    monkeypatch.setenv("ATLAS_MODE", "service")
+    for k, v in COMPLETE_ENV.items():
+        monkeypatch.setenv(k, v)
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert not at.exception
+    assert "que seul le lanceur lit : démarrez par scripts/serve.py --mode service" in at.error[0].value.replace("\\", "")
+    assert not at.button
