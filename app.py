@@ -26,6 +26,8 @@ PAGES = {
         st.Page(HOME, title="Accueil", icon=":material/home:", url_path="accueil", visibility="hidden"),
         st.Page("pages/couverture.py", title="Couverture", icon=":material/map:", url_path="couverture"),
         st.Page("pages/rpe.py", title="Objectif RPE", icon=":material/diversity_3:", url_path="rpe"),
+        st.Page("pages/sppe.py", title="Service public de la petite enfance", icon=":material/account_balance:",
+                url_path="sppe"),
     ],
     "Financement CTG": [
         st.Page("pages/simulateur.py", title="Simulateur", icon=":material/euro:", url_path="simulateur"),

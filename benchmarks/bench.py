@@ -11,8 +11,11 @@ through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its de
 4. time from navigation to map drawn in headless Chromium; 5. documents (SDSF pack, CTG sheet);
 6. import of a real-size open-data crèche list (815 rows, shape of the Hauts-de-Seine export);
 7. import of the real official files of ../shared/data/reel (when present) and a first
-``python -m data demo`` on a store holding only the référentiel; 8. service mode under load
-(benchmarks/bench_service.py: 10 signed-in sessions, one then two instances behind nginx).
+``python -m data demo`` on a store holding only the référentiel;
+8. a 45 MB import running in the background (own process) while another browser session switches
+maps: that session's time-to-map against its idle value (benchmarks/bench_import.py);
+9. service mode under load (benchmarks/bench_service.py: 10 signed-in sessions, one then two
+instances behind nginx).
 """
 from __future__ import annotations
 
@@ -42,13 +45,19 @@ BUDGETS = {
     "import_liste_creches": 5.0,   # s, an open-data crèche list of a département (815 rows in the 92)
     "import_fichier_reel": 5.0,    # s, one real data.caf.fr file (département or commune)
     "demo": 60.0,                  # s, python -m data demo on a store holding only the référentiel
+    "diagnostic_ville": 5.0,       # s, diagnostic of the schéma pluriannuel of a town over 10 000 (docx + pdf)
+    "diagnostic_departement": 60.0,  # s, every authority over 3 500 inhabitants of a département (docx + pdf)
 }
 ROWS: list[tuple[str, str, str, str]] = []
 
 
 def record(what: str, value: float, unit: str = "s", budget: float | None = None) -> None:
-    shown = f"{value:,.3f} {unit}".replace(",", " ").replace(".", ",") if unit == "s" else \
-        f"{value:,.0f} {unit}".replace(",", " ")
+    if unit == "s":
+        shown = f"{value:,.3f} {unit}".replace(",", " ").replace(".", ",")
+    elif unit == "×":
+        shown = f"{value:.2f} ×".replace(".", ",")
+    else:
+        shown = f"{value:,.0f} {unit}".replace(",", " ")
     verdict = "" if budget is None else ("OK" if value <= budget else "DÉPASSÉ")
     b = "" if budget is None else (f"≤ {budget:g} {unit}".replace(".", ","))
     ROWS.append((what, shown, b, verdict))
@@ -131,6 +140,7 @@ def server_side() -> None:
     scenario = json.loads((ROOT / "examples" / "scenarios" / "ctg_yonne_rural.json").read_text(encoding="utf-8"))
     _, t = timed(build_ctg_onepager, scenario, inputs=inputs)
     record("fiche CTG (pdf + xlsx)", t, budget=BUDGETS["document"])
+    sppe_diagnostics(store, inputs)
     from planning.simulation import simulate_territories
 
     import pandas as pd
@@ -146,6 +156,29 @@ def server_side() -> None:
         record("simulateur vectorisé : 1 255 EPCI × 5 ans", t)
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
         print(f"   simulateur vectorisé non mesuré : {exc}")
+
+
+def sppe_diagnostics(store, inputs) -> None:
+    """Diagnostic of the schéma pluriannuel: one town over 10 000 (cold context: what the page does on a
+    click), then every authority over 3 500 inhabitants of the Yonne and of Seine-Saint-Denis."""
+    import datetime as dt
+
+    from exports.diagnostic import Contexte, autorites_du_departement, build_diagnostic
+
+    quand = dt.date.today()
+    for code, nom in (("89387", "Sens"), ("93066", "Saint-Denis")):
+        _, t = timed(lambda: build_diagnostic(code, contexte=Contexte(store, quand, inputs=inputs)))
+        record(f"diagnostic du schéma pluriannuel de {nom} (docx + pdf)", t, budget=BUDGETS["diagnostic_ville"])
+    for dep in ("89", "93"):
+        def batch():
+            ctx = Contexte(store, quand, inputs=inputs)
+            codes = autorites_du_departement(ctx, dep)
+            for c in codes:
+                build_diagnostic(c, contexte=ctx)
+            return len(codes)
+        n, t = timed(batch)
+        record(f"diagnostics de tout le département {dep} ({n} autorités, docx + pdf)", t,
+               budget=BUDGETS["diagnostic_departement"])
 
 
 def real_imports() -> None:
@@ -347,6 +380,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sans-navigateur", action="store_true")
     ap.add_argument("--navigateur-seul", action="store_true")
+    ap.add_argument("--sans-import", action="store_true", help="sans la mesure 8 (import de 45 Mo, ≈ 2 min)")
     ap.add_argument("--sans-service", action="store_true",
                     help="sans la mesure du mode service (10 sessions, 1 puis 2 instances derrière nginx, ≈ 3 min)")
     args = ap.parse_args()
@@ -358,11 +392,16 @@ def main() -> None:
         real_imports()
     if not args.sans_navigateur:
         browser_side()
-        if not args.sans_service:
-            import bench_service
+    if not args.sans_navigateur and not args.sans_import:
+        print("8. Import de 45 Mo en arrière-plan (processus séparé) pendant qu'une autre session change de carte")
+        from bench_import import run as import_in_background
 
-            print("8. Mode service sous charge (10 sessions connectées ; 1 puis 2 instances derrière nginx)")
-            bench_service.run(record=record)
+        import_in_background(record)
+    if not args.sans_navigateur and not args.sans_service:
+        import bench_service
+
+        print("9. Mode service sous charge (10 sessions connectées ; 1 puis 2 instances derrière nginx)")
+        bench_service.run(record=record)
     print("\nRésumé")
     for what, shown, b, verdict in ROWS:
         if verdict:

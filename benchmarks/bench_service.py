@@ -204,7 +204,7 @@ def main() -> None:
     ap.add_argument("--tours", type=int, default=3, help="changements de département par session (charge régulière)")
     ap.add_argument("--periode", type=float, default=10.0, help="secondes entre deux changements d'une session")
     a = ap.parse_args()
-    print(f"8. Mode service sous charge ({os.cpu_count()} cœurs)")
+    print(f"9. Mode service sous charge ({os.cpu_count()} cœurs)")
     run(a.sessions, a.tours, a.periode)
 
 

@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("kind", help="type de fichier (voir `python -m data kinds`)")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="rapport d'import en JSON")
+    p.add_argument("--nom", default=None, help="nom du fichier affiché dans les messages (fichier téléversé)")
+    p.add_argument("--progression", default=None, help="fichier JSON où écrire l'avancement (page Import)")
+    p.add_argument("--isoler", action="store_true",
+                   help="appliquer à ce processus les limites de mémoire et de temps (docs/LIMITES.md)")
+    p.add_argument("--colonnes-json", default=None, metavar="FICHIER",
+                   help="correspondance des colonnes en JSON {champ: colonne} (page Import)")
     p.add_argument("--colonnes", default=None, metavar="CHAMP=COLONNE,…",
                    help="correspondance des colonnes (structures) : nom=Nom de l'établissement,places=Capacité")
     p.add_argument("--correspondance", default=None, metavar="NOM",
@@ -80,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             from .importers import run_import_cli
 
             return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
-                                  correspondance=args.correspondance, millesime=args.millesime)
+                                  correspondance=args.correspondance, millesime=args.millesime, nom=args.nom,
+                                  progression=args.progression, isoler=args.isoler,
+                                  colonnes_json=args.colonnes_json)
         if args.cmd == "fetch":
             from .fetch import run_fetch_cli
 

@@ -10,14 +10,26 @@ Layers are replaced atomically: written to a temporary file in the same folder,
 then ``os.replace``-d, and the manifest is rewritten the same way.  A failed
 import therefore never leaves a half-written layer behind.
 
+Concurrent writers (several imports at once, from threads or processes) never lose
+each other's manifest entries: the read-modify-write of the manifest, and the moves
+of the layer files it describes, happen under an exclusive ``fcntl.flock`` on
+``.verrou`` in the store folder (``Store.lock()``).  The slow part (writing the
+Parquet files) stays outside the lock.  Readers take no lock: they always see a
+whole manifest (atomic rename).  A later versioned store (every import writing a
+new version folder and switching a pointer, for several replicas on a shared path)
+can keep this lock as its commit point.
+
 This module imports no heavy library at import time so that ``python -m data
 status`` and an up-to-date ``build-reference`` stay fast.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +44,8 @@ NATURE_FICTIF = "fictif"        # demo data from the seeded generator
 NATURE_ESTIME = "estimé"        # computed estimate (e.g. children under 3 from population)
 
 DEMO_LABEL = "données fictives de démonstration"
+LOCK_NAME = ".verrou"
+_held = threading.local()        # store folders whose lock this thread holds (the lock is re-entrant)
 
 
 def data_dir() -> Path:
@@ -121,6 +135,35 @@ class Store:
     def has(self, name: str) -> bool:
         return name in self.manifest()["layers"] and self.layer_path(name).exists()
 
+    @contextmanager
+    def lock(self):
+        """Exclusive lock on the store folder for a read-modify-write of the manifest.
+
+        Re-entrant within one thread; excludes other threads and other processes (each
+        acquisition opens its own file description, which is what ``flock`` locks).
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        key = str(self.root.resolve())
+        held: dict[str, int] = getattr(_held, "roots", None) or {}
+        _held.roots = held
+        if held.get(key):
+            held[key] += 1
+            try:
+                yield
+            finally:
+                held[key] -= 1
+            return
+        fd = os.open(self.root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o664)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held[key] = 1
+            try:
+                yield
+            finally:
+                held[key] = 0
+        finally:
+            os.close(fd)  # releases the lock
+
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".json", dir=self.root)
@@ -129,9 +172,10 @@ class Store:
         os.replace(tmp, self.manifest_path)
 
     def set_meta(self, key: str, value: Any) -> None:
-        m = self.manifest()
-        m[key] = value
-        self._write_manifest(m)
+        with self.lock():
+            m = self.manifest()
+            m[key] = value
+            self._write_manifest(m)
 
     # -- layers ------------------------------------------------------------
     def read(self, name: str, columns: list[str] | None = None):
@@ -175,26 +219,36 @@ class Store:
                 except OSError:
                     pass
             raise
-        manifest = self.manifest()
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        for name, (frame, info) in layers.items():
-            os.replace(tmp_paths[name], self.layer_path(name))
-            info.rows = int(len(frame))
-            info.updated_at = now
-            manifest["layers"][name] = info.to_dict()
-        self._write_manifest(manifest)
+        try:
+            with self.lock():
+                manifest = self.manifest()
+                now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                for name, (frame, info) in layers.items():
+                    os.replace(tmp_paths[name], self.layer_path(name))
+                    info.rows = int(len(frame))
+                    info.updated_at = now
+                    manifest["layers"][name] = info.to_dict()
+                self._write_manifest(manifest)
+        finally:
+            for tmp in tmp_paths.values():   # only left over if the lock or a move failed
+                if os.path.exists(tmp):
+                    try:
+                        os.unlink(tmp)
+                    except OSError:
+                        pass
 
     def write_layer(self, name: str, frame: Any, info: LayerInfo) -> None:
         self.write_layers({name: (frame, info)})
 
     def delete_layer(self, name: str) -> None:
-        manifest = self.manifest()
-        manifest["layers"].pop(name, None)
-        self._write_manifest(manifest)
-        try:
-            self.layer_path(name).unlink()
-        except FileNotFoundError:
-            pass
+        with self.lock():
+            manifest = self.manifest()
+            manifest["layers"].pop(name, None)
+            self._write_manifest(manifest)
+            try:
+                self.layer_path(name).unlink()
+            except FileNotFoundError:
+                pass
 
     def status(self) -> dict[str, Any]:
         """What the store holds, as printed by ``python -m data status --json``."""

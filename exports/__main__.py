@@ -3,6 +3,8 @@
     python -m exports sdsf --departement 89 --out DIR [--formats pptx,pdf,xlsx] [--annee AAAA]
     python -m exports sdsf --tous --out DIR            every département that has structures
     python -m exports ctg SCENARIO.json --out DIR
+    python -m exports schema (--commune C | --epci S | --departement D --tous) --out DIR [--formats docx,pdf]
+                                                       diagnostic for the schéma pluriannuel (docx, pdf)
 """
 from __future__ import annotations
 
@@ -35,6 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("ctg", help="fiche CTG d'un scénario (pdf, xlsx)")
     c.add_argument("scenario", help="fichier JSON du scénario (voir examples/scenarios)")
     c.add_argument("--out", required=True, help="dossier de sortie")
+    d = sub.add_parser("schema", help="diagnostic du schéma pluriannuel (docx, pdf)")
+    gd = d.add_mutually_exclusive_group(required=True)
+    gd.add_argument("--commune", help="code INSEE de la commune")
+    gd.add_argument("--epci", help="SIREN de l'EPCI détenant la compétence petite enfance")
+    gd.add_argument("--departement", help="avec --tous : toutes les autorités de plus de 3 500 habitants")
+    d.add_argument("--tous", action="store_true")
+    d.add_argument("--out", required=True, help="dossier de sortie")
+    d.add_argument("--formats", default="docx,pdf")
+    d.add_argument("--date", default=None, help="date de la situation (AAAA-MM-JJ), par défaut aujourd'hui")
     args = p.parse_args(argv)
 
     from .sdsf import ExportImpossible
@@ -59,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 files = build_sdsf_pack(dep, formats=formats, annee=args.annee, inputs=inputs)
                 _write(Path(args.out), files, t0, f"Pack SDSF {dep}")
             return 0
+        if args.cmd == "schema":
+            return _schema(args)
         from .ctg import build_ctg_onepager
 
         path = Path(args.scenario)
@@ -82,6 +95,41 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a French message, never a traceback
         print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
         return 1
+
+
+def _schema(args) -> int:
+    """Diagnostics of one authority, or of every authority over 3 500 inhabitants of a département."""
+    import datetime as dt
+
+    from data.store import Store
+
+    from .diagnostic import Contexte, autorites_du_departement, build_diagnostic
+    from .sdsf import ExportImpossible
+
+    if args.departement and not args.tous:
+        raise ExportImpossible("--departement s'utilise avec --tous (toutes les autorités de plus de 3 500 habitants).")
+    try:
+        quand = dt.date.fromisoformat(args.date) if args.date else dt.date.today()
+    except ValueError:
+        raise ExportImpossible(f"date « {args.date} » illisible : écrivez-la AAAA-MM-JJ.") from None
+    t_all = time.perf_counter()
+    ctx = Contexte(Store(), quand)
+    formats = [f for f in args.formats.split(",") if f.strip()]
+    if args.departement:
+        dep = args.departement.strip().upper().zfill(2)
+        if dep not in set(ctx.inputs.base["dep"]):
+            raise ExportImpossible(f"Code de département « {dep} » inconnu dans le référentiel des communes.")
+        codes = autorites_du_departement(ctx, dep)
+    else:
+        codes = [args.commune or args.epci]
+    for i, code in enumerate(codes, start=1):
+        t0 = time.perf_counter()
+        files = build_diagnostic(code, formats=formats, contexte=ctx)
+        _write(Path(args.out), files, t0, f"[{i}/{len(codes)}] Diagnostic {code}")
+    if len(codes) > 1:
+        secondes = f"{time.perf_counter() - t_all:.1f}".replace(".", ",")
+        print(f"{len(codes)} diagnostic(s) en {secondes} s", flush=True)
+    return 0
 
 
 if __name__ == "__main__":

@@ -192,6 +192,7 @@ class Section:
     titre: str
     points: list[str] = field(default_factory=list)
     image: bytes | None = None
+    message: str = ""              # the one sentence a slide says (its title); the PDF shows it under the heading
     image_alt: str = ""
     tableau: Tableau | None = None
     notes: list[str] = field(default_factory=list)

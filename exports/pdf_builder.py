@@ -151,6 +151,8 @@ def build_pdf(doc: Document, *, compact: bool = False, page_par_section: bool = 
 
 def _section(s: Section, st, width: float, img_h: float) -> list:
     head = [Paragraph(escape_markup(s.titre), st["h"])]
+    if s.message:
+        head.append(Paragraph(f"<b>{escape_markup(s.message)}</b>", st["p"]))
     if s.points:
         head += [Paragraph(escape_markup(p), st["li"], bulletText="•") for p in s.points]
         head.append(Spacer(1, 3))

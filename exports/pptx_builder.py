@@ -1,8 +1,10 @@
 """PowerPoint rendering of a :class:`~exports.document.Document` (python-pptx).
 
-16:9 slides, one idea per slide, editable: titles are real title placeholders, tables
-are native PowerPoint tables, charts and maps are pictures (with alternative text)
-followed by — or placed next to — the native table that carries the same figures.
+16:9 slides readable from the back of a committee room: one message per slide in its title (the
+section's ``message``), maps and charts filling the slide, tables of at most ``ROWS_PER_SLIDE`` rows
+in 14 pt (the full table goes to the xlsx workbook and the PDF annex, said on the slide).  Editable:
+titles are real title placeholders, tables are native PowerPoint tables, charts and maps are pictures
+(with alternative text) followed by the native table that carries the same figures.
 Every slide carries the demo mention in its footer when the document uses fictitious data.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ ROUGE = RGBColor(0x8A, 0x1C, 0x1C)
 BLEU = RGBColor(0x1F, 0x3A, 0x5F)
 GRIS = RGBColor(0x44, 0x44, 0x44)
 ROWS_PER_SLIDE = 12
-SIDE_MAX_ROWS, SIDE_MAX_COLS = 12, 4
+SLIDE_MAX_COLS = 6      # columns of a table on a slide (14 pt): the rest is in the workbook
 
 
 def _layout(prs, name: str):
@@ -62,12 +64,13 @@ class _Builder:
         slide = self.prs.slides.add_slide(_layout(self.prs, "Title Only"))
         self.n += 1
         t = slide.shapes.title
-        t.left, t.top, t.width, t.height = MARGIN, Inches(0.3), W - 2 * MARGIN, Inches(0.85)
+        t.left, t.top, t.width, t.height = MARGIN, Inches(0.2), W - 2 * MARGIN, Inches(0.8)
         t.text = clean_text(title)
+        t.text_frame.word_wrap = True
         for p in t.text_frame.paragraphs:
             p.alignment = 1  # left
             for r in p.runs:
-                r.font.size = Pt(26 if len(title) < 60 else 21)
+                r.font.size = Pt(28 if len(title) < 60 else 24 if len(title) < 85 else 20)
                 r.font.bold = True
                 r.font.color.rgb = BLEU
         self.footer(slide)
@@ -108,7 +111,7 @@ class _Builder:
         cols = t.colonnes
         data = [[t.texte(r, c) for c in cols] for r in rows]
         n_rows = len(data) + 1
-        row_h = Inches(0.36 if font >= 11 else 0.3)
+        row_h = Inches(0.42 if font >= 14 else 0.36 if font >= 11 else 0.3)
         shape = slide.shapes.add_table(n_rows, len(cols), left, top, width, min(max_h, row_h * n_rows))
         tbl = shape.table
         # column widths from the content length
@@ -166,57 +169,60 @@ class _Builder:
         self.footer(slide)
 
     def section(self, s: Section):
+        """One message per slide, in its title: a picture fills the slide, its table (at most
+        ``ROWS_PER_SLIDE`` rows) follows; key figures are one text slide; the rest of a long table goes to
+        the xlsx workbook and the PDF annex, said on the slide."""
+        title = s.message or s.titre
         t = s.tableau if s.tableau_dans_pptx else None
         if s.image is not None:
-            side = t is not None and len(t.lignes) <= SIDE_MAX_ROWS and len(t.colonnes) <= SIDE_MAX_COLS
-            slide = self.new_slide(s.titre)
-            if side:
-                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, Inches(7.6), BOTTOM - TOP - Inches(0.6))
-                self.table(slide, t, t.lignes, Inches(8.25), TOP, W - Inches(8.25) - MARGIN,
-                           BOTTOM - TOP - Inches(0.5), font=10)
-                extra = s.points
-            else:
-                pw = Inches(8.6) if s.points else W - 2 * MARGIN
-                self.picture(slide, s.image, s.image_alt, MARGIN, TOP, pw, BOTTOM - TOP - Inches(0.6))
-                if s.points:
-                    box = slide.shapes.add_textbox(Inches(9.25), TOP, W - Inches(9.25) - MARGIN, Inches(5))
-                    _text(box.text_frame, s.points, size=14, bullet=True)
-                extra = []
-            notes = list(s.notes) + (["Voir le tableau sur la diapositive suivante."] if t is not None and not side
-                                     else [])
-            if extra:
-                slide.notes_slide.notes_text_frame.text = clean_text("\n".join(extra))
-            self.notes(slide, notes)
-            if t is not None and not side:
-                self.table_slides(s.titre + " — tableau", t, s.notes)
+            slide = self.new_slide(title)
+            self.subtitle(slide, s.titre)
+            self.picture(slide, s.image, s.image_alt, MARGIN, TOP, W - 2 * MARGIN, BOTTOM - TOP - Inches(0.35))
+            if s.points:
+                slide.notes_slide.notes_text_frame.text = clean_text("\n".join(s.points))
+            self.notes(slide, list(s.notes) + (["Tableau sur la diapositive suivante."] if t is not None else []),
+                       y=Inches(6.55))
+            if t is not None:
+                self.table_slide(f"{s.titre} — tableau", t, s.notes)
+            return
+        if s.points:
+            slide = self.new_slide(title)
+            if s.message:
+                self.subtitle(slide, s.titre)
+            box = slide.shapes.add_textbox(MARGIN, TOP, W - 2 * MARGIN, Inches(5))
+            _text(box.text_frame, s.points[:6], size=20, bullet=True)
+            self.notes(slide, list(s.notes) + s.points[6:])
+            if t is not None:
+                self.table_slide(f"{s.titre} — tableau", t, s.notes)
             return
         if t is not None:
-            if s.points:
-                slide = self.new_slide(s.titre)
-                box = slide.shapes.add_textbox(MARGIN, TOP, W - 2 * MARGIN, Inches(5))
-                _text(box.text_frame, s.points, size=16, bullet=True)
-                self.notes(slide, s.notes)
-                self.table_slides(s.titre + " — tableau", t, s.notes)
-            else:
-                self.table_slides(s.titre, t, s.notes)
-            return
-        slide = self.new_slide(s.titre)
-        box = slide.shapes.add_textbox(MARGIN, TOP, W - 2 * MARGIN, Inches(5))
-        _text(box.text_frame, s.points or [""], size=16, bullet=bool(s.points))
-        self.notes(slide, s.notes)
+            self.table_slide(title, t, s.notes, sous_titre=s.titre if s.message else "")
 
-    def table_slides(self, title: str, t: Tableau, notes: list[str]):
+    def subtitle(self, slide, text: str):
+        box = slide.shapes.add_textbox(MARGIN, Inches(1.0), W - 2 * MARGIN, Inches(0.3))
+        _text(box.text_frame, [text], size=12, color=GRIS)
+
+    def table_slide(self, title: str, t: Tableau, notes: list[str], sous_titre: str = ""):
+        """The first ``ROWS_PER_SLIDE`` rows, readable from the back of the room; the full table lives in
+        the workbook and the PDF annex (said on the slide)."""
         rows = t.lignes
-        chunks = [rows[i:i + ROWS_PER_SLIDE] for i in range(0, len(rows), ROWS_PER_SLIDE)] or [[]]
         extra = [NOTE_SECRET] if t.a_masque else []
-        for k, chunk in enumerate(chunks, start=1):
-            title_k = title if len(chunks) == 1 else f"{title} ({k}/{len(chunks)})"
-            slide = self.new_slide(title_k)
-            self.table(slide, t, chunk, MARGIN, TOP, W - 2 * MARGIN, BOTTOM - TOP - Inches(0.5))
-            if not rows:
-                box = slide.shapes.add_textbox(MARGIN, Inches(2), W - 2 * MARGIN, Inches(1))
-                _text(box.text_frame, ["Aucune ligne."], size=14)
-            self.notes(slide, list(notes) + extra)
+        slide = self.new_slide(title)
+        if sous_titre:
+            self.subtitle(slide, sous_titre)
+        shown = rows[:ROWS_PER_SLIDE]
+        cols = [c for c in t.colonnes if c.genre != "code" or len(t.colonnes) <= 3][:SLIDE_MAX_COLS]
+        if len(cols) < len(t.colonnes):
+            extra = [f"Colonnes affichées : {len(cols)} sur {len(t.colonnes)} (toutes dans le classeur xlsx)."] + extra
+            t = Tableau(t.titre, cols, t.lignes, nom_feuille=t.nom_feuille)
+        self.table(slide, t, shown, MARGIN, TOP + Inches(0.15), W - 2 * MARGIN, BOTTOM - TOP - Inches(0.6), font=14)
+        if not rows:
+            box = slide.shapes.add_textbox(MARGIN, Inches(2), W - 2 * MARGIN, Inches(1))
+            _text(box.text_frame, ["Aucune ligne."], size=18)
+        if len(rows) > ROWS_PER_SLIDE:
+            extra = [f"{ROWS_PER_SLIDE} premières lignes sur {len(rows)} : tableau complet dans le classeur xlsx "
+                     f"(feuille « {t.nom_feuille or t.titre} ») et en annexe du PDF."] + extra
+        self.notes(slide, extra + list(notes), y=Inches(6.45))
 
 
 def build_pptx(doc: Document) -> bytes:

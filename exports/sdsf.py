@@ -65,6 +65,81 @@ def _commune_geoms(store, dep: str):
                             filters=[("dep", "==", dep)])
 
 
+def _message_communes(com: pd.DataFrame, depi: pd.Series) -> str:
+    """« 12 communes de plus de 3 500 habitants sur 20 sous le taux du département (24,5) »."""
+    big = com[com["population"] > 3500]
+    below = big[big["taux_eaje"] < depi["taux_eaje"]]
+    if not len(big) or not np.isfinite(depi["taux_eaje"]):
+        return ""
+    return (f"{len(below)} communes de plus de 3 500 habitants sur {len(big)} sous le taux du département "
+            f"({fr_num(depi['taux_eaje'], 1)} places pour 100 enfants)")
+
+
+def _message_groupes(grp: pd.DataFrame, lib: str) -> str:
+    v = grp["taux_eaje"].dropna()
+    if not len(v):
+        return ""
+    return (f"La couverture EAJE va de {fr_num(v.min(), 1)} à {fr_num(v.max(), 1)} places pour 100 enfants "
+            f"selon les {lib}")
+
+
+def sections_sppe(store, inputs, dep: str, nom_dep: str, today: dt.date, fictif: bool, geoms,
+                  src_line: str) -> list[Section]:
+    """Service public de la petite enfance: the authorities that must have a schéma and an RPE and the
+    zones en tension (the same figures as the SPPE page and ``python -m planning sppe``)."""
+    from planning.cli_sppe import calculer
+    from planning.sppe import NOTE_INFORMATION, STATUTS_SCHEMA, libelle_palier
+    from planning.sppe_territoire import zones_departement
+
+    res = calculer(store, "departement", dep, today)
+    r = res.resume()
+    t = res.table[res.table["palier"] == "10000"]
+    rows = [{"nom": x.nom, "population": x.population, "rpe": x.rpe_statut,
+             "schema": STATUTS_SCHEMA.get(x.schema["statut"], "non renseigné"), "etat": x.schema_statut}
+            for x in t.itertuples()]
+    tab = Tableau(f"Autorités de {libelle_palier('10000', res.seuils)} — {nom_dep}", [
+        Colonne("nom", "Autorité"), Colonne("population", "Population", "entier"), Colonne("rpe", "Obligation RPE"),
+        Colonne("schema", "Schéma pluriannuel"), Colonne("etat", "Obligation schéma")], rows,
+        nom_feuille="SPPE autorités")
+    nr = r["obligations_non_remplies"]
+    sppe = Section(
+        f"Service public de la petite enfance — {nom_dep}", tableau=tab,
+        message=f"{nr['rpe']} RPE et {nr['schema']} schéma(s) manquants parmi {r['par_palier']['10000']} autorités de "
+                f"{libelle_palier('10000', res.seuils)}",
+        points=[f"{r['autorites']} autorités organisatrices ({r['par_type']['epci']} EPCI compétents) ; "
+                f"{r['par_palier']['10000']} de {libelle_palier('10000', res.seuils)}, {r['par_palier']['3500']} de "
+                f"{libelle_palier('3500', res.seuils)}.",
+                f"RPE situé dans le territoire : {nr['rpe']} obligation(s) non remplie(s) ; "
+                f"{r['donnees_manquantes']['rpe']} sans liste de structures.",
+                f"Schéma pluriannuel : {nr['schema']} non adopté(s) ; {r['donnees_manquantes']['schema']} statut(s) "
+                "non renseigné(s).", NOTE_INFORMATION],
+        notes=["Loi 2023-1196, art. 17 ; CASF L.214-1-3 : seuils en paramètres datés (page Barèmes).", src_line])
+    return [sppe, _section_zones(store, inputs, dep, nom_dep, today, fictif, geoms, src_line, zones_departement)]
+
+
+def _section_zones(store, inputs, dep, nom_dep, today, fictif, geoms, src_line, zones_departement) -> Section:
+    from geo.classes import categories
+    from geo.static_maps import static_choropleth_png
+
+    pts = store.read("communes", columns=["code_insee", "lon", "lat"])
+    z = zones_departement(inputs, pts, today.year, dep)
+    c = z.communes
+    cat = c["zone_en_tension"].map(lambda v: np.nan if pd.isna(v) else float(bool(v)))
+    g = geoms.merge(pd.DataFrame({"code": c["code"], "cat": cat}), left_on="code_insee", right_on="code", how="left")
+    cls = categories(g["cat"], ("Pas en tension", "Zone en tension"), ("#CFE3F3", "#D55E00"))
+    png = static_choropleth_png(g, "cat", cls, f"Zones en tension — {nom_dep}", src_line, legend_title="Commune",
+                                subtitle="offre insuffisante ou accès difficile (décret 2025-253)", fictif=fictif,
+                                figsize=(12.5, 6.4), dpi=110)
+    zz = c[c["zone_en_tension"].fillna(False).astype(bool)]
+    tab = Tableau.depuis_frame(f"Zones en tension — {nom_dep}", zz, [
+        Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("motifs", "Motifs", largeur=80)],
+        nom_feuille="Zones en tension")
+    return Section(f"Zones en tension ({today.year})", image=png, tableau=tab,
+                   image_alt=f"Carte des communes de {nom_dep} : zones en tension en orange",
+                   message=f"{len(zz)} communes en tension sur {len(c)} : offre insuffisante ou accès difficile",
+                   notes=z.notes + [src_line])
+
+
 def build_sdsf_document(departement: str, store=None, annee: int | None = None, inputs=None,
                         today: dt.date | None = None) -> Document:
     """The pack as a format-independent :class:`~exports.document.Document`."""
@@ -124,7 +199,9 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     if np.isfinite(depi.get("txcouv_caf", np.nan)):
         pts.append(f"Taux de couverture global Caf ({int(depi['annee_txcouv_caf'])}) : "
                    f"{fr_num(depi['txcouv_caf'], 1)} places pour 100 enfants de moins de 3 ans.")
-    sections.append(Section(f"Chiffres clés — {nom_dep}", points=pts, notes=[src_line]))
+    sections.append(Section(f"Chiffres clés — {nom_dep}", points=pts, notes=[src_line],
+                            message=f"{terr.nom} : {fr_num(depi['taux_eaje'], 1)} places d'EAJE pour 100 enfants "
+                                    f"de moins de 3 ans au 31 décembre {annee}"))
 
     # -- coverage maps and tables ---------------------------------------------
     seuils = seuils_couverture(annee)
@@ -147,7 +224,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         cmap, "taux_carte", cls, f"Couverture EAJE par commune — {nom_dep}",
         f"{src_struct} — {inputs.prov('enfants_moins_3').libelle}", points=pts_struct,
         legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
-        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(9.0, 7.0), dpi=130)
+        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(12.5, 6.4), dpi=110)
     com_cols = [Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"),
                 Colonne("population", "Population", "entier"),
                 Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
@@ -162,7 +239,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     t_big = Tableau.depuis_frame(f"Couverture des communes de plus de 3 500 habitants — {nom_dep}", big,
                                  com_cols, nom_feuille="Communes > 3 500 hab")
     sections.append(Section(
-        f"Couverture EAJE par commune ({annee})", image=png,
+        f"Couverture EAJE par commune ({annee})", image=png, message=_message_communes(com, depi),
         image_alt=f"Carte des communes de {nom_dep} colorées selon le taux de couverture EAJE",
         tableau=t_big,
         notes=["Communes de moins de 5 enfants de moins de 3 ans : taux non cartographié (secret statistique), "
@@ -179,7 +256,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     png_g = static_choropleth_png(
         gmap, "taux_carte", classify(gmap["taux_carte"], **cls_kw), f"Couverture EAJE par {lib_grp} — {nom_dep}",
         src_struct, legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
-        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(9.0, 7.0), dpi=130)
+        subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(12.5, 6.4), dpi=110)
     grp_cols = [Colonne("nom", lib_grp), Colonne("places_eaje", "Places EAJE", "entier"),
                 Colonne("taux_eaje", "Taux EAJE (pour 100 enfants)", "decimal1", masque_si="enfants_moins_3"),
                 Colonne("enfants_moins_3", "Enfants < 3 ans", "effectif")]
@@ -198,7 +275,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     t_grp = Tableau.depuis_frame(f"Couverture par {lib_grp} — {nom_dep}", grp, grp_cols, nom_feuille=f"Couverture {lib_grp}")
     straddle = grp["taux_eaje"].isna().sum()
     sections.append(Section(
-        f"Couverture EAJE par {lib_grp} ({annee})", image=png_g,
+        f"Couverture EAJE par {lib_grp} ({annee})", image=png_g, message=_message_groupes(grp, lib_grp),
         image_alt=f"Carte des {lib_grp} de {nom_dep} colorées selon le taux de couverture EAJE", tableau=t_grp,
         notes=[f"Taux : {TAUX_LIB}."] + ([f"{straddle} {lib_grp} à cheval sur un département sans liste de "
                                             "structures : n.d. (donnée non disponible)."] if straddle else [])
@@ -228,6 +305,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     tot_cib = traj["cible_territoire"].sum(min_count=1)
     sections.append(Section(
         f"Places créées, fermées et nettes par an (2023-{traj_fin})", image=png_t,
+        message=f"Variation nette 2023-{traj_fin} : {fr_num(tot_net, 0)} places PSU pour une trajectoire COG de "
+                f"{fr_num(tot_cib, 0)}",
         image_alt="Diagramme en barres des places PSU créées, fermées et nettes par année, avec la trajectoire COG",
         tableau=t_traj,
         points=[f"Variation nette 2023-{traj_fin} : {fr_num(tot_net, 0)} places PSU, pour une trajectoire COG "
@@ -263,6 +342,10 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         nom_feuille="RPE communes > 10 000")
     sections.append(Section(f"Objectif RPE des communes de plus de {fr_num(rpe.seuil, 0)} habitants (COG-01-11)",
                             points=rpe_pts, tableau=t_rpe,
+                            message=(f"RPE : donnée non disponible pour les communes de plus de {fr_num(rpe.seuil, 0)} "
+                                     "habitants" if rpe.sans_liste else
+                                     f"{rpe.nb_avec_rpe} commune(s) de plus de {fr_num(rpe.seuil, 0)} habitants sur "
+                                     f"{rpe.nb_communes} ont un RPE dans la commune"),
                             notes=[rpe.cible_source, "Un RPE intercommunal situé dans une autre commune ne compte "
                                    "pas pour l'indicateur (commune « couverte depuis » une autre).", src_line]))
     sans = villes[villes["rpe"] == "Non"]
@@ -272,6 +355,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         nom_feuille="Communes sans RPE")
     sections.append(Section(f"Communes de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE "
                             f"({'n.d.' if rpe.sans_liste else len(sans)})",
+                            message="" if rpe.sans_liste else
+                            f"{len(sans)} commune(s) de plus de {fr_num(rpe.seuil, 0)} habitants sans RPE dans la commune",
                             points=[] if len(sans) else [rpe.message_donnee_absente if rpe.sans_liste
                                                          else "Toutes les communes concernées ont un RPE."],
                             tableau=t_sans if len(sans) else None, notes=[src_line]))
@@ -294,6 +379,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         nom_feuille="RPE AM par ETP")
     sections.append(Section(
         "Assistants maternels par ETP d'animation de RPE (COG-01-10)", image=png_am,
+        message=f"{_rate(depi['am_par_etp'], depi['am_rpe'])} assistants maternels par ETP d'animation de RPE "
+                f"(cible COG {annee} : {fr_num(cible_am, 0) if cible_am else 'n.d.'})",
         image_alt="Barres horizontales : assistants maternels par ETP pour chaque RPE, avec la cible COG",
         tableau=t_am,
         points=[f"Département : {_rate(depi['am_par_etp'], depi['am_rpe'])} assistants maternels par ETP "
@@ -301,6 +388,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                 f"{fr_num(cible_am, 0) if cible_am else 'n.d.'}."],
         notes=["Cible COG-01-10 : objectifs_cog.assistants_maternels_par_etp_rpe (COG État–Cnaf 2023-2027).",
                src_line]))
+
+    sections += sections_sppe(store, inputs, dep, nom_dep, today, fictif, geoms, src_line)
 
     # -- one page per EPCI / EPT ---------------------------------------------------
     from planning.coverage import variation_places
@@ -330,6 +419,10 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         t = Tableau(f"Chiffres clés — {g['nom']}", [Colonne("indicateur", "Indicateur"), Colonne("valeur", "Valeur")],
                     [{"indicateur": a, "valeur": b} for a, b in rows], nom_feuille=f"{lib_grp} {code}")
         sections.append(Section(f"{lib_grp} : {g['nom']}", tableau=t,
+                                message=(f"{g['nom']} : {_rate(g['taux_eaje'], g['enfants_moins_3'])} places d'EAJE "
+                                         f"pour 100 enfants, {fr_num(g['places_eaje'], 0)} places"
+                                         if np.isfinite(g["taux_eaje"]) else
+                                         f"{g['nom']} : couverture non disponible (commune hors liste des structures)"),
                                 notes=[f"Situation au 31 décembre {annee}. « n.d. » : donnée non disponible "
                                        f"({lib_grp} à cheval sur un département sans liste de structures, "
                                        "ou couche non importée).", src_line]))

@@ -39,7 +39,8 @@ def mapping_step(kind: str, uploaded, store) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             path.write_bytes(data)
-            table = read_table(path, name, STRUCT_COLS, Problems(name))
+            # the head only: the preview needs 5 rows, and a 45 MB list must not be read in the server
+            table = read_table(path, name, STRUCT_COLS, Problems(name), max_data_rows=200)
     except ImportValidationError:
         return {}  # the import itself will report the problem, located
     except Exception:  # noqa: BLE001 - an unreadable file is reported by the import

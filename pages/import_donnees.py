@@ -1,12 +1,20 @@
-"""Import page: official open-data files and the Caf's structure list, same importers as the CLI."""
-import tempfile
+"""Import page: official open-data files and the Caf's structure list, same importers as the CLI.
+
+The import runs in its own process (``data.importers.jobs``: ``python -m data import`` under
+memory and time limits), so the other sessions keep their speed; this page follows it from a
+fragment that reruns every second (progress bar), then shows the French report or refusal.
+Text coming from the user (file name, cell values quoted in messages) is never rendered as
+Markdown: it goes through ``st.text`` or a table.
+"""
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pages._texte import md
 from pages._ui import NATURE_BADGE, guard, require_store, store, territory_picker
+
+JOB_KEY = "import_job"
+RESULT_KEY = "import_resultat"
 
 st.title("Import de données")
 require_store()
@@ -17,52 +25,110 @@ st.markdown(
     "votre Caf. Le fichier est **entièrement vérifié avant d'être enregistré** : en cas d'erreur, rien n'est "
     "modifié et chaque problème est indiqué avec sa ligne et sa colonne. Mêmes contrôles qu'en ligne de "
     "commande (`python -m data import TYPE FICHIER`). Formats : CSV (`;` ou `,`, UTF-8 ou Windows-1252) "
-    "et Excel (xlsx)."
+    "et Excel (xlsx). La vérification tourne à part, sans ralentir les autres utilisateurs."
 )
 
+
+def _problems_table(problems, with_level: bool = True) -> pd.DataFrame:
+    rows = []
+    for p in problems:
+        row = {"Niveau": p.niveau} if with_level else {}
+        row.update({"Fichier": p.fichier, "Ligne": p.ligne or "—", "Colonne": p.colonne or "—", "Message": p.message})
+        rows.append(row)
+    return pd.DataFrame(rows).astype(str)
+
+
+def _show_result(state) -> None:
+    from data.importers.jobs import ECHEC, REFUSE, TERMINE
+    from data.importers.readers import fr_int
+
+    secs = f"{state.seconds:.1f}".replace(".", ",")
+    if state.status == TERMINE and state.report is not None:
+        report = state.report
+        st.success(f"Import réussi en {secs} s : {fr_int(report.rows)} ligne(s) écrite(s).")
+        st.text(report.summary(with_warnings=False))
+        if report.warnings:
+            st.warning(f"{len(report.warnings)} avertissement(s) : lignes écartées ou corrigées.")
+            st.dataframe(_problems_table(report.warnings, with_level=False), hide_index=True, width="stretch")
+    elif state.status == REFUSE:
+        errors = [p for p in state.problems if p.niveau == "erreur"]
+        st.error(f"Import refusé : {len(state.problems)} problème(s). Les données existantes n'ont pas été "
+                 "modifiées.")
+        st.text("\n".join(str(p) for p in errors[:5]) + (f"\n… et {len(errors) - 5} autre(s) erreur(s), toutes "
+                                                        "dans le tableau ci-dessous." if len(errors) > 5 else ""))
+        if len(state.problems) > 1:
+            st.dataframe(_problems_table(state.problems), hide_index=True, width="stretch")
+    elif state.status == ECHEC:
+        st.error("Import interrompu. Les données existantes n'ont pas été modifiées.")
+        for p in state.problems:
+            st.text(p.message)
+
+
+@st.fragment(run_every=1.0)
+def _follow() -> None:
+    """Progress of the running import (every second); a full rerun once it ends (report, layer list, caches)."""
+    job = st.session_state.get(JOB_KEY)
+    if job is None:
+        return
+    state = job.poll()
+    if not state.running:
+        st.rerun(scope="app")
+    secs = int(state.seconds)
+    st.progress(state.fraction, text=f"{state.message or 'Import en cours…'} ({secs} s)")
+    if st.button("Annuler l'import", key="import_cancel"):
+        job.cancel()
+        st.rerun(scope="app")
+
+
 with guard("charger la liste des types de fichiers"):
-    from data.importers import KINDS, ImportValidationError, import_file
+    from data.importers import KINDS
+    from data.importers.jobs import TERMINE, start_import
+    from data.importers.readers import Limits, fr_int, fr_mb
 
     kinds = list(KINDS)
     kind = st.selectbox("Type de fichier", kinds, format_func=lambda k: f"{KINDS[k].label} ({k})",
                         key="import_kind",
                         index=kinds.index("structures") if "structures" in kinds else 0)
     spec = KINDS[kind]
+
     def as_list(v, default):
         return [v] if isinstance(v, str) else list(v or default)
 
+    lim = Limits.from_env()
     st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
                f"{', '.join(as_list(getattr(spec, 'layers', None), [kind]))} ; formats : "
-               f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Colonnes attendues et "
+               f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Limites : "
+               f"{fr_mb(lim.max_file_mb)} Mo, {fr_int(lim.max_rows)} lignes, {fr_int(lim.max_columns)} colonnes, "
+               f"{fr_int(lim.max_seconds)} s (voir « Limites des imports » en bas de page). Colonnes attendues et "
                "variantes acceptées : voir « Formats acceptés » en bas de page.")
     uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
                                 key="import_file")
     from pages._mapping import mapping_step
 
     options = mapping_step(kind, uploaded, store())  # structure lists: column mapping, millésime
-    if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go"):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(uploaded.name).name
-            path.write_bytes(uploaded.getvalue())
-            try:
-                with st.spinner("Vérification du fichier…"):
-                    report = import_file(kind, path, store(), filename=uploaded.name, **options)
-            except ImportValidationError as exc:
-                st.error(f"Import refusé : {len(exc.problems)} problème(s). Les données existantes n'ont pas "
-                         "été modifiées.")
-                st.dataframe(pd.DataFrame([{"Niveau": p.niveau, "Fichier": p.fichier, "Ligne": p.ligne or "—",
-                                            "Colonne": p.colonne or "—", "Message": p.message}
-                                           for p in exc.problems]).astype(str),
-                             hide_index=True, width="stretch")
-            else:
-                st.success(md(report.summary()))
-                if report.warnings:
-                    st.warning(f"{len(report.warnings)} avertissement(s) : lignes écartées ou corrigées.")
-                    st.dataframe(pd.DataFrame([{"Fichier": p.fichier, "Ligne": p.ligne or "—",
-                                                "Colonne": p.colonne or "—", "Message": p.message}
-                                               for p in report.warnings]).astype(str),
-                                 hide_index=True, width="stretch")
-                st.cache_data.clear()
+    job = st.session_state.get(JOB_KEY)
+    state = job.poll() if job is not None else None
+    running = state is not None and state.running
+    if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go", disabled=running):
+        st.session_state.pop(RESULT_KEY, None)
+        try:
+            st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(), **options)
+        except OSError:
+            st.error("Impossible d'enregistrer le fichier téléversé sur le serveur ou de lancer l'import (disque "
+                     "plein ?). Les données existantes n'ont pas été modifiées ; réessayez plus tard.")
+        else:
+            state = st.session_state[JOB_KEY].poll()
+            running = True
+    if running:
+        _follow()
+    elif state is not None:       # the job has ended: keep its result, drop its files
+        st.session_state[RESULT_KEY] = state
+        st.session_state.pop(JOB_KEY).cleanup()
+        if state.status == TERMINE:
+            st.cache_data.clear()
+    result = st.session_state.get(RESULT_KEY)
+    if result is not None and not running:
+        _show_result(result)
 
 with guard("afficher les couches importées"):
     st.subheader("Couches actuellement chargées")
@@ -71,7 +137,9 @@ with guard("afficher les couches importées"):
             for n, i in sorted(store().layers().items())]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
-doc = Path(__file__).resolve().parent.parent / "docs" / "IMPORTS.md"
-if doc.exists():
-    with st.expander("Formats acceptés et schéma de la liste des structures"):
-        st.markdown(doc.read_text(encoding="utf-8"))
+docs = Path(__file__).resolve().parent.parent / "docs"
+for name, title in (("IMPORTS.md", "Formats acceptés et schéma de la liste des structures"),
+                    ("LIMITES.md", "Limites des imports")):
+    if (docs / name).exists():
+        with st.expander(title):
+            st.markdown((docs / name).read_text(encoding="utf-8"))

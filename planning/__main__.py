@@ -9,6 +9,9 @@
     couverture (--commune C | --epci S | --departement D | --region R | --france) [--annee Y] [--json]
                                              coverage of one territory: children, places, computed
                                              and published (data.caf.fr) rates
+    sppe (--departement D | --region R | --france) [--date AAAA-MM-JJ] [--json]
+                                             service public de la petite enfance: authorities, tiers,
+                                             RPE and schéma pluriannuel obligations
 
 Each sub-command lives in its own module; this file only dispatches, so that
 the page and the command share one function.
@@ -33,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             from .participations import main as run
         elif cmd == "couverture":
             from .cli_couverture import main as run
+        elif cmd == "sppe":
+            from .cli_sppe import main as run
         else:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2

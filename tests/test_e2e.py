@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from data.store import PROJECT_ROOT
+from data.store import PROJECT_ROOT, Store
 
 pytestmark = pytest.mark.e2e
 SHOTS = PROJECT_ROOT / "tests" / "_artifacts" / "screenshots"
@@ -197,6 +197,14 @@ HOSTILE_COMMUNE = "<script>alert(1)</script>Auxerre"
 HOSTILE_STRUCTURE = "<img src=x onerror=alert(2)>Crèche"
 
 
+_HOSTILE_ROOTS: dict[int, Path] = {}
+
+
+def hostile_store_root(url: str) -> Path:
+    """The private store folder behind the hostile_url app."""
+    return _HOSTILE_ROOTS[int(url.rsplit(":", 1)[1])]
+
+
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory):
     """A second app on a private store where Auxerre and one crèche have names with HTML in them."""
@@ -218,6 +226,7 @@ def hostile_url(tmp_path_factory):
     structures.loc[i, "nom"] = HOSTILE_STRUCTURE
     store.write_layers({"communes": (com, store.info("communes")), "structures": (structures, store.info("structures"))})
     port = _free_port()
+    _HOSTILE_ROOTS[port] = root
     env = dict(os.environ, ATLAS_DATA_DIR=str(root))
     proc = subprocess.Popen([sys.executable, str(PROJECT_ROOT / "scripts" / "serve.py"), "--server.port", str(port),
                              "--server.headless", "true", "--server.address", "127.0.0.1"],
@@ -305,6 +314,15 @@ def test_import_page_refuses_a_bad_file_with_line_and_column_then_accepts_a_good
     assert_no_exception(page)
 
 
+# -- the Import page against hostile files (issue 9): own process, progress, cancel, French refusals ------
+
+def choose_kind(pg, label: str) -> None:
+    pg.locator('[data-testid="stSelectbox"]').filter(has_text="Type de fichier").first.click()
+    pg.keyboard.type(label)
+    pg.keyboard.press("Enter")
+    wait_idle(pg)
+
+
 # -- Markdown in names (issue 9, item 4) and missing data on the RPE page (item 8) ---------------
 
 MD_IP = "198.51.100.7"
@@ -376,6 +394,70 @@ def _pick(pg, label: str, text: str) -> None:
     pg.keyboard.type(text)
     pg.keyboard.press("Enter")
     wait_idle(pg)
+
+
+def upload(pg, path: Path) -> None:
+    pg.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    pg.get_by_role("button", name="Vérifier et importer").wait_for(timeout=60000)
+    wait_idle(pg)
+
+
+def test_big_import_shows_progress_and_can_be_cancelled(hostile_url, page, tmp_path):
+    url, store = hostile_url, Store(hostile_store_root(hostile_url))
+    manifest = store.manifest_path.read_bytes()
+    big = tmp_path / "txcouv_pe_com_2012_2023.csv"
+    sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
+    from bench_import import make_caf_file
+
+    make_caf_file(big, Store())
+    goto(page, f"{url}/import?dep=89")
+    choose_kind(page, "Taux de couverture petite enfance")
+    upload(page, big)
+    page.get_by_role("button", name="Vérifier et importer").click()
+    bar = page.locator('[data-testid="stProgress"]').first
+    bar.wait_for(timeout=30000)
+    page.get_by_text("lignes lues", exact=False).first.wait_for(timeout=30000)   # the reading advances
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "import_progression.png"))
+    page.get_by_role("button", name="Annuler l'import").click()
+    page.get_by_text("Import interrompu").wait_for(timeout=30000)
+    wait_idle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "import annulé à votre demande" in body and "n'ont pas été modifiées" in body
+    assert_no_exception(page)
+    assert store.manifest_path.read_bytes() == manifest      # nothing written
+
+
+def test_import_refusals_are_french_and_file_names_are_text(hostile_url, page, tmp_path):
+    url, store = hostile_url, Store(hostile_store_root(hostile_url))
+    manifest = store.manifest_path.read_bytes()
+    external: list[str] = page.external_requests  # type: ignore[attr-defined]
+    # a workbook declaring A1:XFD1048576, under a name that is Markdown for an outside image
+    from tests import hostile_files as hf
+
+    bomb = hf.dimension_bomb_xlsx(tmp_path / "![x](http:198.51.100.7 a.png).xlsx")
+    goto(page, f"{url}/import?dep=89")
+    upload(page, bomb)
+    page.get_by_role("button", name="Vérifier et importer").click()
+    page.get_by_text("Import refusé").wait_for(timeout=60000)
+    wait_idle(page)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "A1:XFD1048576" in body and "ATLAS_IMPORT_MAX_LIGNES" in body
+    assert "Les données existantes n'ont pas été modifiées" in body
+    assert_no_exception(page)
+    page.screenshot(path=str(SHOTS / "import_refus_limite.png"))
+    # a UTF-8 file with one Windows-1252 byte: refused naming the line
+    mixed = tmp_path / "frr.csv"
+    mixed.write_bytes((PROJECT_ROOT / "tests" / "fixtures" / "hostile" / "utf8_octet_cp1252.csv").read_bytes())
+    choose_kind(page, "France Ruralités")
+    upload(page, mixed)
+    page.get_by_role("button", name="Vérifier et importer").click()
+    page.get_by_text("encodage mélangé", exact=False).first.wait_for(timeout=60000)
+    wait_idle(page)
+    assert_no_exception(page)
+    page.screenshot(path=str(SHOTS / "import_refus_encodage.png"))
+    assert store.manifest_path.read_bytes() == manifest
+    assert not [u for u in external if "198.51.100.7" in u], external
 
 
 def test_markdown_in_names_is_text_on_every_page(markdown_url, page):

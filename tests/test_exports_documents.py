@@ -89,13 +89,25 @@ def test_pack_has_the_three_files(pack):
 
 
 def test_pptx_titles_mention_pictures_and_native_tables(pack):
+    """One message per slide in its title (a sentence with the figure), the section name under it."""
     prs = Presentation(io.BytesIO(pack["pptx"]))
     titles = [s.shapes.title.text for s in prs.slides]
     assert titles[0] == "Schéma départemental des services aux familles — Yonne (89)"
+    texts = "\n".join(_slide_texts(s) for s in prs.slides)
     for t in ("Chiffres clés — Yonne (89)", "Couverture EAJE par commune (2026)", "Couverture EAJE par EPCI (2026)",
-              "Places créées, fermées et nettes par an (2023-2026)",
-              "Assistants maternels par ETP d'animation de RPE (COG-01-10)", "EPCI : CA de l'Auxerrois"):
-        assert t in titles
+              "Places créées, fermées et nettes par an (2023-2026)", "Service public de la petite enfance — Yonne (89)",
+              "Zones en tension (2026)", "Assistants maternels par ETP d'animation de RPE (COG-01-10)"):
+        assert t in texts
+    # messages: by hand, Sens opens 30 PSU places in 2025 and Joigny closes 20 in 2024 → net +10 over 2023-2026;
+    # Auxerre has an RPE, Sens none → 1 of the 2 towns over 10 000
+    assert any(t.startswith("Variation nette 2023-2026 : 10 places PSU") for t in titles), titles
+    assert "1 commune(s) de plus de 10\u202f000 habitants sur 2 ont un RPE dans la commune" in titles
+    assert any(t.startswith("1 RPE et 0 schéma(s) manquants parmi 2 autorités") for t in titles), titles
+    # no slide carries more than 12 rows of a table (header + 12)
+    for s in prs.slides:
+        for sh in s.shapes:
+            if sh.has_table:
+                assert len(sh.table.rows) <= 13, s.shapes.title.text
     for s in prs.slides:
         assert DEMO in _slide_texts(s), s.shapes.title.text
     # every picture (chart or map) is followed by a native table on the same or the next slide

@@ -16,7 +16,8 @@ FIX = Path(__file__).parent / "fixtures" / "imports"
 
 def test_every_kind_has_a_french_label():
     assert set(KINDS) == {"qpv", "qpv_polygones", "frr", "zrr", "enfants_moins_3", "populations", "caf_couverture",
-                          "caf_places", "dgcl_criteres", "grille_densite", "structures", "naissances"}
+                          "caf_places", "dgcl_criteres", "grille_densite", "structures", "naissances",
+                          "competences", "schemas"}
     assert all(spec.label for spec in KINDS.values())
 
 

@@ -18,6 +18,7 @@ PAGES = [
     "pages/documents.py",
     "pages/import_donnees.py",
     "pages/baremes.py",
+    "pages/sppe.py",
 ]
 
 

@@ -2,11 +2,12 @@
 
 Public API::
 
-    import_file(kind, path, store=None, *, filename=None) -> ImportReport
+    import_file(kind, path, store=None, *, filename=None, limits=None, progress=None) -> ImportReport
     write_structures(frame, store, nature, source, vintage, extra=None) -> ImportReport
     KINDS                       kind -> KindSpec(label, publisher, extensions)
     run_import_cli(kind, file, as_json=False) -> exit code
     ImportValidationError(.problems), Problem, ImportReport
+    Limits                      what one import may consume (docs/LIMITES.md)
 
 Every file is validated as a whole before anything is written; the layers are
 then replaced in one atomic ``Store.write_layers`` call, so a rejected file
@@ -16,23 +17,31 @@ columns of each kind.
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
 import sys
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
-from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, ImportReport, ImportValidationError, Problem,
-                     Problems, check_size)
+from .common import (AVERTISSEMENT, ERREUR, MAX_FILE_MB, Built, Col, ImportReport, ImportValidationError, Problem,
+                     Problems, Table, check_size, os_error_message, read_table)
 from .naissances import build_naissances
+from .readers import Limits, reading_context, time_limit_message
 from .official import (build_dgcl, build_enfants, build_frr, build_grille, build_populations, build_qpv,
                        build_qpv_polygones, build_zrr)
+from .sppe import build_competences, build_schemas
 from .structures import TYPES as STRUCTURE_TYPES
 from .structures import build_structures, write_structures
 
 __all__ = ["KINDS", "KindSpec", "import_file", "write_structures", "run_import_cli", "ImportReport",
-           "ImportValidationError", "Problem", "STRUCTURE_TYPES", "MAX_FILE_MB"]
+           "ImportValidationError", "Problem", "Problems", "Col", "Table", "read_table", "STRUCTURE_TYPES",
+           "MAX_FILE_MB", "Limits", "ImportTimeout"]
 
 
 @dataclass(frozen=True)
@@ -71,58 +80,198 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
              "DGCL", "dgcl_criteres", build_dgcl),
     KindSpec("grille_densite", "Grille communale de densité (INSEE, 7 niveaux)", "INSEE", "grille_densite",
              build_grille),
+    KindSpec("competences", "EPCI (ou EPT) détenant la compétence petite enfance : colonne siren_epci, date_transfert "
+             "facultative", "Caf ou préfecture (liste interne)", "competences", build_competences),
+    KindSpec("schemas", "Schémas pluriannuels des autorités organisatrices : code (INSEE ou SIREN), statut (adopté, CTG, "
+             "en cours, aucun), date facultative", "Caf (suivi interne)", "schemas_pluriannuels", build_schemas),
     KindSpec("structures", "Liste des structures de la Caf (EAJE, micro-crèches, MAM, RPE…)", "Caf (fichier interne)",
              "structures", build_structures, options=("mapping", "millesime")),
 ]}
 
 
+class ImportTimeout(Exception):
+    """Raised (by the CLI's alarm) when one import runs longer than its time limit."""
+
+
+_log = logging.getLogger("atlas.import")
+_log.addHandler(logging.NullHandler())   # technical detail: the server log of a page import, never a user's screen
+_GEO_MODULES = ("pyogrio", "fiona", "shapely", "geopandas", "osgeo")
+
+
+def display_name(name: str) -> str:
+    """The file name shown in messages: no control characters, at most 200 characters."""
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(name))
+    return s if len(s) <= 200 else s[:150] + "…" + s[-40:]
+
+
+def _library_warnings(caught: list, probs: Problems) -> None:
+    """Warnings of the reading libraries become one French warning each kind (never their English text)."""
+    seen: set[str] = set()
+    for w in caught:
+        module = getattr(w, "filename", "") or ""
+        text = str(getattr(w, "message", ""))
+        _log.info("avertissement d'une bibliothèque pendant un import : %s (%s)", text, module)
+        if not any(f"/{m}/" in module or f"/{m}." in module for m in _GEO_MODULES) \
+                and not issubclass(w.category, RuntimeWarning):
+            continue
+        if "Several features with id" in text:
+            msg = ("plusieurs objets du fichier portent le même identifiant (« id ») : ils ont été renumérotés à la "
+                   "lecture — vérifiez qu'il n'y a pas de doublon.")
+        elif "invalid value" in text or "NaN" in text or "nan" in text:
+            msg = ("des coordonnées non numériques (NaN) ou des géométries invalides ont été rencontrées en lisant le "
+                   "fichier — vérifiez les contours concernés.")
+        elif any(m in module for m in _GEO_MODULES):
+            msg = ("le lecteur de fichiers géographiques a signalé une anomalie dans le fichier (objet, attribut ou "
+                   "système de coordonnées inhabituel) — vérifiez le résultat sur la carte.")
+        else:
+            msg = "une valeur inhabituelle a été rencontrée pendant la lecture — vérifiez le résultat."
+        if msg not in seen:
+            seen.add(msg)
+            probs.warn(msg)
+
+
+def _origin(exc: BaseException) -> str:
+    """'data/importers/structures.py:166': the innermost frame of the project in a traceback."""
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.startswith(root) and "site-packages" not in name:
+            where = f"{os.path.relpath(name, root)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
                 max_mb: float | None = None, mapping: dict[str, str] | None = None,
-                millesime: object = None) -> ImportReport:
+                millesime: object = None, limits: Limits | None = None,
+                progress: Callable[[float, str], None] | None = None) -> ImportReport:
     """Validate the whole file, then write its layer(s) atomically.
 
     ``filename`` is the name shown in messages (an uploaded file saved under a
     temporary name keeps its real name).  ``mapping`` (field -> column) and ``millesime`` are
-    taken by the kinds that declare them (``structures``).  Raises ``ImportValidationError``.
+    taken by the kinds that declare them (``structures``).  ``limits`` (default: from the environment,
+    see docs/LIMITES.md) bound what reading may consume; ``progress(fraction, message)``
+    is called while reading.  Raises ``ImportValidationError`` with French messages for
+    every refusal, including unreadable files and exhausted limits.
     """
-    path = Path(path)
-    fichier = filename or path.name
-    probs = Problems(fichier)
+    fichier = display_name(filename or Path(str(path)).name)
+    lim = (limits or Limits.from_env()).with_(max_file_mb=max_mb)
+    probs = Problems(fichier, max_errors=lim.max_errors, max_warnings=lim.max_warnings)
     spec = KINDS.get(kind)
     if spec is None:
         raise probs.fatal(f"type d'import « {kind} » inconnu — types possibles : {', '.join(KINDS)}.")
-    store = store or Store()
     opts = {k: v for k, v in (("mapping", mapping), ("millesime", millesime)) if v}
     unsupported = [k for k in opts if k not in spec.options]
     if unsupported:
         raise probs.fatal(f"option(s) {', '.join(unsupported)} non prise(s) en charge pour le type « {kind} » "
                           "(seulement pour « structures »).")
-    check_size(path, probs, max_mb)
-    try:
-        built = spec.build(path, fichier, store, probs, spec.publisher, **opts)
-    except ImportValidationError:
-        raise
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a reader bug must still come out as a French message
-        raise probs.fatal(f"fichier illisible pour le type « {kind} » ({type(exc).__name__} : {exc}) — vérifiez "
-                          "que c'est le bon fichier et le bon type d'import.")
-    probs.raise_if_errors()
-    for name, (_frame, info) in built.layers.items():
-        info.name = name
-    store.write_layers(built.layers)
+    path = Path(path)
+    store = store or Store()
+    with reading_context(lim, progress) as ctx, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_size(path, probs)
+        failure: str | None = None
+        origin: str | None = None
+        try:
+            built = spec.build(path, fichier, store, probs, spec.publisher, **opts)
+        except ImportValidationError:
+            raise
+        except KeyboardInterrupt:
+            raise
+        except MemoryError:
+            failure = (f"mémoire insuffisante pour vérifier ce fichier (limite de l'import : {lim.max_memory_mb} Mo, "
+                       "ATLAS_IMPORT_MAX_MEMOIRE_MO) — filtrez-le sur votre territoire ou découpez-le.")
+        except ImportTimeout:
+            failure = time_limit_message(lim)
+        except RecursionError:
+            failure = "structure du fichier trop imbriquée pour être lue — vérifiez que c'est le bon fichier."
+        except OSError as exc:
+            failure = os_error_message(exc)
+        except Exception as exc:  # a reader bug must still come out as a French message, never English
+            origin = _origin(exc)
+            _log.exception("import %s de %s : erreur de lecture (%s)", kind, fichier, origin)
+            failure = (f"fichier illisible pour le type « {spec.label} » : son contenu ne correspond pas à ce que "
+                       "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (si c'est le "
+                       "cas, signalez-le : c'est une erreur interne de l'application).")
+        if failure is not None:   # raised here, once the frames of the failed reading are freed
+            err = probs.fatal(failure)
+            err.origine = origin  # where an internal error came from (server log, tests), never shown
+            raise err
+        _library_warnings(caught, probs)
+        probs.raise_if_errors()
+        empty = [name for name, (frame, _info) in built.layers.items() if len(frame) == 0]
+        if empty or not built.rows:   # replacing a layer by nothing is never what an import means
+            raise probs.fatal("aucune ligne utilisable : toutes les lignes du fichier ont été écartées (voir les "
+                              "avertissements), rien ne serait importé — corrigez le fichier.")
+        ctx.report(0.9, "Enregistrement dans le magasin de données…", force=True)
+        for name, (_frame, info) in built.layers.items():
+            info.name = name
+        try:
+            store.write_layers(built.layers)
+        except OSError as exc:
+            _log.exception("import %s de %s : écriture impossible", kind, fichier)
+            raise probs.fatal("écriture impossible dans le magasin de données (disque plein ou droits insuffisants) "
+                              f"— rien n'a été modifié ({os_error_message(exc)})") from None
+        ctx.report(1.0, "Import terminé.", force=True)
     return ImportReport(kind=kind, fichier=fichier, layers=list(built.layers), rows=built.rows,
                         warnings=probs.warnings, vintage=built.vintage,
                         source=next(iter(built.layers.values()))[1].source, encoding=built.encoding,
                         notes=built.notes)
 
 
+def _progress_writer(path: str | None) -> Callable[[float, str], None] | None:
+    """Progress for a parent process: a small JSON file replaced atomically."""
+    if not path:
+        return None
+    target = Path(path)
+
+    def write(fraction: float, message: str) -> None:
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text(json.dumps({"fraction": round(fraction, 4), "message": message}, ensure_ascii=False),
+                       encoding="utf-8")
+        os.replace(tmp, target)
+    return write
+
+
+def apply_os_limits(limits: Limits) -> None:
+    """Limits of the operating system on this process (an import run by the page in its own process):
+    address space, CPU time, and the lowest priority (nice 19): the server's sessions and their
+    browsers always get the processor first."""
+    import resource
+
+    mem = int(limits.max_memory_mb) * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
+    except (ValueError, OSError):
+        pass
+    cpu = int(limits.max_seconds) + 30
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 30))
+    except (ValueError, OSError):
+        pass
+    try:
+        os.nice(19)
+    except OSError:
+        pass
+
+
 def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | None = None,
-                   correspondance: str | None = None, millesime: str | None = None) -> int:
+                   correspondance: str | None = None, millesime: str | None = None, *, nom: str | None = None,
+                   progression: str | None = None, isoler: bool = False,
+                   colonnes_json: str | None = None) -> int:
     """``python -m data import KIND FILE [--colonnes …] [--correspondance NOM] [--millesime AAAA]``:
-    French report on stdout, errors on stderr."""
+    French report on stdout, errors on stderr.
+
+    ``nom``: name shown in messages; ``progression``: JSON file where progress is written;
+    ``isoler``: apply the memory/CPU limits of the operating system to this process (what the
+    Import page does for the process it starts); ``colonnes_json``: a JSON file {field: column}
+    (the page's column mapping, exact whatever the column names).  Exit code 0 (imported),
+    1 (refused), 2 (unusable column mapping).
+    """
     mapping = None
-    if colonnes or correspondance:
+    if colonnes or correspondance or colonnes_json:
         from .mapping import FIELD_LABELS, MappingError, load_mapping, parse_colonnes
 
         try:
@@ -130,13 +279,40 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | 
                 raise MappingError(f"--colonnes et --correspondance ne s'appliquent qu'aux types "
                                    f"{', '.join(FIELD_LABELS)}.")
             mapping = load_mapping(Store(), kind, correspondance) if correspondance else {}
+            if colonnes_json:
+                try:
+                    given = json.loads(Path(colonnes_json).read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    raise MappingError("correspondance de colonnes illisible.") from None
+                if not isinstance(given, dict):
+                    raise MappingError("correspondance de colonnes illisible.")
+                mapping.update({str(k): str(v) for k, v in given.items()})
             if colonnes:
                 mapping.update(parse_colonnes(colonnes, list(FIELD_LABELS[kind])))
         except MappingError as exc:
+            if as_json:
+                print(json.dumps({"ok": False, "problems": [Problem(display_name(nom or Path(file).name), None, None,
+                                                                   str(exc)).to_dict()]},
+                                 ensure_ascii=False, indent=2))
             print(f"Import refusé : {exc} Le magasin de données n'a pas été modifié.", file=sys.stderr)
             return 2
+    limits = Limits.from_env()
+    if isoler:
+        apply_os_limits(limits)
+        # run by the Import page: the technical detail goes to the error output, which the page
+        # copies to the server log (never shown to the user)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s : %(message)s"))
+        _log.addHandler(handler)
+    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
+    if use_alarm:
+        def on_alarm(_signum, _frame):
+            raise ImportTimeout()
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.alarm(int(limits.max_seconds) + 5)
     try:
-        report = import_file(kind, file, mapping=mapping, millesime=millesime)
+        report = import_file(kind, file, filename=nom, mapping=mapping, millesime=millesime, limits=limits,
+                             progress=_progress_writer(progression))
     except ImportValidationError as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,
@@ -149,8 +325,12 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | 
         if len(errors) > 50:
             print(f"  … et {len(errors) - 50} autres erreurs.", file=sys.stderr)
         return 1
+    finally:
+        if use_alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, previous)
     if as_json:
-        print(json.dumps({"ok": True, **report.to_dict()}, ensure_ascii=False, indent=2))
+        print(json.dumps({"ok": True, **report.to_dict(), "summary": report.summary()}, ensure_ascii=False, indent=2))
     else:
         print(report.summary(max_warnings=50))
     return 0

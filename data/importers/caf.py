@@ -228,9 +228,9 @@ def _read_json(path: Path, fichier: str, probs: Problems) -> Table:
 
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise probs.fatal(f"fichier JSON illisible ({type(exc).__name__}) — exportez-le de nouveau depuis "
-                          "data.caf.fr (format JSON ou CSV).")
+    except (UnicodeDecodeError, ValueError):
+        raise probs.fatal("fichier JSON illisible (texte non UTF-8 ou JSON mal formé) — exportez-le de nouveau "
+                          "depuis data.caf.fr (format JSON ou CSV).") from None
     if isinstance(data, dict):
         data = data.get("results", data.get("records", []))
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):

@@ -275,10 +275,11 @@ def derive_enfants_layer(naissances: pd.DataFrame, store: Store, source: str
     census = old["nature"] == NATURE_RECENSEMENT
     use = ~census & old["code_insee"].isin(est.index)
     out = old.copy()
-    out.loc[use, "enfants_moins_3"] = old.loc[use, "code_insee"].map(est).to_numpy()
-    out.loc[use, "annee"] = y
-    out.loc[use, "estimation"] = True
-    out.loc[use, "nature"] = NATURE_NAISSANCES
+    if use.any():   # (every commune of the file may keep its census count: nothing to replace)
+        out.loc[use, "enfants_moins_3"] = old.loc[use, "code_insee"].map(est).to_numpy()
+        out.loc[use, "annee"] = y
+        out.loc[use, "estimation"] = True
+        out.loc[use, "nature"] = NATURE_NAISSANCES
     out = out.astype({"code_insee": str, "enfants_moins_3": float, "annee": "int64", "estimation": bool,
                       "nature": str}).sort_values("code_insee").reset_index(drop=True)
     a, b, c = fenetre(y)

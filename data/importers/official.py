@@ -161,9 +161,13 @@ def _read_features(path: Path, probs: Problems) -> tuple[list[dict], list, str |
     if path.suffix.lower() in (".geojson", ".json"):
         try:
             data = json.loads(path.read_bytes().decode("utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise probs.fatal(f"GeoJSON illisible ({type(exc).__name__} : {_short(str(exc), 80)}) — vérifiez que "
-                              "c'est bien le GeoJSON des contours publié par l'ANCT.")
+        except UnicodeDecodeError:
+            raise probs.fatal("GeoJSON illisible (le texte n'est pas en UTF-8) — vérifiez que c'est bien le GeoJSON "
+                              "des contours publié par l'ANCT.") from None
+        except ValueError as exc:
+            where = f" (ligne {exc.lineno}, colonne {exc.colno})" if hasattr(exc, "lineno") else ""
+            raise probs.fatal(f"GeoJSON mal formé{where} — vérifiez que c'est bien le GeoJSON des contours publié par "
+                              "l'ANCT.", getattr(exc, "lineno", None)) from None
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
                 or not isinstance(data.get("features"), list):
             raise probs.fatal("le fichier n'est pas une collection d'objets GeoJSON (FeatureCollection).")
@@ -185,8 +189,9 @@ def _read_features(path: Path, probs: Problems) -> tuple[list[dict], list, str |
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     geoms.append(shape(g))
-            except Exception as exc:  # noqa: BLE001 - malformed coordinates
-                probs.error(f"géométrie illisible ({type(exc).__name__}) — coordonnées mal formées.", i + 1, "geometry")
+            except Exception:  # noqa: BLE001 - malformed coordinates
+                probs.error("géométrie illisible — coordonnées mal formées (type ou nombre de coordonnées).", i + 1,
+                            "geometry")
                 geoms.append(None)
         return props, geoms, crs_name
     import geopandas as gpd
@@ -195,9 +200,8 @@ def _read_features(path: Path, probs: Problems) -> tuple[list[dict], list, str |
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             gdf = gpd.read_file(path)
-    except Exception as exc:  # noqa: BLE001
-        raise probs.fatal(f"fichier géographique illisible ({type(exc).__name__}) — fournissez le GeoJSON publié "
-                          "par l'ANCT.")
+    except Exception:  # noqa: BLE001
+        raise probs.fatal("fichier géographique illisible — fournissez le GeoJSON publié par l'ANCT.") from None
     name = gdf.geometry.name
     props = gdf.drop(columns=name).to_dict("records")
     crs_name = gdf.crs.to_string() if gdf.crs is not None else None
