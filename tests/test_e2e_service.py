@@ -97,7 +97,7 @@ def test_sign_in_then_every_page_without_csp_violation(banc, ctx):
     assert "Camille Martin" in side and "conseiller — 89" in side and "Se déconnecter" in side
     pg.screenshot(path=str(SHOTS / "service_accueil.png"))
 
-    for slug, heading in {**PAGES, "baremes": "Barèmes"}.items():
+    for slug, heading in {**PAGES, "baremes": "Barèmes", "sppe": "Service public de la petite enfance"}.items():
         path = "" if slug == "accueil" else slug
         pg.goto(f"{banc.url}/{path}?dep=89", wait_until="domcontentloaded")
         wait_idle(pg, timeout=90)
