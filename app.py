@@ -11,6 +11,11 @@ st.set_page_config(
     initial_sidebar_state="expanded",
 )
 
+# Service mode: only a signed-in visitor gets past this line (data/service.py, pages/_session.py).
+from pages._session import encart_utilisateur, porte, reprendre_apres_reconnexion  # noqa: E402
+
+utilisateur = porte()
+
 # The home page lives at "/" (the default page of st.navigation always does) and also answers its own
 # link "/accueil" (a hidden twin: st.navigation gives the default page an empty URL, so "/accueil" would
 # otherwise open « Page not found »).
@@ -43,5 +48,7 @@ except Exception:  # noqa: BLE001 - the store may not be built yet; pages say so
     pass
 
 nav = st.navigation(PAGES)
+encart_utilisateur(utilisateur)
+reprendre_apres_reconnexion()
 st.session_state["_atlas_navigation"] = True  # pages._ui.NAVIGATION_MARKER: app.py ran in this session
 nav.run()

@@ -13,7 +13,9 @@ through folium/st_folium on every rerun, see benchmarks/bench_maps.py for its de
 7. import of the real official files of ../shared/data/reel (when present) and a first
 ``python -m data demo`` on a store holding only the référentiel;
 8. a 45 MB import running in the background (own process) while another browser session switches
-maps: that session's time-to-map against its idle value (benchmarks/bench_import.py).
+maps: that session's time-to-map against its idle value (benchmarks/bench_import.py);
+9. service mode under load (benchmarks/bench_service.py: 10 signed-in sessions, one then two
+instances behind nginx).
 """
 from __future__ import annotations
 
@@ -366,6 +368,8 @@ def main() -> None:
     ap.add_argument("--sans-navigateur", action="store_true")
     ap.add_argument("--navigateur-seul", action="store_true")
     ap.add_argument("--sans-import", action="store_true", help="sans la mesure 8 (import de 45 Mo, ≈ 2 min)")
+    ap.add_argument("--sans-service", action="store_true",
+                    help="sans la mesure du mode service (10 sessions, 1 puis 2 instances derrière nginx, ≈ 3 min)")
     args = ap.parse_args()
     print(f"Atlas Petite Enfance — banc d'essai ({os.cpu_count()} cœurs)\n")
     if not args.navigateur_seul:
@@ -380,6 +384,11 @@ def main() -> None:
         from bench_import import run as import_in_background
 
         import_in_background(record)
+    if not args.sans_navigateur and not args.sans_service:
+        import bench_service
+
+        print("9. Mode service sous charge (10 sessions connectées ; 1 puis 2 instances derrière nginx)")
+        bench_service.run(record=record)
     print("\nRésumé")
     for what, shown, b, verdict in ROWS:
         if verdict:

@@ -125,9 +125,9 @@ with guard("calculer l'objectif RPE"):
         notes = [f"Communes de {res.plus_de_seuil} sans RPE situé dans la commune, {annee}",
                  f"Source des structures : {d['source_structures']}"]
         e1, e2 = st.columns(2)
-        e1.download_button("CSV", frame_to_csv(show, notes), file_name=f"communes_sans_rpe_{annee}.csv",
-                           mime="text/csv", key="rpe_dl_csv")
-        e2.download_button("Excel", frame_to_xlsx(show, "Sans RPE", notes), file_name=f"communes_sans_rpe_{annee}.xlsx",
+        e1.download_button("CSV", lambda: frame_to_csv(show, notes), file_name=f"communes_sans_rpe_{annee}.csv",
+                           mime="text/csv", key="rpe_dl_csv")  # files built only when clicked
+        e2.download_button("Excel", lambda: frame_to_xlsx(show, "Sans RPE", notes), file_name=f"communes_sans_rpe_{annee}.xlsx",
                            key="rpe_dl_xlsx")
     if map_col is not None:
         with map_col:

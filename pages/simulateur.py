@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._data import communes_of, communes_validation, frr_communes, potentiel_financier, qpv_communes, table
+from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.parametres import Baremes
@@ -374,20 +375,22 @@ def save_section(data: dict, result) -> None:
     b1, b2, b3, b4 = n2.columns(4)
     sid, ver = st.session_state.get("sim_id"), st.session_state.get("sim_version")
     payload = {**data, "nom": name}
+    user = utilisateur_courant()
+    auteur = None if user.local else user.nom  # service mode: the signed-in person
     if db is not None:
         try:
             if b1.button("Enregistrer", type="primary", key="sim_save"):
-                s = db.update(sid, payload, expected_version=ver, name=name) if sid else \
-                    db.create(name, terr.cle, payload)
+                s = db.update(sid, payload, expected_version=ver, name=name, auteur=auteur) if sid else \
+                    db.create(name, terr.cle, payload, auteur=auteur)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.toast(f"Scénario enregistré (version {s.version}).")
                 st.rerun()
             if b2.button("Enregistrer sous…", key="sim_save_as", help="Crée un nouveau scénario avec ce nom."):
-                s = db.create(name, terr.cle, payload)
+                s = db.create(name, terr.cle, payload, auteur=auteur)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
             if b3.button("Dupliquer", key="sim_dup", disabled=not sid):
-                s = db.duplicate(sid)
+                s = db.duplicate(sid, auteur=auteur)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
             if b4.button("Supprimer", key="sim_del", disabled=not sid):

@@ -3,7 +3,7 @@
 #   paquets système, environnement Python (.venv), référentiel national, territoire de démonstration.
 # Idempotent : une seconde exécution ne refait que ce qui manque.
 #   bash scripts/installer.sh            # pour lancer l'application
-#   bash scripts/installer.sh --tests    # ajoute Chromium (tests navigateur) et PostgreSQL
+#   bash scripts/installer.sh --tests    # ajoute Chromium (tests navigateur), PostgreSQL et nginx (tests du mode service)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WITH_TESTS=0
@@ -28,7 +28,7 @@ command -v python3.11 >/dev/null 2>&1 || command -v python3 >/dev/null 2>&1 || a
 command -v npm >/dev/null 2>&1 || apt_install nodejs npm
 apt_install fonts-dejavu-core
 if [ $WITH_TESTS -eq 1 ]; then
-  apt_install chromium poppler-utils postgresql libreoffice-impress
+  apt_install chromium poppler-utils postgresql libreoffice-impress nginx
 fi
 
 # 2. Environnement Python

@@ -1,0 +1,206 @@
+"""Service mode end to end: the reference deployment (deploy/atlas_deploy.py: two instances of
+``scripts/serve.py --mode service`` behind Debian's nginx) and a real OpenID Connect provider process
+(PyPI ``oidc-provider-mock``, registered client, user with role and département claims), driven by
+headless Chromium.
+
+Checks: sign-in through the provider's page, name/roles/départements in the sidebar, sign-out; the
+security headers on every response and no Content-Security-Policy violation on any page (maps are
+``srcdoc`` iframes that inherit the policy); session affinity (every request of one browser reaches
+one instance, read from nginx's log); the upload limit; the signed-in name recorded as the scenario's
+author.
+"""
+from __future__ import annotations
+
+import io
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from deploy.atlas_deploy import Banc
+from data.scenarios_db import ScenarioStore
+from tests.service_harness import (copie_magasin, erreurs_visibles, nouveau_contexte, require_service_tools,
+                                   se_connecter, suivre, violations_csp)
+from tests.test_e2e import PAGES, SHOTS, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+CAMILLE = {"name": "Camille Martin", "email": "camille.martin@caf89.example", "roles": ["conseiller"],
+           "departements": ["89"]}
+HEADERS = {
+    "content-security-policy": "default-src 'self'",
+    "x-frame-options": "SAMEORIGIN",
+    "referrer-policy": "same-origin",
+    "x-content-type-options": "nosniff",
+}
+
+
+@pytest.fixture(scope="module")
+def banc(tmp_path_factory):
+    require_service_tools()
+    root = tmp_path_factory.mktemp("service")
+    data = copie_magasin(root / "magasin")
+    b = Banc(root / "banc", n_instances=2, data_dir=str(data),
+             database_url=f"sqlite:///{root / 'scenarios.sqlite'}")
+    b.demarrer()
+    b.definir_utilisateur("camille.martin", CAMILLE)
+    yield b
+    b.arreter()
+
+
+@pytest.fixture()
+def ctx(browser, banc):
+    c = nouveau_contexte(browser)
+    yield c
+    c.close()
+
+
+def _get(url: str, headers: dict | None = None):
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=20)
+
+
+def test_security_headers_and_affinity_cookie_set_once(banc):
+    with _get(f"{banc.url}/") as r:
+        assert r.status == 200 and b"<title>" in r.read()
+        for name, value in HEADERS.items():
+            assert value in (r.headers.get(name) or ""), f"en-tête {name} : {r.headers.get(name)!r}"
+        cookie = next((c for c in r.headers.get_all("Set-Cookie") or [] if c.startswith("atlas_instance=")), "")
+    assert cookie.startswith("atlas_instance=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    value = cookie.split(";")[0].split("=", 1)[1]
+    with _get(f"{banc.url}/_stcore/health", {"Cookie": f"atlas_instance={value}"}) as r:
+        assert not [c for c in r.headers.get_all("Set-Cookie") or [] if c.startswith("atlas_instance=")]  # not again
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+    # the same cookie always reaches the same instance
+    assert len({banc.instance_du_cookie(value) for _ in range(5)}) == 1
+
+
+def test_uploads_over_the_limit_are_refused_by_nginx(banc):
+    body = b"0" * (61 * 1024 * 1024)  # server.maxUploadSize = 60 MB, client_max_body_size 60m
+    req = urllib.request.Request(f"{banc.url}/_stcore/upload_file/session/fichier", data=body, method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=60)
+    assert err.value.code == 413
+
+
+def test_sign_in_then_every_page_without_csp_violation(banc, ctx):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    pg = ctx.new_page()
+    suivre(pg)
+    pg.goto(f"{banc.url}/?dep=93", wait_until="domcontentloaded")
+    pg.get_by_role("button", name="Se connecter").wait_for(timeout=90000)
+    assert pg.locator('[data-testid="stSidebar"]').count() == 0   # nothing but the sign-in screen
+    pg.screenshot(path=str(SHOTS / "service_connexion.png"))
+    se_connecter(pg, banc.url, "camille.martin")
+    pg.external_requests.clear()  # the test provider's page asks a CDN for its style sheet (cut): not ours
+    side = pg.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Camille Martin" in side and "conseiller — 89" in side and "Se déconnecter" in side
+    pg.screenshot(path=str(SHOTS / "service_accueil.png"))
+
+    for slug, heading in {**PAGES, "baremes": "Barèmes", "sppe": "Service public de la petite enfance"}.items():
+        path = "" if slug == "accueil" else slug
+        pg.goto(f"{banc.url}/{path}?dep=89", wait_until="domcontentloaded")
+        wait_idle(pg, timeout=90)
+        if slug == "couverture":  # Leaflet and the map's inline scripts run inside the srcdoc iframe
+            frame = pg.frame_locator("iframe").first
+            frame.locator("path.leaflet-interactive").first.wait_for(timeout=60000)
+            assert frame.locator("path.leaflet-interactive").count() > 100
+            # the table's files are built when clicked (not on every rerun): the Excel file arrives whole
+            with pg.expect_download(timeout=60000) as dl:
+                pg.get_by_role("button", name="Excel", exact=True).click()
+            assert dl.value.suggested_filename.endswith(".xlsx")
+            book = openpyxl.load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+            assert book.active.max_row > 400  # the 423 communes of the Yonne, plus headers and notes
+        assert heading in pg.locator("h1").first.inner_text()
+        assert erreurs_visibles(pg) == [], (slug, erreurs_visibles(pg))
+        assert "Camille Martin" in pg.locator('[data-testid="stSidebar"]').inner_text()
+        pg.screenshot(path=str(SHOTS / f"service_{slug}.png"), full_page=True)
+    assert violations_csp(pg) == []
+    assert pg.external_requests == []
+
+    # affinity: every request of this browser went to one instance
+    cookie = next(c["value"] for c in ctx.cookies() if c["name"] == "atlas_instance")
+    served = {e["instance"] for e in banc.journal_nginx() if e["cookie"] == cookie}
+    assert len(served) == 1, served
+
+
+def test_sign_out_returns_to_the_sign_in_screen(banc, ctx):
+    pg = ctx.new_page()
+    se_connecter(pg, banc.url, "camille.martin")
+    pg.get_by_role("button", name="Se déconnecter").click()
+    pg.get_by_role("button", name="End session").click(timeout=60000)  # the provider's confirmation
+    pg.get_by_role("button", name="Se connecter").wait_for(timeout=60000)
+    assert not any(c["name"] == "_streamlit_user" for c in ctx.cookies())
+
+
+def test_a_scenario_saved_in_service_mode_records_the_signed_in_author(banc, ctx):
+    pg = ctx.new_page()
+    se_connecter(pg, banc.url, "camille.martin")
+    pg.goto(f"{banc.url}/simulateur?dep=89&grp=200067114", wait_until="domcontentloaded")  # CA de l'Auxerrois
+    wait_idle(pg, timeout=90)
+    name = pg.get_by_label("Nom du scénario")
+    name.fill("Plan Auxerrois (service)")
+    name.press("Enter")
+    wait_idle(pg)
+    pg.get_by_role("button", name="Enregistrer", exact=True).click()
+    pg.get_by_text("Plan Auxerrois (service) — version 1").wait_for(timeout=60000)
+    db = ScenarioStore(banc.database_url)
+    try:
+        metas = [m for m in db.list("epci:200067114") if m.name == "Plan Auxerrois (service)"]
+    finally:
+        db.close()
+    assert len(metas) == 1 and metas[0].auteur == "Camille Martin" and metas[0].version == 1
+
+
+def _grid_rows(pg) -> list[str]:
+    """Rows of the page's tables as text (the grid keeps an accessible <table> of its visible cells)."""
+    rows = pg.locator('[data-testid="stDataFrame"] table tr')
+    return [" | ".join(rows.nth(i).locator("td, th").all_inner_texts()) for i in range(rows.count())]
+
+
+def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(banc, browser):
+    """Both instances share ATLAS_DATA_DIR: the QPV list imported through instance 1 (upload through nginx)
+    changes the RPE table of instance 2, whose caches are keyed on the manifest's modification time.
+    Worked example: in the Seine-Saint-Denis of the demo, three towns over 10 000 inhabitants have no RPE:
+    Drancy and Bagnolet have a QPV in the 2024 list, Les Lilas none; the test file lists QPV in Auxerre,
+    Sens, Aubervilliers/Saint-Denis and Paris 18e only, so afterwards none of the three has one."""
+    inst1, inst2 = (f"127.0.0.1:{p.port}" for p in banc.instances)
+    pins = banc.cookies_par_instance(1)
+    pid2 = banc.instances[1].proc.pid
+    ctx_a = nouveau_contexte(browser, pins[inst1][0], banc.url)
+    ctx_b = nouveau_contexte(browser, pins[inst2][0], banc.url, largeur=2600)  # every column of the grid drawn
+    try:
+        a, b = ctx_a.new_page(), ctx_b.new_page()
+        se_connecter(a, banc.url, "camille.martin")
+        se_connecter(b, banc.url, "camille.martin")
+
+        def qpv_of(town: str) -> str:
+            b.goto(f"{banc.url}/rpe?dep=93", wait_until="domcontentloaded")
+            wait_idle(b, timeout=90)
+            row = next(r.split(" | ") for r in _grid_rows(b) if f" | {town} | " in r)
+            return row[-2]  # columns: code, commune, population, taux, situation, EPCI, QPV, RPE ailleurs
+
+        assert [qpv_of(t) for t in ("Drancy", "Bagnolet", "Les Lilas")] == ["oui", "oui", "non"]
+
+        a.goto(f"{banc.url}/import?dep=89", wait_until="domcontentloaded")
+        wait_idle(a, timeout=90)
+        a.locator('[data-testid="stSelectbox"]').filter(has_text="Type de fichier").first.click()
+        a.keyboard.type("Liste des quartiers")
+        a.keyboard.press("Enter")
+        wait_idle(a)
+        a.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            str(Path(__file__).parent / "fixtures" / "imports" / "qpv_liste.csv"))
+        a.get_by_text("qpv_liste.csv").first.wait_for()
+        wait_idle(a)
+        a.get_by_role("button", name="Vérifier et importer").click()
+        a.get_by_text("ligne(s) écrite(s) dans qpv", exact=False).first.wait_for(timeout=60000)
+
+        assert [qpv_of(t) for t in ("Drancy", "Bagnolet", "Les Lilas")] == ["non", "non", "non"]
+        assert banc.instances[1].proc.pid == pid2 and banc.instances[1].vivant  # no restart
+        served = {e["instance"] for e in banc.journal_nginx()
+                  if e["cookie"] == pins[inst1][0] and "upload_file" in e["requete"]}
+        assert served == {inst1}  # the upload went to the importing session's instance
+    finally:
+        ctx_a.close()
+        ctx_b.close()
