@@ -164,6 +164,17 @@ def enregistrer_dans(url: str | None, utilisateur: Utilisateur, action: str, obj
         inserer(conn, utilisateur, action, objet, details, departement=departement)
 
 
+def connexion_deja_notee(utilisateur: Utilisateur, jeton: str) -> bool:
+    """True when this sign-in (same person, same identity token, by its issue time ``iat``) is already in
+    the trail: every page load opens a new Streamlit session, only the first one is a sign-in."""
+    motif = f'%"jeton": {json.dumps(str(jeton))}%'
+    j = journal.c
+    with base().transaction(write=False) as conn:
+        found = conn.execute(sa.select(j.id).where(j.action == "connexion", j.utilisateur == utilisateur.identifiant[:200],
+                                                   j.details.like(motif)).limit(1)).first()
+    return found is not None
+
+
 def _instant(d: date | datetime | None, fin: bool) -> datetime | None:
     """A date is a whole day in Europe/Paris (the end date included)."""
     if d is None:

@@ -49,11 +49,14 @@ def utilisateur_courant() -> Utilisateur:
     if isinstance(user, Utilisateur):
         return user
     cfg = config_oidc(_secrets_dict(), os.environ)
-    user = utilisateur_depuis_claims(_claims(), cfg.claim_roles, cfg.claim_departements)
+    claims = _claims()
+    user = utilisateur_depuis_claims(claims, cfg.claim_roles, cfg.claim_departements)
     user = appliquer_table(user)            # the users table edited in Administration wins over the claims
     deps = sorted(user.departements)
-    audit.enregistrer(user, "connexion", "session", {"roles": ",".join(sorted(user.roles))},
-                      departement=deps[0] if len(deps) == 1 else None)
+    jeton = str(claims.get("iat") or "")    # one sign-in = one identity token; each page load is a new session
+    if not jeton or not audit.connexion_deja_notee(user, jeton):
+        audit.enregistrer(user, "connexion", "session", {"roles": ",".join(sorted(user.roles)), "jeton": jeton},
+                          departement=deps[0] if len(deps) == 1 else None)
     st.session_state[SESSION_KEY] = user
     return user
 

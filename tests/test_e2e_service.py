@@ -249,6 +249,10 @@ def test_a_conseiller_89_does_not_see_a_93_scenario_and_the_administrator_reads_
         assert ("camille.martin", "connexion", "session", "89") in seen, seen
         assert ("local", "scénario créé", "Plan Bobigny 93 (epci:200054781)", "93") in seen, seen
         assert ("local", "scénario créé", "Plan Sens 89 (epci:200067007)", "89") in seen, seen
+        # one entry per sign-in (identity token), not per page load (each load opens a new session)
+        jetons = [r["Détails"] for r in rows if r["Utilisateur"] == "camille.martin" and r["Action"] == "connexion"]
+        assert all("jeton : " in j and "jeton : ;" not in j for j in jetons), jetons
+        assert len(jetons) == len(set(jetons)), jetons
     finally:
         ctx_c.close()
         ctx_n.close()

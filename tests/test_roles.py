@@ -316,3 +316,12 @@ def test_the_import_process_gets_the_user_checks_it_again_and_journals(tmp_store
     state = job.wait(timeout=120)
     job.cleanup()
     assert state.status == REFUSE and state.problems[0].ligne == 2 and state.problems[0].colonne == "code_insee"
+
+
+def test_a_sign_in_is_journaled_once_per_identity_token(base):
+    assert not audit.connexion_deja_notee(CONSEILLER_89, "1764612000")
+    audit.enregistrer(CONSEILLER_89, "connexion", "session", {"jeton": "1764612000", "roles": "conseiller"},
+                      departement="89")
+    assert audit.connexion_deja_notee(CONSEILLER_89, "1764612000")
+    assert not audit.connexion_deja_notee(CONSEILLER_89, "1764615600")      # signed in again an hour later
+    assert not audit.connexion_deja_notee(CONSEILLER_93, "1764612000")
