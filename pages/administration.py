@@ -21,9 +21,12 @@ if not est_administrateur(user):
     st.error("Page réservée aux administrateurs (administrateur Caf ou national).")
     st.stop()
 national = est_national(user)
-st.caption(md(f"Vous êtes {user.libelle_roles} — {user.libelle_departements}. "
-              + ("Vous voyez tous les utilisateurs et tout le journal." if national else
-                 "Vous voyez les utilisateurs et le journal des actions de votre Caf.")))
+qui_suis_je = "Mode local : tous les droits" if user.local else \
+    f"Vous êtes {user.libelle_roles} — {user.libelle_departements}"
+st.caption(md(f"{qui_suis_je}. " + ("Vous voyez tous les utilisateurs et tout le journal." if national else
+                                     "Vous voyez les utilisateurs et le journal des actions de votre Caf.")))
+if user.local:
+    st.caption("La table des utilisateurs ne sert qu'en mode service (connexion par le fournisseur d'identité).")
 
 onglet_journal, onglet_utilisateurs = st.tabs(["Journal des actions", "Utilisateurs"])
 
@@ -59,6 +62,8 @@ with onglet_utilisateurs, guard("gérer les utilisateurs"):
     st.markdown("Une ligne de cette table **remplace** les rôles et départements transmis par le fournisseur "
                 "d'identité pour la personne concernée (identifiant de connexion « sub » ou adresse e-mail). "
                 "Sans ligne, ce sont ceux du fournisseur qui s'appliquent.")
+    if msg := st.session_state.pop("adm_message", None):   # after the rerun that refreshed the table
+        st.success(md(msg))
     comptes = utilisateurs.lister(user)
     import pandas as pd
 
@@ -81,10 +86,12 @@ with onglet_utilisateurs, guard("gérer les utilisateurs"):
         if st.form_submit_button("Enregistrer", type="primary"):
             try:
                 c = utilisateurs.enregistrer_compte(user, ident, nom, roles, deps_txt)
-                st.success(md(f"« {c.identifiant} » enregistré. Les nouveaux droits s'appliquent à sa prochaine "
-                              "connexion."))
             except ActionRefusee as exc:
                 st.error(md(exc))
+            else:
+                st.session_state["adm_message"] = (f"« {c.identifiant} » enregistré. Les nouveaux droits "
+                                                   "s'appliquent à sa prochaine connexion.")
+                st.rerun()
     if comptes:
         r1, r2 = st.columns([3, 1])
         cible = r1.selectbox("Retirer une personne de la table (elle retrouve les droits du fournisseur)",
@@ -93,6 +100,8 @@ with onglet_utilisateurs, guard("gérer les utilisateurs"):
         if r2.button("Retirer", key="adm_retirer_go", disabled=not cible):
             try:
                 utilisateurs.supprimer_compte(user, cible)
-                st.rerun()
             except ActionRefusee as exc:
                 st.error(md(exc))
+            else:
+                st.session_state["adm_message"] = f"« {cible} » retiré de la table."
+                st.rerun()
