@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from data.droits import ActionRefusee, est_administrateur, exiger_departement, utilisateur_ou_local
-from data.identite import Utilisateur
+from data.identite import Utilisateur, normaliser_departement
 
 PARIS = ZoneInfo("Europe/Paris")
 RETENTION_ENV = "ATLAS_JOURNAL_CONSERVATION_JOURS"
@@ -133,9 +133,12 @@ def inserer(conn: Connection, utilisateur: Utilisateur, action: str, objet: str,
             *, departement: str | None = None) -> None:
     """Write one entry in an open transaction (the scenario store's), and drop the expired ones."""
     now = _now()
+    dep = normaliser_departement(str(departement)) if departement else None
+    if departement and dep is None:   # never lose the entry for a malformed code: keep it in the details
+        details = {**(details or {}), "departement_donne": str(departement)[:20]}
     conn.execute(journal.insert().values(
         horodatage=now, utilisateur=_cut(utilisateur.identifiant, 200), nom=_cut(utilisateur.nom, 200),
-        action=_cut(action, 40), objet=_cut(objet, 400), departement=departement, details=_details_text(details)))
+        action=_cut(action, 40), objet=_cut(objet, 400), departement=dep, details=_details_text(details)))
     conn.execute(journal.delete().where(journal.c.horodatage < now - timedelta(days=conservation_jours())))
 
 

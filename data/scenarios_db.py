@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from data import audit
 from data.droits import ActionRefusee, exiger_departement, exiger_role, utilisateur_ou_local
-from data.identite import ROLE_CONSEILLER, ROLE_LECTEUR, Utilisateur
+from data.identite import ROLE_CONSEILLER, ROLE_LECTEUR, Utilisateur, normaliser_departement
 
 NAME_MAX = 120
 DATA_MAX_OCTETS = 5_000_000  # one scenario as JSON text (same limit as a scenario file, docs/SCENARIOS.md)
@@ -294,11 +294,12 @@ def departement_du_scenario(territoire: str, data: dict[str, Any] | None) -> str
     (France, a region, an EPCI across two départements: visible to national administrators only)."""
     niveau, _, code = (territoire or "").partition(":")
     if niveau == "departement" and code:
-        return code.strip().upper()
+        return normaliser_departement(code)
     if niveau == "commune" and code:
         return departement_de_commune(code)
-    communes = ((data or {}).get("territoire") or {}).get("communes") or [] if isinstance(data, dict) else []
-    deps = {departement_de_commune(c) for c in communes if isinstance(c, str)}
+    terr = data.get("territoire") if isinstance(data, dict) else None
+    communes = terr.get("communes") if isinstance(terr, dict) else None
+    deps = {departement_de_commune(c) for c in communes if isinstance(c, str)} if isinstance(communes, list) else set()
     return deps.pop() if len(deps) == 1 and None not in deps else None
 
 
@@ -540,7 +541,12 @@ class ScenarioStore:
         territoire = _clean_name(territoire, "Le territoire", TERRITOIRE_MAX)
         auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
         text = _dump(data)
-        dep = (departement or "").strip().upper() or departement_du_scenario(territoire, data)
+        if departement:
+            dep = normaliser_departement(str(departement))
+            if dep is None:
+                raise EnregistrementRefuse(f"Département « {departement} » inconnu (codes attendus : 89, 2A, 971…).")
+        else:
+            dep = departement_du_scenario(territoire, data)
         _couvre(user, dep, f"l'enregistrement du scénario « {name} »")
         with self._unique_names(name, territoire), self._tx(write=True) as conn:
             sid = self._insert(conn, name, territoire, text, auteur, dep)

@@ -59,6 +59,18 @@ def test_departement_of_a_scenario_from_its_territory_or_its_communes():
     mixte = {"territoire": {"communes": ["89024", "10387"]}}   # an EPCI across the Yonne and the Aube
     assert departement_du_scenario("epci:200000000", mixte) is None
     assert departement_du_scenario("france", {}) is None
+    assert departement_du_scenario("epci:1", {"territoire": "89024"}) is None      # malformed content
+    assert departement_du_scenario("epci:1", {"territoire": {"communes": "89024"}}) is None
+
+
+def test_a_malformed_departement_is_refused_or_kept_aside(base):
+    from data.scenarios_db import EnregistrementRefuse
+
+    with pytest.raises(EnregistrementRefuse, match="Département « 8900 » inconnu"):
+        base.create("Plan", "epci:200067114", DONNEES_89, departement="8900", utilisateur=NATIONAL)
+    audit.enregistrer(NATIONAL, "connexion", "session", departement="<b>")
+    (e,) = audit.lire(NATIONAL)
+    assert e.departement is None and e.details == {"departement_donne": "<b>"}
 
 
 def test_a_conseiller_of_89_cannot_list_open_change_or_delete_a_scenario_of_93(base):
