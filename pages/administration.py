@@ -3,7 +3,7 @@ the audit trail with its filters and CSV export.  Every check is also made by th
 (data/utilisateurs.py, data/audit.py): this page only shows what they return."""
 from __future__ import annotations
 
-from datetime import timedelta, datetime
+from datetime import datetime, timedelta
 
 import streamlit as st
 

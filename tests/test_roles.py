@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from data import audit, utilisateurs
 from data.droits import ActionRefusee
-from data.identite import Utilisateur, utilisateur_local
+from data.identite import Utilisateur
 from data.importers import ImportRefuse, ImportValidationError, import_file
 from data.importers.jobs import REFUSE, TERMINE, start_import
 from data.scenarios_db import ScenarioRefuse, ScenarioStore, departement_du_scenario

@@ -16,7 +16,6 @@ columns of each kind.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -113,14 +112,6 @@ def verifier_droits_import(kind: str, utilisateur: Utilisateur | None, fichier: 
     except ActionRefusee as exc:
         raise ImportRefuse(fichier, str(exc).removeprefix("Action refusée : ")) from None
     return user
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class ImportTimeout(Exception):
@@ -272,10 +263,12 @@ def _journal_import(user: Utilisateur, kind: str, fichier: str, path: Path, rows
     deps = sorted(scope.get("departements") or ())
     try:
         from .. import audit
+        from ..reference import sha256_fichier
 
-        audit.enregistrer_dans(audit.url_du_magasin(store.root), user, "import", fichier, {"type": kind, "sha256": _sha256(path), "lignes": rows,
-                                                    **({"departements": ",".join(deps)} if deps else {})},
-                          departement=deps[0] if len(deps) == 1 else None)
+        details = {"type": kind, "sha256": sha256_fichier(path), "lignes": rows,
+                   **({"departements": ",".join(deps)} if deps else {})}
+        audit.enregistrer_dans(audit.url_du_magasin(store.root), user, "import", fichier, details,
+                               departement=deps[0] if len(deps) == 1 else None)
     except Exception:  # noqa: BLE001
         _log.exception("import %s de %s : écriture dans le journal des actions impossible", kind, fichier)
 
