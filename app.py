@@ -40,6 +40,13 @@ PAGES = {
     ],
 }
 
+from data.droits import est_administrateur  # noqa: E402
+
+if est_administrateur(utilisateur):  # administrators only (the layers refuse the others anyway)
+    PAGES["Documents et données"].append(
+        st.Page("pages/administration.py", title="Administration", icon=":material/admin_panel_settings:",
+                url_path="administration"))
+
 try:  # simplify the national layers in the background, once per server
     from pages._data import warm_up
 

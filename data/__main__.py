@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="appliquer à ce processus les limites de mémoire et de temps (docs/LIMITES.md)")
     p.add_argument("--colonnes-json", default=None, metavar="FICHIER",
                    help="correspondance des colonnes en JSON {champ: colonne} (page Import)")
+    p.add_argument("--utilisateur-json", default=None, metavar="FICHIER",
+                   help="utilisateur de la page Import pour qui l'import est fait (droits, journal) ; sans cette "
+                        "option, la ligne de commande agit avec tous les droits")
     p.add_argument("--colonnes", default=None, metavar="CHAMP=COLONNE,…",
                    help="correspondance des colonnes (structures) : nom=Nom de l'établissement,places=Capacité")
     p.add_argument("--correspondance", default=None, metavar="NOM",
@@ -88,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
                                   correspondance=args.correspondance, millesime=args.millesime, nom=args.nom,
                                   progression=args.progression, isoler=args.isoler,
-                                  colonnes_json=args.colonnes_json)
+                                  colonnes_json=args.colonnes_json, utilisateur_json=args.utilisateur_json)
         if args.cmd == "fetch":
             from .fetch import run_fetch_cli
 

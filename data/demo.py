@@ -285,7 +285,9 @@ def _import_once(store: Store, kind: str, path: Path, log) -> bool:
         log(f"  {kind} : déjà importé depuis {path.name}")
         return False
     log(f"  import {kind} depuis {path}")
-    report = import_file(kind, path, store)
+    from .identite import utilisateur_local
+
+    report = import_file(kind, path, store, utilisateur=utilisateur_local())  # operator command: every right
     if report.warnings:
         log(f"    {len(report.warnings)} avertissement(s), ex. : {report.warnings[0]}")
     done = store.manifest().get("demo_imports", {})

@@ -166,6 +166,7 @@ def fetch_all(base_url: str | None = None, timeout: float = 10.0, store: Store |
     Raises ``FetchError`` at once when the network is unreachable; otherwise one
     failure (404, moved file, rejected content) does not stop the other sources.
     """
+    from .identite import utilisateur_local
     from .importers import ImportValidationError, import_file
 
     store = store or Store()
@@ -193,7 +194,8 @@ def fetch_all(base_url: str | None = None, timeout: float = 10.0, store: Store |
                 continue
             try:
                 path = _unzip(dest, src.member, workdir) if zipfile.is_zipfile(dest) else dest
-                report = import_file(src.kind, path, store, filename=src.filename if path == dest else path.name)
+                report = import_file(src.kind, path, store, filename=src.filename if path == dest else path.name,
+                                     utilisateur=utilisateur_local())  # operator command: every right
             except ImportValidationError as exc:
                 first = exc.errors[0] if exc.errors else exc.problems[0]
                 results.append(SourceResult(src, False, f"import refusé : {first}"))

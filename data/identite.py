@@ -59,8 +59,20 @@ class Utilisateur:
     def a_role(self, role: str) -> bool:
         return self.local or role in self.roles
 
-    def couvre(self, departement: str) -> bool:
+    def couvre(self, departement: str | None) -> bool:
+        """True when this user may act on ``departement`` (None: a territory of no single département,
+        such as France or a region, which only a national administrator or the local user covers)."""
+        if departement is None:
+            return self.tous_departements
         return self.tous_departements or departement in self.departements
+
+    def peut(self, role: str) -> bool:
+        """Roles are cumulative: lecteur < conseiller < administrateur_caf < administrateur_national.
+        ``peut("conseiller")`` is true for a conseiller and for either administrator."""
+        if self.local:
+            return True
+        rang = ROLES.index(role)
+        return any(ROLES.index(r) >= rang for r in self.roles)
 
     @property
     def libelle_roles(self) -> str:
@@ -73,6 +85,25 @@ class Utilisateur:
         if not self.departements:
             return "aucun département"
         return ", ".join(sorted(self.departements))
+
+
+def utilisateur_en_json(user: Utilisateur) -> str:
+    """The user for a child process (the Import page's import process)."""
+    import json
+
+    return json.dumps({"identifiant": user.identifiant, "nom": user.nom, "email": user.email,
+                       "roles": sorted(user.roles), "departements": sorted(user.departements), "local": user.local},
+                      ensure_ascii=False)
+
+
+def utilisateur_depuis_json(text: str) -> Utilisateur:
+    import json
+
+    d = json.loads(text)
+    return Utilisateur(identifiant=str(d["identifiant"]), nom=str(d["nom"]), email=d.get("email") or None,
+                       roles=frozenset(r for r in d.get("roles", []) if r in ROLES),
+                       departements=departements_depuis_claim(d.get("departements", [])),
+                       local=bool(d.get("local", False)))
 
 
 def utilisateur_local() -> Utilisateur:

@@ -64,7 +64,8 @@ class ErreurReferentiel(RuntimeError):
     """A French message for the user; the CLI prints it and exits non-zero."""
 
 
-def _sha256(path: Path) -> str:
+def sha256_fichier(path: Path) -> str:
+    """SHA-256 of a file, read by 1 MB blocks (also the checksum of an import in the audit trail)."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -73,7 +74,7 @@ def _sha256(path: Path) -> str:
 
 
 def check_checksum(path: Path, pkg: Package) -> None:
-    got = _sha256(path)
+    got = sha256_fichier(path)
     if got != pkg.sha256:
         raise ErreurReferentiel(
             f"Somme de contrôle invalide pour {pkg.name} {pkg.version} ({path}) : "

@@ -40,6 +40,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from data import audit
+from data.droits import ActionRefusee, exiger_departement, exiger_role, utilisateur_ou_local
+from data.identite import ROLE_CONSEILLER, ROLE_LECTEUR, Utilisateur, normaliser_departement
+
 NAME_MAX = 120
 DATA_MAX_OCTETS = 5_000_000  # one scenario as JSON text (same limit as a scenario file, docs/SCENARIOS.md)
 TERRITOIRE_MAX = 64
@@ -62,6 +66,7 @@ scenarios = sa.Table(
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("departement", sa.String(3)),
     sa.UniqueConstraint("territoire", "name", name="uq_scenarios_territoire_name"),
 )
 scenario_versions = sa.Table(
@@ -75,6 +80,7 @@ scenario_versions = sa.Table(
     sa.Column("action", sa.String(20), nullable=False),
     sa.Column("data", sa.Text, nullable=False),
     sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("departement", sa.String(3)),
 )
 
 
@@ -94,6 +100,10 @@ class NomDejaUtilise(EnregistrementRefuse):
 
 class ScenarioIntrouvable(ScenarioErreur, LookupError):
     """No scenario with this id (never created, or deleted)."""
+
+
+class ScenarioRefuse(ActionRefusee, ScenarioErreur):
+    """Out of the user's role or départements (docs/SCENARIOS_DB.md « Droits »)."""
 
 
 class ConflitDeVersion(ScenarioErreur):
@@ -120,6 +130,7 @@ class ScenarioMeta:
     auteur: str | None
     created_at: datetime
     updated_at: datetime
+    departement: str | None = None   # None: France, region, or an old scenario (national administrators)
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,7 @@ class ScenarioVersion:
     action: str
     saved_at: datetime
     data: dict[str, Any]
+    departement: str | None = None
 
 
 # --- history retention ---------------------------------------------------------------------
@@ -264,7 +276,61 @@ def _meta(row: Any) -> ScenarioMeta:
     return ScenarioMeta(
         id=row.id, name=row.name, territoire=row.territoire, version=row.version,
         auteur=row.auteur, created_at=_aware(row.created_at), updated_at=_aware(row.updated_at),
+        departement=row.departement,
     )
+
+
+def departement_de_commune(code: str) -> str | None:
+    """« 89024 » → « 89 », « 2A004 » → « 2A », « 97411 » → « 974 »."""
+    code = str(code).strip().upper()
+    if len(code) != 5:
+        return None
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def departement_du_scenario(territoire: str, data: dict[str, Any] | None) -> str | None:
+    """The département a scenario belongs to: from its territory key (``departement:89``,
+    ``commune:89024``), else from its communes when they all lie in one département; None otherwise
+    (France, a region, an EPCI across two départements: visible to national administrators only)."""
+    niveau, _, code = (territoire or "").partition(":")
+    if niveau == "departement" and code:
+        return normaliser_departement(code)
+    if niveau == "commune" and code:
+        return departement_de_commune(code)
+    terr = data.get("territoire") if isinstance(data, dict) else None
+    communes = terr.get("communes") if isinstance(terr, dict) else None
+    deps = {departement_de_commune(c) for c in communes if isinstance(c, str)} if isinstance(communes, list) else set()
+    return deps.pop() if len(deps) == 1 and None not in deps else None
+
+
+@contextmanager
+def _droits() -> Iterator[None]:
+    """A refusal of data.droits becomes the store's own error (pages catch ScenarioErreur)."""
+    try:
+        yield
+    except ScenarioRefuse:
+        raise
+    except ActionRefusee as exc:
+        raise ScenarioRefuse(str(exc)) from None
+
+
+def _peut_ecrire(utilisateur: Utilisateur | None, action: str) -> Utilisateur:
+    with _droits():
+        user = utilisateur_ou_local(utilisateur)
+        exiger_role(user, ROLE_CONSEILLER, action)
+    return user
+
+
+def _couvre(user: Utilisateur, departement: str | None, action: str) -> None:
+    with _droits():
+        exiger_departement(user, departement, action)
+
+
+def _journal(conn: Connection, user: Utilisateur, action: str, row_or_meta: Any, version: int,
+             **details: Any) -> None:
+    audit.inserer(conn, user, action, f"{row_or_meta.name} ({row_or_meta.territoire})",
+                  {"scenario": row_or_meta.id, "version": version, **details},
+                  departement=row_or_meta.departement)
 
 
 def _nom_pris(name: str, territoire: str | None) -> NomDejaUtilise:
@@ -296,6 +362,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Connection) -> None:
     mode = "IMMEDIATE" if conn.get_execution_options().get("atlas_write") else "DEFERRED"
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+ACTIONS_JOURNAL = {"modification": "modification", "renommage": "renommage", "restauration": "restauration"}
 
 
 # --- the store ------------------------------------------------------------------------------
@@ -385,17 +454,19 @@ class ScenarioStore:
         if found is not None and found != own_id:
             raise _nom_pris(name, territoire)
 
-    def _save(self, conn: Connection, *, scenario_id: str, from_version: int, name: str,
-              territoire: str, data_text: str, auteur: str | None, action: str) -> None:
-        """Insert the new version into the history, then move the scenario row to it."""
-        now = _now()
+    def _save(self, conn: Connection, *, row: Any, name: str, data_text: str, auteur: str | None,
+              action: str, user: Utilisateur, **details: Any) -> None:
+        """Insert the new version into the history, move the scenario row to it, write the audit entry."""
+        now, version = _now(), row.version + 1
         conn.execute(scenario_versions.insert().values(
-            scenario_id=scenario_id, version=from_version + 1, name=name, territoire=territoire,
-            auteur=auteur, action=action, data=data_text, saved_at=now,
+            scenario_id=row.id, version=version, name=name, territoire=row.territoire,
+            auteur=auteur, action=action, data=data_text, saved_at=now, departement=row.departement,
         ))
-        _apply_update(conn, scenario_id, from_version,
-                      {"name": name, "data": data_text, "version": from_version + 1, "updated_at": now})
-        self._prune(conn, scenario_id, from_version + 1, now)
+        _apply_update(conn, row.id, row.version,
+                      {"name": name, "data": data_text, "version": version, "updated_at": now})
+        self._prune(conn, row.id, version, now)
+        _journal(conn, user, f"scenario_{ACTIONS_JOURNAL[action]}", self._written(conn, row.id).meta, version,
+                 **details)
 
     def _prune(self, conn: Connection, scenario_id: str, latest: int, now: datetime) -> int:
         """Apply the retention to one scenario's history (versions are consecutive integers, so « the
@@ -410,16 +481,16 @@ class ScenarioStore:
         return res.rowcount or 0
 
     def _insert(self, conn: Connection, name: str, territoire: str, data_text: str,
-                auteur: str | None) -> str:
+                auteur: str | None, departement: str | None) -> str:
         self._check_free(conn, territoire, name, None)
         sid, now = uuid.uuid4().hex, _now()
         conn.execute(scenarios.insert().values(
             id=sid, name=name, territoire=territoire, auteur=auteur, version=1,
-            data=data_text, created_at=now, updated_at=now,
+            data=data_text, created_at=now, updated_at=now, departement=departement,
         ))
         conn.execute(scenario_versions.insert().values(
             scenario_id=sid, version=1, name=name, territoire=territoire, auteur=auteur,
-            action="création", data=data_text, saved_at=now,
+            action="création", data=data_text, saved_at=now, departement=departement,
         ))
         return sid
 
@@ -439,64 +510,117 @@ class ScenarioStore:
         return Scenario(_meta(row), json.loads(row.data))
 
     # -- public API
+    #
+    # Every method takes the acting ``utilisateur`` (keyword): without one, the local user in local mode,
+    # a refusal in service mode (data/droits.py).  Reading needs the scenario's département in the
+    # user's scope; writing also needs the conseiller role (or higher).  Refusals raise ScenarioRefuse.
 
-    def get(self, scenario_id: str) -> Scenario:
+    def transaction(self, write: bool = False):
+        """An open transaction on this database (the audit trail and the users table share it)."""
+        return self._tx(write)
+
+    def get(self, scenario_id: str, *, utilisateur: Utilisateur | None = None) -> Scenario:
+        with _droits():
+            user = utilisateur_ou_local(utilisateur)
         with self._tx(write=False) as conn:
             row = conn.execute(sa.select(scenarios).where(scenarios.c.id == scenario_id)).first()
         if row is None:
             raise ScenarioIntrouvable(
                 f"Le scénario {scenario_id} n'existe pas ou a été supprimé : rechargez la liste."
             )
+        _couvre(user, row.departement, f"l'ouverture du scénario « {row.name} »")
         return Scenario(_meta(row), json.loads(row.data))
 
     def create(self, name: str, territoire: str, data: dict[str, Any],
-               auteur: str | None = None) -> Scenario:
+               auteur: str | None = None, *, departement: str | None = None,
+               utilisateur: Utilisateur | None = None) -> Scenario:
+        """``departement``: the scenario's Caf (the page passes the département the territory was picked
+        in); default: derived from the territory (:func:`departement_du_scenario`)."""
+        user = _peut_ecrire(utilisateur, "enregistrer un scénario")
         name = _clean_name(name)
         territoire = _clean_name(territoire, "Le territoire", TERRITOIRE_MAX)
         auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
         text = _dump(data)
+        if departement:
+            dep = normaliser_departement(str(departement))
+            if dep is None:
+                raise EnregistrementRefuse(f"Département « {departement} » inconnu (codes attendus : 89, 2A, 971…).")
+        else:
+            dep = departement_du_scenario(territoire, data)
+        _couvre(user, dep, f"l'enregistrement du scénario « {name} »")
         with self._unique_names(name, territoire), self._tx(write=True) as conn:
-            sid = self._insert(conn, name, territoire, text, auteur)
+            sid = self._insert(conn, name, territoire, text, auteur, dep)
             written = self._written(conn, sid)
+            _journal(conn, user, "scenario_creation", written.meta, 1)
         return written
 
+    def _row_for_write(self, conn: Connection, user: Utilisateur, scenario_id: str, expected: int | None,
+                       what: str) -> Any:
+        row = self._locked_row(conn, scenario_id, None)
+        _couvre(user, row.departement, f"{what} du scénario « {row.name} »")
+        if expected is not None and row.version != expected:
+            raise ConflitDeVersion(row.name, row.version, expected)
+        return row
+
     def update(self, scenario_id: str, data: dict[str, Any], expected_version: int,
-               name: str | None = None, auteur: str | None = None) -> Scenario:
+               name: str | None = None, auteur: str | None = None, *,
+               utilisateur: Utilisateur | None = None) -> Scenario:
         """Save new data (and optionally a new name); returns the scenario at its new version."""
+        user = _peut_ecrire(utilisateur, "enregistrer un scénario")
         _check_version(expected_version)
         text = _dump(data)
         new_name = _clean_name(name) if name is not None else None
         auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
         with self._unique_names(new_name), self._tx(write=True) as conn:
-            row = self._locked_row(conn, scenario_id, expected_version)
+            row = self._row_for_write(conn, user, scenario_id, expected_version, "la modification")
             if new_name and new_name != row.name:
                 self._check_free(conn, row.territoire, new_name, scenario_id)
-            self._save(conn, scenario_id=scenario_id, from_version=row.version,
-                       name=new_name or row.name, territoire=row.territoire, data_text=text,
-                       auteur=auteur, action="modification")
+            self._save(conn, row=row, name=new_name or row.name, data_text=text, auteur=auteur,
+                       action="modification", user=user)
             written = self._written(conn, scenario_id)
         return written
 
     def rename(self, scenario_id: str, new_name: str, expected_version: int,
-               auteur: str | None = None) -> Scenario:
+               auteur: str | None = None, *, utilisateur: Utilisateur | None = None) -> Scenario:
+        user = _peut_ecrire(utilisateur, "renommer un scénario")
         _check_version(expected_version)
         new_name = _clean_name(new_name)
         with self._unique_names(new_name), self._tx(write=True) as conn:
-            row = self._locked_row(conn, scenario_id, expected_version)
+            row = self._row_for_write(conn, user, scenario_id, expected_version, "le renommage")
             self._check_free(conn, row.territoire, new_name, scenario_id)
-            self._save(conn, scenario_id=scenario_id, from_version=row.version, name=new_name,
-                       territoire=row.territoire, data_text=row.data, auteur=auteur,
-                       action="renommage")
+            self._save(conn, row=row, name=new_name, data_text=row.data, auteur=auteur, action="renommage",
+                       user=user, ancien_nom=row.name)
+            written = self._written(conn, scenario_id)
+        return written
+
+    def restore(self, scenario_id: str, version: int, expected_version: int, auteur: str | None = None, *,
+                utilisateur: Utilisateur | None = None) -> Scenario:
+        """Make a saved version the current one again (saved as a new version, action « restauration »)."""
+        user = _peut_ecrire(utilisateur, "restaurer une version de scénario")
+        _check_version(expected_version)
+        _check_version(version)
+        auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
+        with self._tx(write=True) as conn:
+            row = self._row_for_write(conn, user, scenario_id, expected_version, "la restauration")
+            old = conn.execute(sa.select(scenario_versions.c.data).where(
+                scenario_versions.c.scenario_id == scenario_id, scenario_versions.c.version == version)).first()
+            if old is None:
+                raise ScenarioIntrouvable(f"La version {version} du scénario « {row.name} » n'est plus conservée "
+                                          "(voir la rétention de l'historique).")
+            self._save(conn, row=row, name=row.name, data_text=old.data, auteur=auteur, action="restauration",
+                       user=user, version_restauree=version)
             written = self._written(conn, scenario_id)
         return written
 
     def duplicate(self, scenario_id: str, new_name: str | None = None,
-                  auteur: str | None = None) -> Scenario:
-        """Copy (same territoire, version 1). Default name « Copie de X », then « Copie de X (2) »…"""
+                  auteur: str | None = None, *, utilisateur: Utilisateur | None = None) -> Scenario:
+        """Copy (same territoire and département, version 1). Default name « Copie de X », then
+        « Copie de X (2) »…"""
+        user = _peut_ecrire(utilisateur, "dupliquer un scénario")
         wanted = _clean_name(new_name) if new_name is not None else None
         auteur = _clean_name(auteur, "Le nom de l'auteur") if auteur else None
         with self._unique_names(wanted), self._tx(write=True) as conn:
-            row = self._locked_row(conn, scenario_id, None)
+            row = self._row_for_write(conn, user, scenario_id, None, "la duplication")
             name = wanted
             if name is None:
                 base = f"Copie de {row.name}"[:NAME_MAX]
@@ -506,30 +630,39 @@ class ScenarioStore:
                 while name in taken:
                     suffix = f" ({n})"
                     name, n = base[: NAME_MAX - len(suffix)] + suffix, n + 1
-            sid = self._insert(conn, name, row.territoire, row.data, auteur or row.auteur)
+            sid = self._insert(conn, name, row.territoire, row.data, auteur or row.auteur, row.departement)
             written = self._written(conn, sid)
+            _journal(conn, user, "scenario_duplication", written.meta, 1, copie_de=row.id)
         return written
 
-    def delete(self, scenario_id: str, expected_version: int | None = None) -> None:
+    def delete(self, scenario_id: str, expected_version: int | None = None, *,
+               utilisateur: Utilisateur | None = None) -> None:
         """Remove the scenario from the list; its history stays in ``scenario_versions``."""
+        user = _peut_ecrire(utilisateur, "supprimer un scénario")
         if expected_version is not None:
             _check_version(expected_version)
         with self._tx(write=True) as conn:
-            self._locked_row(conn, scenario_id, expected_version)
+            row = self._row_for_write(conn, user, scenario_id, expected_version, "la suppression")
             conn.execute(scenarios.delete().where(scenarios.c.id == scenario_id))
+            _journal(conn, user, "scenario_suppression", row, row.version)
 
-    def history(self, scenario_id: str) -> list[ScenarioVersion]:
+    def history(self, scenario_id: str, *, utilisateur: Utilisateur | None = None) -> list[ScenarioVersion]:
         """Every saved version, oldest first (still available after a deletion)."""
+        with _droits():
+            user = utilisateur_ou_local(utilisateur)
         with self._tx(write=False) as conn:
             rows = conn.execute(
                 sa.select(scenario_versions)
                 .where(scenario_versions.c.scenario_id == scenario_id)
                 .order_by(scenario_versions.c.version)
             ).all()
+        if rows:
+            _couvre(user, rows[-1].departement, f"l'historique du scénario « {rows[-1].name} »")
         return [
             ScenarioVersion(
                 scenario_id=r.scenario_id, version=r.version, name=r.name, territoire=r.territoire,
                 auteur=r.auteur, action=r.action, saved_at=_aware(r.saved_at), data=json.loads(r.data),
+                departement=r.departement,
             )
             for r in rows
         ]
@@ -553,11 +686,16 @@ class ScenarioStore:
                 raw.close()
         return removed
 
-    def list(self, territoire: str | None = None) -> list[ScenarioMeta]:
-        """Scenarios (metadata only), by territoire then name."""
+    def list(self, territoire: str | None = None, *, utilisateur: Utilisateur | None = None) -> list[ScenarioMeta]:
+        """Scenarios (metadata only) of the user's départements, by territoire then name."""
+        with _droits():
+            user = utilisateur_ou_local(utilisateur)
+            exiger_role(user, ROLE_LECTEUR, "consulter les scénarios")
         q = sa.select(*[c for c in scenarios.c if c.name != "data"])
         if territoire is not None:
             q = q.where(scenarios.c.territoire == territoire)
+        if not user.tous_departements:
+            q = q.where(scenarios.c.departement.in_(sorted(user.departements)))
         with self._tx(write=False) as conn:
             rows = conn.execute(q.order_by(scenarios.c.territoire, scenarios.c.name)).all()
         return [_meta(r) for r in rows]

@@ -11,7 +11,9 @@ import os
 
 import streamlit as st
 
+from data import audit
 from data.identite import IdentiteInvalide, Utilisateur, utilisateur_depuis_claims, utilisateur_local
+from data.utilisateurs import appliquer as appliquer_table
 from data.service import MODE_SERVICE, ConfigurationInvalide, config_oidc, mode_courant
 from pages._texte import md
 
@@ -47,7 +49,14 @@ def utilisateur_courant() -> Utilisateur:
     if isinstance(user, Utilisateur):
         return user
     cfg = config_oidc(_secrets_dict(), os.environ)
-    user = utilisateur_depuis_claims(_claims(), cfg.claim_roles, cfg.claim_departements)
+    claims = _claims()
+    user = utilisateur_depuis_claims(claims, cfg.claim_roles, cfg.claim_departements)
+    user = appliquer_table(user)            # the users table edited in Administration wins over the claims
+    deps = sorted(user.departements)
+    jeton = str(claims.get("iat") or "")    # one sign-in = one identity token; each page load is a new session
+    if not jeton or not audit.connexion_deja_notee(user, jeton):
+        audit.enregistrer(user, "connexion", "session", {"roles": ",".join(sorted(user.roles)), "jeton": jeton},
+                          departement=deps[0] if len(deps) == 1 else None)
     st.session_state[SESSION_KEY] = user
     return user
 
@@ -94,6 +103,11 @@ def porte() -> Utilisateur:
         st.error(md(exc))
         if st.button("Se déconnecter", key="atlas_logout_invalid"):
             st.logout()
+        st.stop()
+    except Exception as exc:  # noqa: BLE001 - users table or audit trail unreachable: no rights can be given
+        st.error("Connexion impossible pour l'instant : la base des scénarios, qui porte la table des utilisateurs "
+                 f"et le journal des actions, ne répond pas ({md(exc) if str(exc).isprintable() else 'erreur'}). "
+                 "Réessayez dans un instant ; si cela persiste, prévenez l'administrateur.")
         st.stop()
 
 

@@ -13,6 +13,7 @@ from exports.sdsf import ExportImpossible
 from pages._data import coverage_inputs
 from pages._ui import demo_banner, guard, md, require_store, territory_picker
 from data.scenarios_db import ScenarioErreur, ScenarioStore
+from pages._session import utilisateur_courant
 
 MIME = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
         "pdf": "application/pdf",
@@ -68,7 +69,7 @@ sources: dict[str, dict] = {}
 if st.session_state.get("sim_current"):
     sources["Scénario en cours dans le simulateur"] = st.session_state["sim_current"]
 try:
-    for m in ScenarioStore().list():
+    for m in ScenarioStore().list(utilisateur=utilisateur_courant()):
         sources[f"Enregistré : {m.name} ({m.territoire})"] = {"__id__": m.id}
 except ScenarioErreur as exc:
     st.caption(f"Scénarios enregistrés indisponibles : {md(exc)}")
@@ -79,7 +80,7 @@ if st.button("Produire la fiche CTG", type="primary", key="doc_ctg"):
     with guard("produire la fiche CTG"):
         src = sources[pick]
         if "__id__" in src:
-            scenario = ScenarioStore().get(src["__id__"]).data
+            scenario = ScenarioStore().get(src["__id__"], utilisateur=utilisateur_courant()).data
         elif "__path__" in src:
             scenario = json.loads(Path(src["__path__"]).read_text(encoding="utf-8"))
         else:

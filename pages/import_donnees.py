@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pages._ui import NATURE_BADGE, guard, require_store, store, territory_picker
+from pages._ui import NATURE_BADGE, guard, md, require_store, store, territory_picker
 from planning.formats import fr_frame
 
 JOB_KEY = "import_job"
@@ -87,50 +87,70 @@ with guard("charger la liste des types de fichiers"):
     from data.importers.readers import Limits
     from planning.formats import fr_decimal, fr_int
 
-    kinds = list(KINDS)
-    kind = st.selectbox("Type de fichier", kinds, format_func=lambda k: f"{KINDS[k].label} ({k})",
-                        key="import_kind",
-                        index=kinds.index("structures") if "structures" in kinds else 0)
-    spec = KINDS[kind]
+    from data.importers import ImportRefuse
+    from data.identite import ROLE_ADMIN_CAF, ROLE_ADMIN_NATIONAL
+    from pages._session import utilisateur_courant
 
-    def as_list(v, default):
-        return [v] if isinstance(v, str) else list(v or default)
+    user = utilisateur_courant()
+    if not user.peut(ROLE_ADMIN_CAF):   # the importers refuse anyway (data/droits.py)
+        st.info(md(f"Les imports sont réservés aux administrateurs : vous êtes {user.libelle_roles or 'lecteur'}. "
+                   "Les couches chargées sont listées ci-dessous."))
+        kinds = []
+    elif user.peut(ROLE_ADMIN_NATIONAL):
+        kinds = list(KINDS)
+    else:
+        kinds = ["structures"]
+        st.caption(md(f"Administrateur Caf : vous importez la liste des structures de vos départements "
+                      f"({user.libelle_departements}) ; elle remplace leurs structures, celles des autres "
+                      "départements sont conservées. Les fichiers du référentiel national relèvent de "
+                      "l'administrateur national."))
+    if kinds:
+        kind = st.selectbox("Type de fichier", kinds, format_func=lambda k: f"{KINDS[k].label} ({k})",
+                            key="import_kind",
+                            index=kinds.index("structures") if "structures" in kinds else 0)
+        spec = KINDS[kind]
 
-    lim = Limits.from_env()
-    st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
-               f"{', '.join(as_list(getattr(spec, 'layers', None), [kind]))} ; formats : "
-               f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Limites : "
-               f"{fr_decimal(lim.max_file_mb)} Mo, {fr_int(lim.max_rows)} lignes, {fr_int(lim.max_columns)} colonnes, "
-               f"{fr_int(lim.max_seconds)} s (voir « Limites des imports » en bas de page). Colonnes attendues et "
-               "variantes acceptées : voir « Formats acceptés » en bas de page.")
-    uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
-                                key="import_file")
-    from pages._mapping import mapping_step
+        def as_list(v, default):
+            return [v] if isinstance(v, str) else list(v or default)
 
-    options = mapping_step(kind, uploaded, store())  # structure lists: column mapping, millésime
-    job = st.session_state.get(JOB_KEY)
-    state = job.poll() if job is not None else None
-    running = state is not None and state.running
-    if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go", disabled=running):
-        st.session_state.pop(RESULT_KEY, None)
-        try:
-            st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(), **options)
-        except OSError:
-            st.error("Impossible d'enregistrer le fichier téléversé sur le serveur ou de lancer l'import (disque "
-                     "plein ?). Les données existantes n'ont pas été modifiées ; réessayez plus tard.")
-        else:
-            state = st.session_state[JOB_KEY].poll()
-            running = True
-    if running:
-        _follow()
-    elif state is not None:       # the job has ended: keep its result, drop its files
-        st.session_state[RESULT_KEY] = state
-        st.session_state.pop(JOB_KEY).cleanup()
-        if state.status == TERMINE:
-            st.cache_data.clear()
-    result = st.session_state.get(RESULT_KEY)
-    if result is not None and not running:
-        _show_result(result)
+        lim = Limits.from_env()
+        st.caption(f"**{spec.label}** — éditeur : {getattr(spec, 'publisher', '') or 'la Caf'} ; couche(s) : "
+                   f"{', '.join(as_list(getattr(spec, 'layers', None), [kind]))} ; formats : "
+                   f"{', '.join(as_list(getattr(spec, 'extensions', None), ['csv', 'xlsx']))}. Limites : "
+                   f"{fr_decimal(lim.max_file_mb)} Mo, {fr_int(lim.max_rows)} lignes, {fr_int(lim.max_columns)} colonnes, "
+                   f"{fr_int(lim.max_seconds)} s (voir « Limites des imports » en bas de page). Colonnes attendues et "
+                   "variantes acceptées : voir « Formats acceptés » en bas de page.")
+        uploaded = st.file_uploader("Fichier à importer", type=["csv", "txt", "xlsx", "geojson", "json"],
+                                    key="import_file")
+        from pages._mapping import mapping_step
+
+        options = mapping_step(kind, uploaded, store())  # structure lists: column mapping, millésime
+        job = st.session_state.get(JOB_KEY)
+        state = job.poll() if job is not None else None
+        running = state is not None and state.running
+        if uploaded is not None and st.button("Vérifier et importer", type="primary", key="import_go", disabled=running):
+            st.session_state.pop(RESULT_KEY, None)
+            try:
+                st.session_state[JOB_KEY] = start_import(kind, uploaded.getvalue(), uploaded.name, store(),
+                                                         utilisateur=user, **options)
+            except ImportRefuse as exc:   # role or département: refused before anything is kept
+                st.error(md(exc.problems[0].message))
+            except OSError:
+                st.error("Impossible d'enregistrer le fichier téléversé sur le serveur ou de lancer l'import (disque "
+                         "plein ?). Les données existantes n'ont pas été modifiées ; réessayez plus tard.")
+            else:
+                state = st.session_state[JOB_KEY].poll()
+                running = True
+        if running:
+            _follow()
+        elif state is not None:       # the job has ended: keep its result, drop its files
+            st.session_state[RESULT_KEY] = state
+            st.session_state.pop(JOB_KEY).cleanup()
+            if state.status == TERMINE:
+                st.cache_data.clear()
+        result = st.session_state.get(RESULT_KEY)
+        if result is not None and not running:
+            _show_result(result)
 
 with guard("afficher les couches importées"):
     st.subheader("Couches actuellement chargées")

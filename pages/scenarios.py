@@ -9,7 +9,9 @@ from planning.formats import fr_euros, fr_frame
 from pages._data import communes_validation
 from pages._ui import guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
+from data.identite import ROLE_CONSEILLER
 from data.scenarios_db import ConflitDeVersion, ScenarioErreur, ScenarioStore
+from pages._session import utilisateur_courant
 from planning.scenario_format import ScenarioInvalide
 from planning.simulation import simulate
 
@@ -23,15 +25,17 @@ def scenario_db() -> ScenarioStore:
     return ScenarioStore()
 
 
+user = utilisateur_courant()
 try:
     db = scenario_db()
-    metas = db.list()
+    metas = db.list(utilisateur=user)
 except ScenarioErreur as exc:
     st.error(f"Base des scénarios indisponible : {md(exc)}")
     st.stop()
 
 if not metas:
-    st.info("Aucun scénario enregistré. Construisez-en un dans le **Simulateur** puis enregistrez-le.")
+    st.info("Aucun scénario enregistré dans votre périmètre. Construisez-en un dans le **Simulateur** puis "
+            "enregistrez-le.")
     st.stop()
 
 only_here = st.toggle("Seulement les scénarios du territoire choisi", value=False, key="cmp_only_here")
@@ -39,7 +43,8 @@ key_here = terr.cle
 if only_here:
     metas = [m for m in metas if m.territoire == key_here]
 
-listing = pd.DataFrame([{"id": m.id, "Nom": m.name, "Territoire": m.territoire, "Version": m.version,
+listing = pd.DataFrame([{"id": m.id, "Nom": m.name, "Territoire": m.territoire,
+                         "Département": m.departement or "—", "Version": m.version,
                          "Modifié le": m.updated_at.strftime("%d/%m/%Y %H:%M"), "Auteur": m.auteur or ""}
                         for m in metas])
 st.dataframe(fr_frame(listing.drop(columns="id")), hide_index=True, width="stretch")
@@ -48,23 +53,30 @@ labels = {m.id: f"{m.name} ({m.territoire})" for m in metas}
 chosen = st.multiselect("Scénarios à comparer (deux ou plus ; le premier sert de référence)", list(labels),
                         format_func=labels.get, key="cmp_pick", max_selections=6)
 
-with st.expander("Renommer ou supprimer un scénario"):
-    target = st.selectbox("Scénario", [""] + list(labels), format_func=lambda i: labels.get(i, "—"), key="cmp_target")
-    new_name = st.text_input("Nouveau nom", key="cmp_new_name", max_chars=120)
-    r1, r2 = st.columns(2)
-    try:
-        if r1.button("Renommer", key="cmp_rename", disabled=not (target and new_name.strip())):
-            m = next(x for x in metas if x.id == target)
-            db.rename(target, new_name, expected_version=m.version)
-            st.rerun()
-        if r2.button("Supprimer", key="cmp_delete", disabled=not target):
-            m = next(x for x in metas if x.id == target)
-            db.delete(target, expected_version=m.version)
-            st.rerun()
-    except ConflitDeVersion as exc:
-        st.warning(md(exc))
-    except ScenarioErreur as exc:
-        st.error(md(exc))
+def rename_or_delete() -> None:
+    with st.expander("Renommer ou supprimer un scénario"):
+        target = st.selectbox("Scénario", [""] + list(labels), format_func=lambda i: labels.get(i, "—"),
+                              key="cmp_target")
+        new_name = st.text_input("Nouveau nom", key="cmp_new_name", max_chars=120)
+        r1, r2 = st.columns(2)
+        try:
+            if r1.button("Renommer", key="cmp_rename", disabled=not (target and new_name.strip())):
+                m = next(x for x in metas if x.id == target)
+                db.rename(target, new_name, expected_version=m.version, auteur=None if user.local else user.nom,
+                          utilisateur=user)
+                st.rerun()
+            if r2.button("Supprimer", key="cmp_delete", disabled=not target):
+                m = next(x for x in metas if x.id == target)
+                db.delete(target, expected_version=m.version, utilisateur=user)
+                st.rerun()
+        except ConflitDeVersion as exc:
+            st.warning(md(exc))
+        except ScenarioErreur as exc:
+            st.error(md(exc))
+
+
+if user.peut(ROLE_CONSEILLER):   # the store refuses a lecteur anyway (data/droits.py)
+    rename_or_delete()
 
 if len(chosen) < 2:
     st.caption("Choisissez au moins deux scénarios.")
@@ -73,7 +85,7 @@ if len(chosen) < 2:
 with guard("comparer les scénarios"):
     results = {}
     for sid in chosen:
-        s = db.get(sid)
+        s = db.get(sid, utilisateur=user)
         try:
             results[s.meta.name] = simulate(s.data, communes=communes_validation())
         except ScenarioInvalide as exc:

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._data import communes_of, communes_validation, frr_communes, potentiel_financier, qpv_communes, table
+from data.identite import ROLE_CONSEILLER
 from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
@@ -112,7 +113,7 @@ st.caption(f"Territoire de la CTG : **{md(terr.libelle)}**. Les places PSU exist
 db_error = None
 try:
     db = scenario_db()
-    saved = db.list(terr.cle)
+    saved = db.list(terr.cle, utilisateur=utilisateur_courant())
 except ScenarioErreur as exc:
     db, saved, db_error = None, [], str(exc)
 if db_error:
@@ -125,7 +126,7 @@ with c1:
                         format_func=lambda i: options.get(i, "—"), key="sim_pick")
     if st.button("Ouvrir", key="sim_open", disabled=not pick):
         with guard("ouvrir le scénario"):
-            s = db.get(pick)
+            s = db.get(pick, utilisateur=utilisateur_courant())
             set_scenario(s.data, s.id, s.version, s.meta.name)
             st.rerun()
 with c2:
@@ -377,30 +378,36 @@ def save_section(data: dict, result) -> None:
     payload = {**data, "nom": name}
     user = utilisateur_courant()
     auteur = None if user.local else user.nom  # service mode: the signed-in person
-    if db is not None:
+    ecriture = user.peut(ROLE_CONSEILLER) and user.couvre(terr.departement)
+    if not ecriture:   # the store refuses anyway (data/droits.py); say why before a click
+        st.caption(md(f"Enregistrement réservé aux conseillers du territoire : vous êtes {user.libelle_roles or 'lecteur'} "
+                      f"({user.libelle_departements}). Vous pouvez télécharger le scénario ci-dessous."))
+    if db is not None and ecriture:
         try:
             if b1.button("Enregistrer", type="primary", key="sim_save"):
-                s = db.update(sid, payload, expected_version=ver, name=name, auteur=auteur) if sid else \
-                    db.create(name, terr.cle, payload, auteur=auteur)
+                s = db.update(sid, payload, expected_version=ver, name=name, auteur=auteur, utilisateur=user) \
+                    if sid else db.create(name, terr.cle, payload, auteur=auteur, departement=terr.departement,
+                                          utilisateur=user)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.toast(f"Scénario enregistré (version {s.version}).")
                 st.rerun()
             if b2.button("Enregistrer sous…", key="sim_save_as", help="Crée un nouveau scénario avec ce nom."):
-                s = db.create(name, terr.cle, payload, auteur=auteur)
+                s = db.create(name, terr.cle, payload, auteur=auteur, departement=terr.departement,
+                              utilisateur=user)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
             if b3.button("Dupliquer", key="sim_dup", disabled=not sid):
-                s = db.duplicate(sid, auteur=auteur)
+                s = db.duplicate(sid, auteur=auteur, utilisateur=user)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
             if b4.button("Supprimer", key="sim_del", disabled=not sid):
-                db.delete(sid, expected_version=ver)
+                db.delete(sid, expected_version=ver, utilisateur=user)
                 set_scenario(prefill())
                 st.rerun()
         except ConflitDeVersion as exc:
             st.warning(md(exc))
             if st.button("Recharger la version enregistrée", key="sim_reload"):
-                s = db.get(sid)
+                s = db.get(sid, utilisateur=user)
                 set_scenario(s.data, s.id, s.version, s.meta.name)
                 st.rerun()
         except ScenarioErreur as exc:

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 CAMILLE = {"name": "Camille Martin", "email": "camille.martin@caf89.example", "roles": ["conseiller"],
            "departements": ["89"]}
+NATIONAL = {"name": "Dominique Cnaf", "email": "dominique@cnaf.example", "roles": ["administrateur_national"]}
 HEADERS = {
     "content-security-policy": "default-src 'self'",
     "x-frame-options": "SAMEORIGIN",
@@ -47,6 +48,7 @@ def banc(tmp_path_factory):
              database_url=f"sqlite:///{root / 'scenarios.sqlite'}")
     b.demarrer()
     b.definir_utilisateur("camille.martin", CAMILLE)
+    b.definir_utilisateur("dominique.cnaf", NATIONAL)
     yield b
     b.arreter()
 
@@ -168,7 +170,7 @@ def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(ban
     ctx_b = nouveau_contexte(browser, pins[inst2][0], banc.url)
     try:
         a, b = ctx_a.new_page(), ctx_b.new_page()
-        se_connecter(a, banc.url, "camille.martin")
+        se_connecter(a, banc.url, "dominique.cnaf")   # the QPV list is part of the national référentiel
         se_connecter(b, banc.url, "camille.martin")
 
         def qpv_of(towns: tuple[str, ...]) -> list[str]:
@@ -206,3 +208,52 @@ def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(ban
     finally:
         ctx_a.close()
         ctx_b.close()
+
+
+def test_a_conseiller_89_does_not_see_a_93_scenario_and_the_administrator_reads_the_audit(banc, browser):
+    """Scope through the UI, above the layer tests of tests/test_roles.py: two scenarios saved beforehand
+    (one per Caf); Camille (conseiller 89) is offered only the 89 one by the comparison page; then the
+    national administrator downloads the journal (CSV) and finds Camille's sign-in and both creations."""
+    from data.identite import utilisateur_local
+
+    db = ScenarioStore(banc.database_url)
+    try:
+        for name, terr, commune in (("Plan Bobigny 93", "epci:200054781", "93008"),
+                                    ("Plan Sens 89", "epci:200067007", "89387")):
+            db.create(name, terr, {"territoire": {"communes": [commune]}}, utilisateur=utilisateur_local())
+    finally:
+        db.close()
+    ctx_c, ctx_n = nouveau_contexte(browser), nouveau_contexte(browser)
+    try:
+        c = ctx_c.new_page()
+        se_connecter(c, banc.url, "camille.martin")
+        c.goto(f"{banc.url}/scenarios?dep=89", wait_until="domcontentloaded")
+        wait_idle(c, timeout=90)
+        c.locator('[data-testid="stMultiSelect"]').first.click()
+        options = c.locator('[role="option"]')
+        options.first.wait_for(timeout=30000)
+        offered = [options.nth(i).inner_text() for i in range(options.count())]
+        assert any("Plan Sens 89" in o for o in offered) and not any("Bobigny" in o for o in offered), offered
+        assert "Administration" not in c.locator('[data-testid="stSidebar"]').inner_text()
+
+        n = ctx_n.new_page()
+        se_connecter(n, banc.url, "dominique.cnaf")
+        n.goto(f"{banc.url}/administration", wait_until="domcontentloaded")
+        wait_idle(n, timeout=90)
+        assert erreurs_visibles(n) == [], erreurs_visibles(n)
+        n.screenshot(path=str(SHOTS / "service_administration.png"), full_page=True)
+        with n.expect_download(timeout=60000) as dl:
+            n.get_by_role("button", name="Télécharger le journal filtré (CSV)").click()
+        rows = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig")),
+                                   delimiter=";"))
+        seen = {(r["Utilisateur"], r["Action"], r["Objet"], r["Département"]) for r in rows}
+        assert ("camille.martin", "connexion", "session", "89") in seen, seen
+        assert ("local", "scénario créé", "Plan Bobigny 93 (epci:200054781)", "93") in seen, seen
+        assert ("local", "scénario créé", "Plan Sens 89 (epci:200067007)", "89") in seen, seen
+        # one entry per sign-in (identity token), not per page load (each load opens a new session)
+        jetons = [r["Détails"] for r in rows if r["Utilisateur"] == "camille.martin" and r["Action"] == "connexion"]
+        assert all("jeton : " in j and "jeton : ;" not in j for j in jetons), jetons
+        assert len(jetons) == len(set(jetons)), jetons
+    finally:
+        ctx_c.close()
+        ctx_n.close()

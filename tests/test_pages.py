@@ -19,6 +19,7 @@ PAGES = [
     "pages/import_donnees.py",
     "pages/baremes.py",
     "pages/sppe.py",
+    "pages/administration.py",
 ]
 
 
@@ -179,3 +180,23 @@ def test_home_key_figures_match_the_coverage_engine(demo_store):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Places d'EAJE pour 100 enfants de moins de 3 ans"] == fr_number(ref["taux_eaje"], 1)
     assert metrics[f"Places d'EAJE au 31/12/{year}"] == fr_number(ref["places_eaje"], 0)
+
+
+def test_administration_journal_lists_the_scenario_saved_and_exports_it(demo_store):
+    """Local mode: the implicit user is an administrator; a scenario saved through the store appears in the
+    journal of the Administration page, with its version, and in the CSV export."""
+    from data.scenarios_db import ScenarioStore
+
+    db = ScenarioStore()
+    try:
+        s = db.create("Plan journal", "departement:89", {"n": 1})
+        db.update(s.id, {"n": 2}, expected_version=1)
+    finally:
+        db.close()
+    at = _run("pages/administration.py")
+    assert not at.exception, [e.value for e in at.exception]
+    journal = at.dataframe[0].value
+    mine = journal[journal["Objet"] == "Plan journal (departement:89)"]
+    assert mine["Action"].tolist() == ["scénario modifié", "scénario créé"]
+    assert mine["Département"].tolist() == ["89", "89"] and mine["Utilisateur"].tolist() == ["local", "local"]
+    assert mine["Détails"].str.contains("version : 2").iloc[0]

@@ -239,6 +239,17 @@ def test_two_instances_ten_sessions_one_instance_killed(browser):
                 assert [v.version for v in db.history(m.id)] == list(range(1, m.version + 1))
             authors = {m.name: m.auteur for m in metas}
             assert authors["Plan 3 bis"] == "Conseiller 3"
+            # filed under the conseillers' Caf, and every saved version is in the audit trail
+            assert {m.departement for m in metas} == {"89"}
+            import json
+
+            import sqlalchemy as sa
+
+            from data.audit import journal
+            with db.transaction() as conn:
+                details = conn.execute(sa.select(journal.c.details).where(journal.c.action.like("scenario_%"))).scalars()
+                journaled = sorted((json.loads(d)["scenario"], json.loads(d)["version"]) for d in details)
+            assert journaled == sorted((m.id, v) for m in metas for v in range(1, m.version + 1))
         finally:
             db.close()
 

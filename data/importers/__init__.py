@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..droits import ActionRefusee, exiger_role, utilisateur_ou_local
+from ..identite import (ROLE_ADMIN_CAF, ROLE_ADMIN_NATIONAL, Utilisateur, utilisateur_depuis_json,
+                        utilisateur_local)
 from ..store import Store
 from .caf import build_caf_couverture, build_caf_places
 from .common import Built
@@ -90,6 +93,27 @@ KINDS: dict[str, KindSpec] = {s.kind: s for s in [
 ]}
 
 
+class ImportRefuse(ImportValidationError, ActionRefusee):
+    """The user may not run this import (role or département); nothing was read or written."""
+
+    def __init__(self, fichier: str, message: str):
+        super().__init__([Problem(fichier, None, None, message)])
+
+
+def verifier_droits_import(kind: str, utilisateur: Utilisateur | None, fichier: str = "") -> Utilisateur:
+    """Who may import what (data/droits.py): the structure list of its départements for an
+    administrateur Caf, every kind and every département for a national administrator."""
+    try:
+        user = utilisateur_ou_local(utilisateur)
+        if kind == "structures":
+            exiger_role(user, ROLE_ADMIN_CAF, "l'import de la liste des structures")
+        else:
+            exiger_role(user, ROLE_ADMIN_NATIONAL, "l'import d'un fichier du référentiel national")
+    except ActionRefusee as exc:
+        raise ImportRefuse(fichier, str(exc).removeprefix("Action refusée : ")) from None
+    return user
+
+
 class ImportTimeout(Exception):
     """Raised (by the CLI's alarm) when one import runs longer than its time limit."""
 
@@ -147,7 +171,8 @@ def _origin(exc: BaseException) -> str:
 def import_file(kind: str, path: str | Path, store: Store | None = None, *, filename: str | None = None,
                 max_mb: float | None = None, mapping: dict[str, str] | None = None,
                 millesime: object = None, limits: Limits | None = None,
-                progress: Callable[[float, str], None] | None = None) -> ImportReport:
+                progress: Callable[[float, str], None] | None = None,
+                utilisateur: Utilisateur | None = None) -> ImportReport:
     """Validate the whole file, then write its layer(s) atomically.
 
     ``filename`` is the name shown in messages (an uploaded file saved under a
@@ -156,8 +181,15 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
     see docs/LIMITES.md) bound what reading may consume; ``progress(fraction, message)``
     is called while reading.  Raises ``ImportValidationError`` with French messages for
     every refusal, including unreadable files and exhausted limits.
+
+    ``utilisateur``: who imports (data/droits.py; None: the local user in local mode, refused in
+    service mode).  An administrateur Caf imports the structure list of its départements only: rows of
+    other départements are refused, and the stored structures of other départements are kept
+    (:class:`ImportRefuse` for a kind the user may not import).  A successful import is written to the
+    audit trail (file name, sha256, rows).
     """
     fichier = display_name(filename or Path(str(path)).name)
+    user = verifier_droits_import(kind, utilisateur, fichier)
     lim = (limits or Limits.from_env()).with_(max_file_mb=max_mb)
     probs = Problems(fichier, max_errors=lim.max_errors, max_warnings=lim.max_warnings)
     spec = KINDS.get(kind)
@@ -170,13 +202,14 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
                           "(seulement pour « structures »).")
     path = Path(path)
     store = store or Store()
+    scope = {"departements": user.departements} if kind == "structures" and not user.tous_departements else {}
     with reading_context(lim, progress) as ctx, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_size(path, probs)
         failure: str | None = None
         origin: str | None = None
         try:
-            built = spec.build(path, fichier, store, probs, spec.publisher, **opts)
+            built = spec.build(path, fichier, store, probs, spec.publisher, **opts, **scope)
         except ImportValidationError:
             raise
         except KeyboardInterrupt:
@@ -216,10 +249,28 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
             raise probs.fatal("écriture impossible dans le magasin de données (disque plein ou droits insuffisants) "
                               f"— rien n'a été modifié ({os_error_message(exc)})") from None
         ctx.report(1.0, "Import terminé.", force=True)
+    _journal_import(user, kind, fichier, path, built.rows, scope, store)
     return ImportReport(kind=kind, fichier=fichier, layers=list(built.layers), rows=built.rows,
                         warnings=probs.warnings, vintage=built.vintage,
                         source=next(iter(built.layers.values()))[1].source, encoding=built.encoding,
                         notes=built.notes)
+
+
+def _journal_import(user: Utilisateur, kind: str, fichier: str, path: Path, rows: int, scope: dict,
+                    store: Store) -> None:
+    """Audit entry of a written import.  The data are already written: a database failure here is
+    logged for the server, never turned into a refusal of an import that did happen."""
+    deps = sorted(scope.get("departements") or ())
+    try:
+        from .. import audit
+        from ..reference import sha256_fichier
+
+        details = {"type": kind, "sha256": sha256_fichier(path), "lignes": rows,
+                   **({"departements": ",".join(deps)} if deps else {})}
+        audit.enregistrer_dans(audit.url_du_magasin(store.root), user, "import", fichier, details,
+                               departement=deps[0] if len(deps) == 1 else None)
+    except Exception:  # noqa: BLE001
+        _log.exception("import %s de %s : écriture dans le journal des actions impossible", kind, fichier)
 
 
 def _progress_writer(path: str | None) -> Callable[[float, str], None] | None:
@@ -261,14 +312,16 @@ def apply_os_limits(limits: Limits) -> None:
 def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | None = None,
                    correspondance: str | None = None, millesime: str | None = None, *, nom: str | None = None,
                    progression: str | None = None, isoler: bool = False,
-                   colonnes_json: str | None = None) -> int:
+                   colonnes_json: str | None = None, utilisateur_json: str | None = None) -> int:
     """``python -m data import KIND FILE [--colonnes …] [--correspondance NOM] [--millesime AAAA]``:
     French report on stdout, errors on stderr.
 
     ``nom``: name shown in messages; ``progression``: JSON file where progress is written;
     ``isoler``: apply the memory/CPU limits of the operating system to this process (what the
     Import page does for the process it starts); ``colonnes_json``: a JSON file {field: column}
-    (the page's column mapping, exact whatever the column names).  Exit code 0 (imported),
+    (the page's column mapping, exact whatever the column names); ``utilisateur_json``: the signed-in
+    user the Import page imports for (rights and audit; without it, the command line, run by whoever
+    has a shell on the server, acts with every right).  Exit code 0 (imported),
     1 (refused), 2 (unusable column mapping).
     """
     mapping = None
@@ -297,6 +350,14 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | 
                                  ensure_ascii=False, indent=2))
             print(f"Import refusé : {exc} Le magasin de données n'a pas été modifié.", file=sys.stderr)
             return 2
+    utilisateur = utilisateur_local()
+    if utilisateur_json:
+        try:
+            utilisateur = utilisateur_depuis_json(Path(utilisateur_json).read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError, KeyError):
+            print("Import refusé : utilisateur illisible (--utilisateur-json). Le magasin de données n'a pas été "
+                  "modifié.", file=sys.stderr)
+            return 2
     limits = Limits.from_env()
     if isoler:
         apply_os_limits(limits)
@@ -313,7 +374,7 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | 
         signal.alarm(int(limits.max_seconds) + 5)
     try:
         report = import_file(kind, file, filename=nom, mapping=mapping, millesime=millesime, limits=limits,
-                             progress=_progress_writer(progression))
+                             progress=_progress_writer(progression), utilisateur=utilisateur)
     except ImportValidationError as exc:
         if as_json:
             print(json.dumps({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, ensure_ascii=False,

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..store import PROJECT_ROOT, Store
+from ..identite import Utilisateur, utilisateur_en_json
+from . import verifier_droits_import
 from .problems import ImportReport, Problem
 from planning.formats import fr_int
 
@@ -76,7 +78,9 @@ class ImportJob:
 
     def __init__(self, kind: str, data: bytes, filename: str, store: Store | None = None,
                  limits: Limits | None = None, workdir: Path | None = None, *,
-                 mapping: dict[str, str] | None = None, millesime: object = None):
+                 mapping: dict[str, str] | None = None, millesime: object = None,
+                 utilisateur: Utilisateur | None = None):
+        self.utilisateur = verifier_droits_import(kind, utilisateur, filename)  # refused before any byte is kept
         self.kind = kind
         self.mapping = dict(mapping) if mapping else None
         self.millesime = str(millesime).strip() if millesime not in (None, "") else None
@@ -107,6 +111,9 @@ class ImportJob:
             cmd += ["--colonnes-json", str(mapping_path)]
         if self.millesime:
             cmd += ["--millesime", self.millesime]
+        user_path = self.dir / "utilisateur.json"   # the child checks the rights again and journals the import
+        user_path.write_text(utilisateur_en_json(self.utilisateur), encoding="utf-8")
+        cmd += ["--utilisateur-json", str(user_path)]
         with open(self.result_path, "wb") as out, open(self.log_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=err, start_new_session=True, close_fds=True)
@@ -204,7 +211,9 @@ class ImportJob:
 
 def start_import(kind: str, data: bytes, filename: str, store: Store | None = None,
                  limits: Limits | None = None, *, mapping: dict[str, str] | None = None,
-                 millesime: object = None) -> ImportJob:
+                 millesime: object = None, utilisateur: Utilisateur | None = None) -> ImportJob:
     """Start ``python -m data import`` on the uploaded bytes; ``mapping`` and ``millesime`` are the
-    options of the structure lists (Import page's column mapping step)."""
-    return ImportJob(kind, data, filename, store, limits, mapping=mapping, millesime=millesime).start()
+    options of the structure lists (Import page's column mapping step).  ``utilisateur``: who imports
+    (:class:`data.importers.ImportRefuse` at once when the role or scope does not allow it)."""
+    return ImportJob(kind, data, filename, store, limits, mapping=mapping, millesime=millesime,
+                     utilisateur=utilisateur).start()

@@ -224,6 +224,7 @@ def _in_france(lat: float, lon: float) -> bool:
 
 
 def validate_structures(table: Table, probs: Problems, store: Store, *, mapping: dict[str, str] | None = None,
+                        departements: frozenset[str] | None = None,
                         millesime: pd.Timestamp | None = None, millesime_source: str = "") -> pd.DataFrame:
     """Check every row of a structure list; French, located problems; summaries for whole-file facts.
 
@@ -252,7 +253,7 @@ def validate_structures(table: Table, probs: Problems, store: Store, *, mapping:
     df["adresse"] = text_column(table, m.get("adresse"))
     df["id"] = text_column(table, m.get("id"))
     probs.raise_if_errors()
-    df = _known_communes(df, table, m, probs, store)
+    df = _known_communes(df, table, m, probs, store, departements)
     df = _identifiers(df, table, m, probs)
     _summaries(df, table, m, probs, millesime, millesime_source)
     return _typed(df)
@@ -398,19 +399,29 @@ def _rpe_figures(table: Table, m: dict, probs: Problems, df: pd.DataFrame, types
     df["id"] = text_column(table, m.get("id"))
 
 
-def _known_communes(df: pd.DataFrame, table: Table, m: dict, probs: Problems, store: Store) -> pd.DataFrame:
-    """Codes folded (arrondissements); a structure of a commune outside the référentiel is dropped."""
+def _known_communes(df: pd.DataFrame, table: Table, m: dict, probs: Problems, store: Store,
+                    departements: frozenset[str] | None = None) -> pd.DataFrame:
+    """Codes folded (arrondissements); a structure of a commune outside the référentiel is dropped.
+    ``departements``: the importing Caf's scope; a commune of another département is an error."""
     lines = table.lines
     clabel = table.label(m["code_insee"])
     df["code_insee"] = fold_codes(df["code_orig"].tolist(), lines, probs, clabel)
-    known = set(commune_reference(store)["code_insee"])
+    ref = commune_reference(store)
+    dep_of = dict(zip(ref["code_insee"], ref["dep"]))
+    scope = ", ".join(sorted(departements or ()))
     keep = []
     for code, line in zip(df["code_insee"], df["_ligne"]):
-        ok = code in known
+        ok = code in dep_of
         if not ok:
             probs.warn(f"code INSEE « {code} » inconnu du référentiel (COG 2025) : structure ignorée — "
                        "corrigez le code (commune fusionnée ?).", int(line), clabel)
+        elif departements is not None and dep_of[code] not in departements:
+            probs.error(f"la commune {code} est dans le département {dep_of[code]}, hors du périmètre de votre Caf "
+                        f"({scope}) : votre liste ne peut contenir que les structures de vos départements — "
+                        "retirez cette ligne (l'administrateur national importe les listes de plusieurs "
+                        "départements).", int(line), clabel)
         keep.append(ok)
+    probs.raise_if_errors()
     df = df[keep].reset_index(drop=True)
     return df
 
@@ -553,11 +564,33 @@ def _notes(out: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _keep_other_departements(out: pd.DataFrame, store: Store, departements: frozenset[str]) -> pd.DataFrame:
+    """A Caf's list replaces its own départements' structures only: the stored rows of the other
+    départements are kept (same columns, same order as a whole import)."""
+    if not store.has("structures"):
+        return out
+    old = store.read("structures")
+    dep_of = dict(zip(*[commune_reference(store)[c] for c in ("code_insee", "dep")]))
+    others = old[~old["code_insee"].astype(str).map(dep_of).isin(departements)]
+    if others.empty:
+        return out
+    others = others.reindex(columns=out.columns)
+    try:
+        others = others.astype(out.dtypes.to_dict())
+    except (ValueError, TypeError):  # an older layer without a column: keep its own types
+        pass
+    merged = pd.concat([others, out], ignore_index=True)
+    return merged.sort_values(["code_insee", "type", "nom"]).reset_index(drop=True)
+
+
 def build_structures(path: Path, fichier: str, store: Store, probs: Problems, publisher: str, *,
-                     mapping: dict[str, str] | None = None, millesime: object = None) -> Built:
+                     mapping: dict[str, str] | None = None, millesime: object = None,
+                     departements: frozenset[str] | None = None) -> Built:
     """Read and check a structure list.  ``mapping``: user column mapping; ``millesime``: year or date
     at which structures without an opening date are counted open (default: year of the file name,
-    else the file's date)."""
+    else the file's date).  ``departements``: the importing Caf's scope (None: national, the list
+    replaces every structure); rows of other départements are refused and the stored structures of
+    other départements are kept."""
     if millesime is not None and str(millesime).strip():
         try:
             ts, source = parse_millesime(millesime), "valeur donnée à l'import"
@@ -566,7 +599,18 @@ def build_structures(path: Path, fichier: str, store: Store, probs: Problems, pu
     else:
         ts, source = default_millesime(fichier, path)
     table = read_table(path, fichier, STRUCT_COLS, probs)
-    out = validate_structures(table, probs, store, mapping=mapping, millesime=ts, millesime_source=source)
+    out = validate_structures(table, probs, store, mapping=mapping, millesime=ts, millesime_source=source,
+                              departements=departements)
+    rows = len(out)
+    notes = _notes(out)
+    if departements is not None:
+        kept = _keep_other_departements(out, store, departements)
+        if len(kept) > rows:
+            notes.append(f"Départements {', '.join(sorted(departements))} remplacés ; {fr_int(len(kept) - rows)} "
+                         "structure(s) des autres départements conservée(s).")
+        out_all = kept
+    else:
+        out_all = out
     y = year_in(fichier)
     if out["ouverture_estimee"].any():
         vintage = f"liste au {ts:%d/%m/%Y}"
@@ -576,7 +620,7 @@ def build_structures(path: Path, fichier: str, store: Store, probs: Problems, pu
         else "Structures d'accueil (liste open data, PSU non renseigné)"
     info = LayerInfo(name="", rows=0, nature=NATURE_IMPORTE, vintage=vintage, source=f"{fichier} — {publisher}",
                      label=label, extra={"mapping": mapping} if mapping else None)
-    return Built({"structures": (out, info)}, vintage, len(out), table.encoding, _notes(out))
+    return Built({"structures": (out_all, info)}, vintage, rows, table.encoding, notes)
 
 
 def frame_to_table(frame: pd.DataFrame, fichier: str) -> Table:
