@@ -14,7 +14,7 @@ import streamlit as st
 from data.store import NATURE_FICTIF
 from exports.frames import frame_to_csv, frame_to_xlsx
 from geo.coverage_map import ECHELLE_LABEL, ECHELLES, coverage_map_html, geometries
-from pages._data import coverage_inputs, table
+from pages._data import coverage_inputs, departements_avec_structures, table
 from pages._texte import md
 from pages._ui import (children_estimate_note, communes_table, demo_banner, guard, manifest_token, require_store,
                        store, territory_picker)
@@ -86,8 +86,11 @@ show_qpv = l1.checkbox("Quartiers prioritaires (QPV)", value=has["qpv"] or has["
 show_frr = l2.checkbox("FRR / FRR+ / anciennes ZRR en transition", value=False, disabled=not has["frr"],
                        key="cov_l_frr")
 show_zrr = l3.checkbox("Ancien zonage ZRR (importé)", value=False, disabled=not has["zrr"], key="cov_l_zrr")
-show_pts = l4.checkbox("Structures (points)", value=has["structures"] and echelle == "commune",
-                       disabled=not has["structures"] or terr.niveau == "france", key="cov_l_pts")
+# points only where the list has structures (a département without a list would show an empty layer ticked)
+pts_ici = has["structures"] and terr.niveau != "france" and (
+    terr.departement is None or terr.departement in departements_avec_structures(manifest_token()))
+show_pts = l4.checkbox("Structures (points)", value=pts_ici and echelle == "commune", disabled=not pts_ici,
+                       key="cov_l_pts", help=None if pts_ici else "Aucune structure de la liste dans ce territoire.")
 
 filters: dict = {}
 if echelle == "commune":

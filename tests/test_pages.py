@@ -200,3 +200,11 @@ def test_administration_journal_lists_the_scenario_saved_and_exports_it(demo_sto
     assert mine["Action"].tolist() == ["scénario modifié", "scénario créé"]
     assert mine["Département"].tolist() == ["89", "89"] and mine["Utilisateur"].tolist() == ["local", "local"]
     assert mine["Détails"].str.contains("version : 2").iloc[0]
+
+
+def test_structure_points_offered_only_where_the_list_has_structures(demo_store):
+    # the demo list covers the Yonne (89) and the Seine-Saint-Denis (93), not the Ain (01)
+    at = _run("pages/couverture.py", {"dep": "89"})
+    assert at.checkbox(key="cov_l_pts").value is True and not at.checkbox(key="cov_l_pts").disabled
+    at = _run("pages/couverture.py", {"dep": "01"})
+    assert at.checkbox(key="cov_l_pts").value is False and at.checkbox(key="cov_l_pts").disabled
