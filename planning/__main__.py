@@ -12,6 +12,8 @@
     sppe (--departement D | --region R | --france) [--date AAAA-MM-JJ] [--json]
                                              service public de la petite enfance: authorities, tiers,
                                              RPE and schéma pluriannuel obligations
+    baremes import FICHIER.(yaml|xlsx) | export [--annee A] [--format yaml|xlsx] | historique
+                                             the year's barème entered once (docs/BAREMES.md)
 
 Each sub-command lives in its own module; this file only dispatches, so that
 the page and the command share one function.
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             from .cli_couverture import main as run
         elif cmd == "sppe":
             from .cli_sppe import main as run
+        elif cmd == "baremes":
+            from .cli_baremes import main as run
         else:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2
