@@ -95,19 +95,18 @@ def verifier_droit(user: Utilisateur, portee: str) -> None:
     """Raise :class:`SaisieBaremeInterdite` unless ``user`` may change the barème of ``portee``."""
     if user.local or user.a_role(ROLE_ADMIN_NATIONAL):
         return
+    if not user.a_role(ROLE_ADMIN_CAF):
+        raise SaisieBaremeInterdite(
+            f"{user.nom} ({user.libelle_roles or 'sans rôle'}) ne peut pas modifier les barèmes : réservé aux "
+            "administrateurs (Caf pour le barème local, national pour le barème national). Rien n'a été enregistré.")
     if portee == PORTEE_NATIONALE:
         raise SaisieBaremeInterdite(
             f"{user.nom} ne peut pas modifier le barème national : réservé à l'administrateur national. "
             "Rien n'a été enregistré.")
-    if user.a_role(ROLE_ADMIN_CAF) and user.couvre(portee):
-        return
-    if user.a_role(ROLE_ADMIN_CAF):
+    if not user.couvre(portee):
         raise SaisieBaremeInterdite(
             f"{user.nom} administre le barème local de {user.libelle_departements}, pas celui du département "
             f"{portee}. Rien n'a été enregistré.")
-    raise SaisieBaremeInterdite(
-        f"{user.nom} ({user.libelle_roles or 'sans rôle'}) ne peut pas modifier les barèmes : réservé aux "
-        "administrateurs (Caf pour le barème local, national pour le barème national). Rien n'a été enregistré.")
 
 
 def _now() -> dt.datetime:
