@@ -107,32 +107,35 @@ def saisie_annee(bar: Baremes, portee: str, user: Utilisateur) -> None:
     st.caption("Barème des aides aux partenaires de la Cnaf : chaque valeur saisie remplace le barème livré "
                "à partir de sa date d'effet, jusqu'à la valeur datée suivante ; un barème local l'emporte sur le "
                "barème national pour son département. Nombres avec virgule (0,66 ou 66 %), listes « a ; b ; c », "
-               "tables « clé : valeur ; … ». Décochez les lignes que le texte de l'année ne fixe pas. Fichier : "
+               "tables « clé : valeur ; … ». Une ligne modifiée est enregistrée ; cochez « Confirmer » pour enregistrer "
+               "une valeur inchangée que le texte de l'année confirme. Fichier : "
                "`python -m planning baremes export --annee AAAA --format xlsx`, puis `… baremes import`.")
     c1, c2 = st.columns([1, 4])
     annee = int(c1.number_input("Année", 2000, 2040, dt.date.today().year, key="bar_saisie_annee"))
     source = c2.text_input("Source (texte officiel : lettre circulaire n°, délibération du CA de la Cnaf, date)",
                            key="bar_saisie_source", max_chars=500)
+    tout = st.checkbox("Le texte de l'année fixe toutes ces valeurs (tout confirmer)", key="bar_saisie_tout")
     rows = lignes_annee(bar, annee)
     grille = pd.DataFrame([{
-        "Inclure": True, "Code": r["parametre"], "Paramètre": r["description"], "Unité": r["unite"],
-        "En vigueur depuis": r["depuis"].strftime("%d/%m/%Y"), "Valeur": r["texte"],
+        "Confirmer": tout, "Code": r["parametre"], "En vigueur depuis": r["depuis"].strftime("%d/%m/%Y"),
+        "Valeur": r["texte"], "Unité": r["unite"],
         "Valeur actuelle": fr_parameter_value(r["valeur"], r["unite"], r["choix"]), "Statut actuel": statut(r),
-        "Source actuelle": r["source"]} for r in rows])
+        "Paramètre": r["description"], "Source actuelle": r["source"]} for r in rows])
     edited = st.data_editor(
         grille, hide_index=True, width="stretch", num_rows="fixed",
-        key=f"bar_saisie_{annee}_{portee}_{bar.version}",
+        key=f"bar_saisie_{annee}_{portee}_{bar.version}_{int(tout)}",
         disabled=["Code", "Paramètre", "Unité", "Valeur actuelle", "Statut actuel", "Source actuelle"],
-        column_config={"Inclure": st.column_config.CheckboxColumn("Inclure", width="small"),
+        column_config={"Confirmer": st.column_config.CheckboxColumn("Confirmer", width="small"),
                        "Paramètre": st.column_config.TextColumn(width="large"),
                        "En vigueur depuis": st.column_config.TextColumn("En vigueur depuis (JJ/MM/AAAA)",
                                                                         max_chars=10),
                        "Valeur": st.column_config.TextColumn("Valeur saisie", max_chars=2000, width="medium"),
                        "Source actuelle": st.column_config.TextColumn(width="large")})
     if st.button(f"Enregistrer le barème {annee}", type="primary", key="bar_saisie_ok",
-                 help=f"Enregistre les lignes cochées dans {libelle_portee(portee)}."):
+                 help=f"Enregistre les lignes modifiées ou confirmées dans {libelle_portee(portee)}."):
         lignes = [LigneSaisie(r["Code"], r["En vigueur depuis"], r["Valeur"], f"ligne {i + 1} du tableau")
-                  for i, r in enumerate(edited.to_dict("records")) if r["Inclure"]]
+                  for i, (r, r0) in enumerate(zip(edited.to_dict("records"), grille.to_dict("records")))
+                  if r["Confirmer"] or r["Valeur"] != r0["Valeur"] or r["En vigueur depuis"] != r0["En vigueur depuis"]]
         try:
             n = bareme_store().enregistrer(user, portee, annee, lignes, source, origine="page Barèmes")
         except BaremeInvalide as exc:
@@ -143,6 +146,8 @@ def saisie_annee(bar: Baremes, portee: str, user: Utilisateur) -> None:
             st.session_state["bar_saisie_message"] = (f"{n} valeur(s) enregistrée(s) ou modifiée(s) dans "
                                                       f"{libelle_portee(portee)} {annee}.")
             st.rerun()
+    if st.session_state.get("bar_saisie_message"):
+        st.success(md(st.session_state.pop("bar_saisie_message")))
 
 
 def historique_saisies(portee: str) -> None:
@@ -179,8 +184,6 @@ with guard("afficher les barèmes"):
     if err:
         st.warning(md(err))
     st.caption(f"Barème {libelle_version(bar)}.")
-    if st.session_state.get("bar_saisie_message"):
-        st.success(md(st.session_state.pop("bar_saisie_message")))
     names = bar.names()
     demande = st.query_params.get("parametre", "")
     if demande and demande not in names:

@@ -14,7 +14,7 @@ from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.bareme_saisie import statut
-from planning.parametres import Baremes
+from planning.parametres import NATURE_SAISIE
 from planning.formats import fr_euros, fr_frame, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
@@ -268,6 +268,13 @@ def show_results(result, data: dict) -> pd.DataFrame:
         st.warning(md(a))
     for n in result.notes:
         st.caption(md(n))
+    saisis: dict[str, set[str]] = {}  # source → parameters
+    for p in result.parametres_utilises():
+        if p.get("nature") == NATURE_SAISIE:
+            saisis.setdefault(p["source"], set()).add(p["parametre"])
+    for source, noms in sorted(saisis.items()):
+        st.caption(f"Montants calculés avec le **barème saisi** — source : {md(source)} — pour "
+                   + ", ".join(md(n) for n in sorted(noms)) + ".")
     if a_verifier:
         descr = {r["parametre"]: r["description"] for r in BAREMES.table(data["periode"]["fin"])}
         st.caption("Montants calculés avec des valeurs **à vérifier** (non officielles, modifiables dans "
