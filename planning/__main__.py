@@ -35,7 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         elif cmd == "rpe-target":
             from .cli_rpe import main as run
         elif cmd == "participation":
-            from .participations import main as run
+            from .cli_baremes import baremes_nationaux
+            from .participations import main as participation
+
+            def run(args: list[str]) -> int:
+                return participation(args, baremes=baremes_nationaux())
         elif cmd == "couverture":
             from .cli_couverture import main as run
         elif cmd == "sppe":

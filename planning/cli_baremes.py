@@ -129,6 +129,20 @@ def _historique(opts: dict[str, str]) -> int:
     return 0
 
 
+def baremes_nationaux():
+    """The shipped barèmes merged with the national barème saisi (the shipped ones alone, with a French
+    notice on stderr, when the database is unavailable)."""
+    from data.baremes_db import BaremeStore
+    from data.scenarios_db import ScenarioErreur
+    from planning.parametres import Baremes
+
+    try:
+        return BaremeStore().baremes(None)
+    except ScenarioErreur as exc:
+        print(f"Barèmes saisis indisponibles ({exc}) : calcul avec le barème livré.", file=sys.stderr)
+        return Baremes()
+
+
 def main(argv: list[str]) -> int:
     from data.baremes_db import SaisieBaremeInterdite
     from data.scenarios_db import ScenarioErreur

@@ -73,6 +73,7 @@ def _motif(msg: str) -> str:
 def tableau(result) -> str:
     """Readable French table of a SimulationResult."""
     from .formats import fr_euros, fr_number, fr_ratio
+    from .parametres import NATURE_SAISIE
 
     lines = [f"Scénario : {result.nom} — {result.territoire['nom']} ({result.debut}–{result.fin})"]
     if result.outre_mer:
@@ -101,8 +102,28 @@ def tableau(result) -> str:
     av = sorted({p["parametre"] for p in params if p["a_verifier"]})
     if av:
         lines += ["", f"Paramètres à vérifier (valeurs par défaut modifiables) : {', '.join(av)}"]
-    lines.append("Détail du calcul de chaque montant : option --json.")
+    saisis = sorted({p["parametre"] for p in params if p.get("nature") == NATURE_SAISIE})
+    if saisis:
+        lines += [f"Paramètres du barème saisi : {', '.join(saisis)}"]
+    lines.append(f"Barème utilisé : version {result.bareme_version[:8]}. Détail du calcul de chaque montant : option --json.")
     return "\n".join(lines)
+
+
+def _baremes_en_vigueur(data: dict):
+    """The barèmes entered by administrators (national, and local when every commune of the scenario is
+    in one département), merged with the shipped ones; the shipped ones alone if the database is out."""
+    from data.baremes_db import BaremeStore
+    from data.scenarios_db import ScenarioErreur
+
+    from .parametres import Baremes
+
+    codes = {str(c) for c in (data.get("territoire") or {}).get("communes") or []}
+    deps = {c[:3] if c.startswith("97") else c[:2] for c in codes}
+    try:
+        return BaremeStore().baremes(deps.pop() if len(deps) == 1 else None)
+    except ScenarioErreur as exc:
+        _err(f"Barèmes saisis indisponibles ({exc}) : calcul avec le barème livré.")
+        return Baremes()
 
 
 def main(argv: list[str]) -> int:
@@ -133,8 +154,9 @@ def main(argv: list[str]) -> int:
         _err(f"{args[0]} : scénario invalide ({len(errs)} erreur{'s' if len(errs) > 1 else ''}) :")
         _err("\n".join(f"  - {e}" for e in errs))
         return 2
+    bar = _baremes_en_vigueur(data)
     try:
-        result = simulate(data, communes=communes, deja_valide=True)
+        result = simulate(data, baremes=bar, communes=communes, deja_valide=True)
     except ScenarioInvalide as exc:
         _err("\n".join(exc.erreurs))
         return 2

@@ -66,6 +66,14 @@ def test_an_entered_value_wins_only_for_its_dates(store):
     assert tarif(Baremes(), "2025-06-30") == pytest.approx(801.00 * 0.000619)
 
 
+def test_command_line_calculator_uses_the_national_bareme_saisi(store, capsys):
+    store.enregistrer(LOCAL, "national", 2025, [LigneSaisie(PLANCHER, None, "805")], "Cnaf (test)")
+    assert planning_main(["participation", "--date", "2025-03-01", "--ressources", "500", "--enfants", "1",
+                          "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["ressources_retenues"] == 805 and out["tarif_horaire"] == pytest.approx(805 * 0.000619)  # 0,498295
+
+
 def test_local_value_outranks_the_national_one_for_its_departement_only(store):
     store.enregistrer(LOCAL, "national", 2025, [LigneSaisie(PLANCHER, None, "805")], "Cnaf (test)")
     store.enregistrer(LOCAL, "89", 2025, [LigneSaisie(PLANCHER, None, "810,5")], "Caf de l'Yonne (test)")
