@@ -136,6 +136,25 @@ def _loads_valeur(text: str | None, parametre: str, bar: Baremes) -> Any:
     return v
 
 
+def departement_des_communes(codes: Iterable[Any]) -> str | None:
+    """The département of a list of INSEE codes when they are all in one (« 89 », « 2A », « 971 »), else None."""
+    deps = {c[:3] if c.startswith("97") else c[:2] for c in map(str, codes)}
+    return deps.pop() if len(deps) == 1 else None
+
+
+def baremes_du_scenario(data: Any, store: "BaremeStore | None" = None) -> tuple[Baremes, str | None]:
+    """The barèmes in force for a scenario (national barème saisi, and the local one when all its communes
+    are in one département) and a French notice when the database is unavailable (shipped values then)."""
+    from data.scenarios_db import ScenarioErreur
+
+    terr = data.get("territoire") if isinstance(data, dict) else None
+    codes = terr.get("communes") if isinstance(terr, dict) and isinstance(terr.get("communes"), list) else []
+    try:
+        return (store or BaremeStore()).baremes(departement_des_communes(codes)), None
+    except ScenarioErreur as exc:
+        return Baremes(), f"Barèmes saisis indisponibles ({exc}) : calcul avec le barème livré."
+
+
 class BaremeStore:
     """The entered barèmes; shares the scenario database (and its migrations) of ``scenarios``."""
 

@@ -109,23 +109,6 @@ def tableau(result) -> str:
     return "\n".join(lines)
 
 
-def _baremes_en_vigueur(data: dict):
-    """The barèmes entered by administrators (national, and local when every commune of the scenario is
-    in one département), merged with the shipped ones; the shipped ones alone if the database is out."""
-    from data.baremes_db import BaremeStore
-    from data.scenarios_db import ScenarioErreur
-
-    from .parametres import Baremes
-
-    codes = {str(c) for c in (data.get("territoire") or {}).get("communes") or []}
-    deps = {c[:3] if c.startswith("97") else c[:2] for c in codes}
-    try:
-        return BaremeStore().baremes(deps.pop() if len(deps) == 1 else None)
-    except ScenarioErreur as exc:
-        _err(f"Barèmes saisis indisponibles ({exc}) : calcul avec le barème livré.")
-        return Baremes()
-
-
 def main(argv: list[str]) -> int:
     args = list(argv)
     as_json = "--json" in args
@@ -154,7 +137,11 @@ def main(argv: list[str]) -> int:
         _err(f"{args[0]} : scénario invalide ({len(errs)} erreur{'s' if len(errs) > 1 else ''}) :")
         _err("\n".join(f"  - {e}" for e in errs))
         return 2
-    bar = _baremes_en_vigueur(data)
+    from data.baremes_db import baremes_du_scenario
+
+    bar, notice = baremes_du_scenario(data)  # shipped values + barèmes saisis of the scenario's territory
+    if notice:
+        _err(notice)
     try:
         result = simulate(data, baremes=bar, communes=communes, deja_valide=True)
     except ScenarioInvalide as exc:
