@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -138,12 +139,65 @@ def _section_zones(store, inputs, dep, nom_dep, today, fictif, geoms, src_line, 
                    notes=z.notes + [src_line])
 
 
-def build_sdsf_document(departement: str, store=None, annee: int | None = None, inputs=None,
-                        today: dt.date | None = None) -> Document:
-    """The pack as a format-independent :class:`~exports.document.Document`."""
+def _colonnes_communes() -> list[Colonne]:
+    """Columns of the commune coverage tables (key figures, annex)."""
+    return [Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"),
+            Colonne("population", "Population", "entier"),
+            Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
+            Colonne("places_psu", "Places EAJE en PSU", "entier"),
+            Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
+            Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
+                    masque_si="enfants_moins_3"),
+            Colonne("txcouv_caf", "Taux global Caf (pour 100 enfants)", "decimal1"),
+            Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
+
+
+def _colonnes_groupes(lib_grp: str) -> list[Colonne]:
+    """Columns of the full EPCI / EPT indicator table (xlsx annex)."""
+    return [Colonne("code", f"Code {lib_grp}", "code"), Colonne("nom", lib_grp),
+            Colonne("n_communes", "Communes", "entier"), Colonne("population", "Population", "entier"),
+            Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
+            Colonne("places_psu", "Places EAJE en PSU", "entier"),
+            Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
+            Colonne("places_mam", "Places en MAM", "entier"),
+            Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
+                    masque_si="enfants_moins_3"),
+            Colonne("nb_rpe", "RPE", "entier"), Colonne("etp_rpe", "ETP d'animation RPE", "decimal1"),
+            Colonne("am_rpe", "Assistants maternels (RPE)", "effectif"),
+            Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="am_rpe"),
+            Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
+
+
+@dataclass
+class _Contexte:
+    """What every section of the pack is built from (one département, one year)."""
+    store: object
+    inputs: object
+    today: dt.date
+    annee: int
+    dep: str
+    terr: object
+    fictif: bool
+    spec: str
+    src_struct: str
+    src_line: str
+    nom_dep: str
+    com: pd.DataFrame
+    depi: pd.Series
+    has_ept: bool
+    niveau_grp: str
+    lib_grp: str
+    grp: pd.DataFrame
+    traj_fin: int
+    traj: pd.DataFrame
+    rpe: object
+    rpes: pd.DataFrame
+    geoms: object
+
+
+def _contexte(departement: str, store, annee: int | None, inputs, today: dt.date | None) -> _Contexte:
+    """Check the inputs and compute the indicators shared by the sections."""
     from data.store import Store
-    from geo.classes import classify, seuils_couverture
-    from geo.static_maps import static_choropleth_png
     from data.entrees import load_inputs
     from planning.coverage import indicateurs
     from planning.flux import trajectoire_cog_psu
@@ -181,8 +235,19 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
     traj = trajectoire_cog_psu(inputs, 2023, traj_fin, spec)
     rpe = rpe_target(inputs, annee, departement=dep)
     rpes = rpe_table(inputs, annee, spec)
-    sections: list[Section] = []
 
+    geoms = _commune_geoms(store, dep)
+    return _Contexte(store=store, inputs=inputs, today=today, annee=annee, dep=dep, terr=terr, fictif=fictif,
+                     spec=spec, src_struct=src_struct, src_line=src_line, nom_dep=nom_dep, com=com, depi=depi,
+                     has_ept=has_ept, niveau_grp=niveau_grp, lib_grp=lib_grp, grp=grp, traj_fin=traj_fin,
+                     traj=traj, rpe=rpe, rpes=rpes, geoms=geoms)
+
+
+def _section_chiffres(c: _Contexte) -> list[Section]:
+    """Key figures of the département."""
+    (inputs, annee, terr, src_line, nom_dep, depi, rpe, rpes) = (
+        c.inputs, c.annee, c.terr, c.src_line, c.nom_dep, c.depi, c.rpe, c.rpes)
+    sections: list[Section] = []
     # -- key figures ---------------------------------------------------------
     pts = [
         f"Population : {fr_number(depi['population'], 0, na=NA)} habitants ; enfants de moins de 3 ans : "
@@ -204,10 +269,20 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                             message=f"{terr.nom} : {fr_number(depi['taux_eaje'], 1, na=NA)} places d'EAJE pour 100 "
                                     f"enfants de moins de 3 ans au 31 décembre {annee}"))
 
+    return sections
+
+
+def _section_couverture_communes(c: _Contexte) -> list[Section]:
+    """Commune coverage map and the table of communes over 3 500 inhabitants."""
+    (store, inputs, annee, fictif, src_struct, src_line, nom_dep, com, depi, geoms) = (
+        c.store, c.inputs, c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.com, c.depi, c.geoms)
+    from geo.classes import classify, seuils_couverture
+    from geo.static_maps import static_choropleth_png
+
+    sections: list[Section] = []
     # -- coverage maps and tables ---------------------------------------------
     seuils = seuils_couverture(annee)
     cls_kw = dict(method="seuils", seuils=seuils, decimals=1)
-    geoms = _commune_geoms(store, dep)
     cmap = geoms.merge(com[["code", "taux_eaje", "enfants_moins_3"]], left_on="code_insee", right_on="code",
                        how="left")
     # secrecy: a rate computed from fewer than 5 children is not drawn either
@@ -226,15 +301,7 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         f"{src_struct} — {inputs.prov('enfants_moins_3').libelle}", points=pts_struct,
         legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
         subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(12.5, 6.4), dpi=110)
-    com_cols = [Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"),
-                Colonne("population", "Population", "entier"),
-                Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
-                Colonne("places_psu", "Places EAJE en PSU", "entier"),
-                Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
-                Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
-                        masque_si="enfants_moins_3"),
-                Colonne("txcouv_caf", "Taux global Caf (pour 100 enfants)", "decimal1"),
-                Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
+    com_cols = _colonnes_communes()
     com_sorted = com.sort_values("population", ascending=False)
     big = com_sorted[com_sorted["population"] > 3500]
     t_big = Tableau.depuis_frame(f"Couverture des communes de plus de 3 500 habitants — {nom_dep}", big,
@@ -248,6 +315,18 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                f"Taux : {TAUX_LIB}. Communes de plus de 3 500 habitants dans le tableau ; "
                "toutes les communes dans le classeur xlsx (feuille « Couverture communes ») et en annexe du PDF.",
                src_line]))
+    return sections
+
+
+def _section_couverture_groupes(c: _Contexte) -> list[Section]:
+    """EPCI (or EPT) coverage map and table."""
+    (annee, fictif, src_struct, src_line, nom_dep, has_ept, lib_grp, grp, geoms) = (
+        c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.has_ept, c.lib_grp, c.grp, c.geoms)
+    from geo.classes import classify, seuils_couverture
+    from geo.static_maps import static_choropleth_png
+
+    cls_kw = dict(method="seuils", seuils=seuils_couverture(annee), decimals=1)
+    sections: list[Section] = []
     # group map
     gg = geoms.dropna(subset=["ept_code" if has_ept else "epci_siren"]).dissolve(
         "ept_code" if has_ept else "epci_siren").reset_index()
@@ -259,20 +338,8 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         src_struct, legend_title=f"Places d'EAJE pour 100 enfants\nde moins de 3 ans ({annee})",
         subtitle=f"Situation au 31 décembre {annee}", fictif=fictif, figsize=(12.5, 6.4), dpi=110)
     grp_cols = [Colonne("nom", lib_grp), Colonne("places_eaje", "Places EAJE", "entier"),
-                Colonne("taux_eaje", "Taux EAJE (pour 100 enfants)", "decimal1", masque_si="enfants_moins_3"),
-                Colonne("enfants_moins_3", "Enfants < 3 ans", "effectif")]
-    grp_cols_full = [Colonne("code", f"Code {lib_grp}", "code"), Colonne("nom", lib_grp),
-                     Colonne("n_communes", "Communes", "entier"), Colonne("population", "Population", "entier"),
-                     Colonne("enfants_moins_3", "Enfants de moins de 3 ans", "effectif"),
-                     Colonne("places_psu", "Places EAJE en PSU", "entier"),
-                     Colonne("places_hors_psu", "Places EAJE hors PSU", "entier"),
-                     Colonne("places_mam", "Places en MAM", "entier"),
-                     Colonne("taux_eaje", "Taux de couverture EAJE (pour 100 enfants)", "decimal1",
-                             masque_si="enfants_moins_3"),
-                     Colonne("nb_rpe", "RPE", "entier"), Colonne("etp_rpe", "ETP d'animation RPE", "decimal1"),
-                     Colonne("am_rpe", "Assistants maternels (RPE)", "effectif"),
-                     Colonne("am_par_etp", "Assistants maternels par ETP", "decimal1", masque_si="am_rpe"),
-                     Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
+            Colonne("taux_eaje", "Taux EAJE (pour 100 enfants)", "decimal1", masque_si="enfants_moins_3"),
+            Colonne("enfants_moins_3", "Enfants < 3 ans", "effectif")]
     t_grp = Tableau.depuis_frame(f"Couverture par {lib_grp} — {nom_dep}", grp, grp_cols, nom_feuille=f"Couverture {lib_grp}")
     straddle = grp["taux_eaje"].isna().sum()
     sections.append(Section(
@@ -282,6 +349,14 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                                             "structures : n.d. (donnée non disponible)."] if straddle else [])
         + [src_line]))
 
+    return sections
+
+
+def _section_trajectoire(c: _Contexte) -> list[Section]:
+    """PSU places created, closed and net per year against the COG path."""
+    (fictif, src_struct, src_line, nom_dep, traj_fin, traj) = (
+        c.fictif, c.src_struct, c.src_line, c.nom_dep, c.traj_fin, c.traj)
+    sections: list[Section] = []
     # -- places created / closed / net vs COG path -----------------------------
     years = traj["annee"].tolist()
     png_t = bar_chart(
@@ -315,6 +390,14 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         notes=[traj.attrs.get("libelle", ""), "QPV : communes comptant au moins un quartier prioritaire (QPV 2024) ; "
                "FRR/ZRR : communes classées FRR, FRR+ ou ancienne ZRR en transition.", src_line]))
 
+    return sections
+
+
+def _sections_rpe(c: _Contexte) -> list[Section]:
+    """RPE target of the towns over the threshold, and the towns without an RPE."""
+    (annee, src_line, nom_dep, rpe) = (
+        c.annee, c.src_line, c.nom_dep, c.rpe)
+    sections: list[Section] = []
     # -- RPE target -------------------------------------------------------------
     villes = pd.DataFrame([{
         "code": v.code, "nom": v.nom, "population": v.population,
@@ -362,6 +445,14 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                                                          else "Toutes les communes concernées ont un RPE."],
                             tableau=t_sans if len(sans) else None, notes=[src_line]))
 
+    return sections
+
+
+def _section_am(c: _Contexte) -> list[Section]:
+    """Assistants maternels per RPE ETP (COG-01-10)."""
+    (annee, fictif, src_struct, src_line, nom_dep, depi, rpes) = (
+        c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.depi, c.rpes)
+    sections: list[Section] = []
     # -- assistants maternels per RPE ETP ----------------------------------------
     cible_am = float(rpes["cible_am_par_etp"].iloc[0]) if len(rpes) and np.isfinite(
         rpes["cible_am_par_etp"].iloc[0]) else None
@@ -390,8 +481,14 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
         notes=["Cible COG-01-10 : objectifs_cog.assistants_maternels_par_etp_rpe (COG État–Cnaf 2023-2027).",
                src_line]))
 
-    sections += sections_sppe(store, inputs, dep, nom_dep, today, fictif, geoms, src_line)
+    return sections
 
+
+def _sections_groupes(c: _Contexte) -> list[Section]:
+    """One page of key figures per EPCI / EPT."""
+    (inputs, annee, spec, src_line, has_ept, niveau_grp, lib_grp, grp, traj_fin, rpe) = (
+        c.inputs, c.annee, c.spec, c.src_line, c.has_ept, c.niveau_grp, c.lib_grp, c.grp, c.traj_fin, c.rpe)
+    sections: list[Section] = []
     # -- one page per EPCI / EPT ---------------------------------------------------
     from planning.flux import variation_places
 
@@ -428,14 +525,28 @@ def build_sdsf_document(departement: str, store=None, annee: int | None = None, 
                                        f"({lib_grp} à cheval sur un département sans liste de structures, "
                                        "ou couche non importée).", src_line]))
 
+    return sections
+
+
+def build_sdsf_document(departement: str, store=None, annee: int | None = None, inputs=None,
+                        today: dt.date | None = None) -> Document:
+    """The pack as a format-independent :class:`~exports.document.Document`."""
+    c = _contexte(departement, store, annee, inputs, today)
+    sections = (_section_chiffres(c) + _section_couverture_communes(c) + _section_couverture_groupes(c)
+                + _section_trajectoire(c) + _sections_rpe(c) + _section_am(c))
+    sections += sections_sppe(c.store, c.inputs, c.dep, c.nom_dep, c.today, c.fictif, c.geoms, c.src_line)
+    sections += _sections_groupes(c)
+    (store, today, annee, fictif, src_line, nom_dep, lib_grp, grp) = (
+        c.store, c.today, c.annee, c.fictif, c.src_line, c.nom_dep, c.lib_grp, c.grp)
     # -- annex: every commune (PDF and xlsx) -------------------------------------
-    t_all = Tableau.depuis_frame(f"Couverture par commune — {nom_dep}", com_sorted, com_cols,
+    com_sorted = c.com.sort_values("population", ascending=False)
+    t_all = Tableau.depuis_frame(f"Couverture par commune — {nom_dep}", com_sorted, _colonnes_communes(),
                                  nom_feuille="Couverture communes")
     sections.append(Section(f"Annexe — couverture de toutes les communes ({len(com_sorted)})", tableau=t_all,
                             tableau_dans_pptx=False,
                             points=["Tableau complet : classeur xlsx (feuille « Couverture communes »)."],
                             notes=[src_line]))
-    t_grp_full = Tableau.depuis_frame(f"Indicateurs par {lib_grp} — {nom_dep}", grp, grp_cols_full,
+    t_grp_full = Tableau.depuis_frame(f"Indicateurs par {lib_grp} — {nom_dep}", grp, _colonnes_groupes(lib_grp),
                                       nom_feuille=f"Indicateurs {lib_grp}")
 
     doc = Document(

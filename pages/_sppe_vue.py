@@ -107,3 +107,13 @@ def nombre(x) -> str:
 
 def jeton() -> str:
     return manifest_token()
+
+
+def nombre_fr(texte: str, minimum: float, maximum: float) -> float | None:
+    """A number typed the French way (« 20,5 », « 20.5 », « 20 ») within [minimum, maximum], else None."""
+    from data.importers.common import parse_number
+
+    x = parse_number(str(texte or ""))
+    if x is None or x != x or not minimum <= x <= maximum:
+        return None
+    return float(x)

@@ -209,5 +209,20 @@ def guard(action: str) -> Iterator[None]:
     except ScriptControlException:
         raise
     except Exception as exc:  # noqa: BLE001
-        st.error(f"Impossible de {action} : {md(exc)}")
+        st.error(f"Impossible de {action} : {md(message_erreur(exc))}")
         print(traceback.format_exc())  # server log only
+
+
+_PROJECT_PACKAGES = {"data", "planning", "geo", "exports", "pages"}
+
+
+def message_erreur(exc: BaseException) -> str:
+    """The text shown for an error: the project's own exceptions carry a French message written for
+    the user (file, line, column…); anything else (a library's English message, a KeyError naming an
+    internal column) is replaced by a French sentence and a reference to find it in the server log."""
+    if type(exc).__module__.split(".")[0] in _PROJECT_PACKAGES and str(exc).strip():
+        return str(exc).strip("'\"") if isinstance(exc, KeyError) else str(exc)
+    ref = f"{abs(hash((type(exc).__name__, str(exc)))) % 10**6:06d}"
+    print(f"[erreur interne {ref}] {type(exc).__name__}: {exc}")
+    return (f"erreur interne (référence {ref}, détail dans le journal du serveur). "
+            "Réessayez ; si l'erreur persiste, transmettez cette référence à l'administrateur.")

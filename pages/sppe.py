@@ -21,19 +21,26 @@ terr = territory_picker()
 demo_banner()
 token = ui.jeton()
 
-c1, c2, c3, c4, c5, c6 = st.columns([2, 3, 3, 3, 2, 2])
+c1, c2, c3 = st.columns([2, 5, 2], vertical_alignment="bottom")
 quand = c1.date_input("Situation au", dt.date.today(), format="DD/MM/YYYY", key="sppe_date")
-filtre = c2.toggle("Non remplies", key="sppe_filtre",
+paliers = c2.multiselect("Paliers", ["10000", "3500", "toutes"], default=["10000", "3500"], key="sppe_paliers",
+                         format_func=lambda p: ("toutes les autorités" if p == "toutes"
+                                                else f"plus de {p[:-3]}\u202f{p[-3:]} habitants"))
+filtre = c3.toggle("Non remplies", key="sppe_filtre",
                    help="N'affiche que les autorités dont une obligation en vigueur n'est pas remplie.")
-paliers = c3.multiselect("Paliers", ["10000", "3500", "toutes"], default=["10000", "3500"], key="sppe_paliers",
-                         format_func=lambda p: p if p == "toutes" else f"plus de {p[:-3]} {p[-3:]} hab.")
-mesure = c4.selectbox("Zones : taux comparé", ["eaje", "global"], key="sppe_mesure",
-                      format_func={"eaje": "EAJE calculé (liste des structures)", "global": "global publié (Cnaf)"}.get)
+c4, c5, c6 = st.columns([4, 3, 2], vertical_alignment="bottom")
+mesure = c4.selectbox("Zones en tension : taux comparé", ["eaje", "global"], key="sppe_mesure",
+                      format_func={"eaje": "taux EAJE calculé (liste des structures)",
+                                   "global": "taux global publié (Cnaf)"}.get)
 reference = c5.selectbox("Référence", ["departement", "france", "utilisateur"], key="sppe_ref",
-                         format_func={"departement": "département", "france": "France",
+                         format_func={"departement": "taux du département", "france": "taux de la France",
                                       "utilisateur": "valeur saisie"}.get)
-valeur = c6.number_input("Valeur saisie", 0.0, 200.0, 20.0, 0.5, key="sppe_ref_val",
-                         disabled=reference != "utilisateur", help="places pour 100 enfants de moins de 3 ans")
+saisie = c6.text_input("Valeur saisie", "20", key="sppe_ref_val", disabled=reference != "utilisateur",
+                       help="Places pour 100 enfants de moins de 3 ans, de 0 à 200 (virgule décimale : 20,5).")
+valeur = ui.nombre_fr(saisie, 0.0, 200.0)
+if reference == "utilisateur" and valeur is None:
+    c6.error("Nombre de 0 à 200 attendu (ex. 20,5).")
+    reference = "departement"
 
 if terr.niveau == "france":
     perimetre = FRANCE
