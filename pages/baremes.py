@@ -183,7 +183,7 @@ with guard("afficher les barèmes"):
     bar, err = baremes_en_vigueur(departement)
     if err:
         st.warning(md(err))
-    st.caption(f"Barème {libelle_version(bar)}.")
+    st.caption(f"Barème affiché : {libelle_version(bar)}.")
     names = bar.names()
     demande = st.query_params.get("parametre", "")
     if demande and demande not in names:
