@@ -253,3 +253,46 @@ def test_rows_of_a_year_prefill_every_parameter_of_the_barème():
     # every prefilled row validates as it is (the grid can be saved untouched)
     assert len(valider_lignes(2025, [LigneSaisie(r["parametre"], r["depuis"], r["texte"]) for r in rows],
                               Baremes())) == len(rows)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db(request, tmp_path):
+    """A fresh SQLite file, or a private schema of the test PostgreSQL (ATLAS_TEST_POSTGRES_URL)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from tests.test_scenarios_db import _pg_base_url
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
+        return
+    base = _pg_base_url()
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def test_store_round_trip_and_all_or_nothing_on_each_database(any_db):
+    s = BaremeStore(ScenarioStore(any_db))
+    try:
+        taux = "1 : 0,0006 ; 2 : 0,0005 ; 3 : 0,0004 ; 4 : 0,0003 ; 5 : 0,0003 ; 6 : 0,0003 ; 7 : 0,0003 ; " \
+               "8 : 0,0002 ; 9 : 0,0002 ; 10 : 0,0002 ; 11 : 0,0001"
+        assert s.enregistrer(LOCAL, "2A", 2025, [LigneSaisie("participations.taux_effort_collectif", "01/09/2025", taux),
+                                                 LigneSaisie(PLANCHER, None, "805")], "Caf de Corse-du-Sud (test)") == 2
+        bar = s.baremes("2A")
+        assert bar.value("participations.taux_effort_collectif", "2025-09-01")[2] == 0.0005  # integer keys back
+        assert bar.value("participations.taux_effort_collectif", "2025-08-31")[2] == 0.000516  # shipped before
+        avant = s.saisies(toutes=True)
+        with pytest.raises(BaremeInvalide):
+            s.enregistrer(LOCAL, "2A", 2025, [LigneSaisie(PLANCHER, None, "806"),
+                                              LigneSaisie(PLANCHER, "01/02/2025", "abc")], "Caf (test)")
+        assert s.saisies(toutes=True) == avant and s.revision() == 2
+    finally:
+        s.db.close()
