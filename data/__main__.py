@@ -97,9 +97,10 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo_cli
 
             return run_demo_cli(seed=args.seed, shared=args.shared)
-    except BrokenPipeError:  # output piped into `head`: the reader stopped, not an error
-        _stdout_vers_null()
-        return 141
+    except BrokenPipeError:
+        from planning.cli_sortie import tube_ferme
+
+        return tube_ferme()
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
@@ -112,16 +113,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
         return 1
     return 2
-
-
-def _stdout_vers_null() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays silent."""
-    import os
-
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 if __name__ == "__main__":

@@ -187,7 +187,8 @@ def _structure(rng: np.random.Generator, c: pd.Series, kind: str, psu: bool) -> 
 def _rpe(rng: np.random.Generator, c: pd.Series, n_kids: float, intercommunal: bool = False) -> dict:
     # about one assistant maternel for 3 children under 3 in the area, 45 to 75 per ETP
     am = max(8, int(round(n_kids / 3 * float(rng.uniform(0.7, 1.2)))))
-    etp = max(0.5, round(am / float(rng.uniform(45, 75)) * 2) / 2)
+    # at most 40 ETP in one (fictitious) relais: the structures importer refuses more than 50 as implausible
+    etp = min(40.0, max(0.5, round(am / float(rng.uniform(45, 75)) * 2) / 2))
     lon, lat = _jitter(rng, c)
     return {
         "code_insee": c["code_insee"], "type": "RPE",
@@ -238,7 +239,8 @@ def build_demo(store: Store | None = None, seed: int = 2026, shared: Path | None
     if info is not None and info.nature != NATURE_FICTIF:
         log("  une liste de structures réelle est déjà importée : la démonstration ne l'écrase pas")
         return {"imported": imported, "structures": None}
-    if info is not None and (info.extra or {}).get("seed") == seed:
+    empreinte = empreinte_generateur(store, seed)
+    if info is not None and (info.extra or {}).get("empreinte") == empreinte:
         log("  structures de démonstration déjà générées")
         return {"imported": imported, "structures": info.rows}
     communes = store.read("communes", columns=["code_insee", "nom", "dep", "population", "epci_siren",
@@ -248,9 +250,22 @@ def build_demo(store: Store | None = None, seed: int = 2026, shared: Path | None
     frame = generate_structures(communes, enfants, seed=seed)
     write_structures(frame, store, nature=NATURE_FICTIF,
                      source=f"Générateur de démonstration d'Atlas Petite Enfance (graine {seed}) — {DEMO_LABEL}",
-                     vintage="fictif", extra={"seed": seed, "departements": list(DEMO_DEPARTEMENTS)})
+                     vintage="fictif", extra={"seed": seed, "departements": list(DEMO_DEPARTEMENTS),
+                            "empreinte": empreinte})
     log(f"  {len(frame)} structures fictives générées dans l'Yonne (89) et la Seine-Saint-Denis (93)")
     return {"imported": imported, "structures": len(frame)}
+
+
+def empreinte_generateur(store: Store, seed: int) -> str:
+    """What the fictitious structures are generated from: the seed, this generator's code and the layers it
+    reads (communes, children under 3).  A new generator or new children figures (e.g. INSEE births imported
+    after a first demo) regenerate the demo, so every checkout with the same inputs has the same structures."""
+    h = hashlib.sha256(f"graine {seed}\n".encode())
+    h.update(Path(__file__).read_bytes())
+    for layer in ("communes", "enfants_moins_3"):
+        i = store.info(layer)
+        h.update(f"{layer}|{i.nature}|{i.vintage}|{i.source}|{i.rows}\n".encode() if i else f"{layer}|absent\n".encode())
+    return h.hexdigest()[:16]
 
 
 def _import_once(store: Store, kind: str, path: Path, log) -> bool:

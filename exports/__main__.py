@@ -95,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     except ExportImpossible as exc:
         print(f"{getattr(args, 'scenario', '')}{' : ' if getattr(args, 'scenario', '') else ''}{exc}", file=sys.stderr)
         return 1
-    except BrokenPipeError:  # output piped into `head`: the reader stopped, not an error
-        _stdout_vers_null()
-        return 141
+    except BrokenPipeError:
+        from planning.cli_sortie import tube_ferme
+
+        return tube_ferme()
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a French message, never a traceback
@@ -138,16 +139,6 @@ def _schema(args) -> int:
         secondes = f"{time.perf_counter() - t_all:.1f}".replace(".", ",")
         print(f"{len(codes)} diagnostic(s) en {secondes} s", flush=True)
     return 0
-
-
-def _stdout_vers_null() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays silent."""
-    import os
-
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import streamlit as st
 
 from exports.frames import frame_to_csv, frame_to_xlsx
 from pages._data import communes_of, coverage_inputs, table
+from pages._sppe_vue import nombre_fr
 from pages._texte import html_texte, md, md_lignes
 from pages._ui import guard, store
 from planning.formats import fr_int, fr_number, fr_ratio
@@ -75,12 +76,23 @@ def demande(terr, res, quand: dt.date) -> None:
         c1, c2, c3, c4 = st.columns(4)
         horizon = int(c1.number_input("Horizon", quand.year + 1, 2040, max(2030, quand.year + 1), key="sppe_horizon"))
         fenetre = int(c2.number_input("Tendance sur (années de naissances)", 2, 15, 5, key="sppe_fenetre"))
-        ajust = c3.number_input("Scénario (points par an)", -10.0, 10.0, 0.0, 0.5, key="sppe_ajust",
-                                help="Ajouté au taux annuel de la tendance des naissances : +1 = un point de plus par an.")
+        ajust_txt = c3.text_input("Scénario (points par an)", "0", key="sppe_ajust",
+                                  help="Ajouté au taux annuel de la tendance des naissances : +1 = un point de plus "
+                                       "par an, -0,5 = un demi-point de moins (de -10 à 10).")
+        ajust = nombre_fr(ajust_txt, -10.0, 10.0)
+        if ajust is None:
+            c3.error("Nombre de -10 à 10 attendu (ex. -0,5).")
+            ajust = 0.0
         choix = c4.selectbox("Couverture cible (places EAJE pour 100 enfants)", list(CIBLES), format_func=CIBLES.get,
                              key="sppe_cible")
-        val = st.number_input("Valeur cible saisie", 0.0, 150.0, 30.0, 0.5, key="sppe_cible_val",
-                              disabled=choix != "utilisateur")
+        val_txt = st.text_input("Valeur cible saisie", "30", key="sppe_cible_val", disabled=choix != "utilisateur",
+                                help="Places pour 100 enfants de moins de 3 ans, de 0 à 150 (ex. 33,5).")
+        val = nombre_fr(val_txt, 0.0, 150.0)
+        if val is None:
+            if choix == "utilisateur":
+                st.error("Valeur cible : nombre de 0 à 150 attendu (ex. 33,5).")
+                return
+            val = 30.0
         niveau = "commune" if typ == "commune" else ("ept" if terr.niveau == "ept" else "epci")
         cible, lib = T.cible(inp, quand.year, niveau if typ != "commune" else "commune", terr.departement, choix,
                              float(val))

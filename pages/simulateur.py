@@ -124,7 +124,7 @@ except ScenarioErreur as exc:
 if db_error:
     st.error(f"Base des scénarios indisponible : {md(db_error)}")
 
-c1, c2, c3 = st.columns([3, 2, 2])
+c1, c2, c3 = st.columns([5, 4, 4])
 with c1:
     options = {m.id: f"{m.name} (v{m.version}, {m.updated_at:%d/%m/%Y %H:%M})" for m in saved}
     pick = st.selectbox("Scénarios enregistrés pour ce territoire", [""] + list(options),

@@ -50,24 +50,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2
         return run(rest)
-    except BrokenPipeError:  # output piped into `head`: the reader stopped, not an error
-        _stdout_vers_null()
-        return 141
+    except BrokenPipeError:
+        from planning.cli_sortie import tube_ferme
+
+        return tube_ferme()
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a French message, never a traceback
         print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
         return 1
-
-
-def _stdout_vers_null() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays silent."""
-    import os
-
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 if __name__ == "__main__":

@@ -157,9 +157,10 @@ def test_a_scenario_saved_in_service_mode_records_the_signed_in_author(banc, ctx
 def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(banc, browser):
     """Both instances share ATLAS_DATA_DIR: the QPV list imported through instance 1 (upload through nginx)
     changes the RPE table of instance 2, whose caches are keyed on the manifest's modification time.
-    Worked example: in the Seine-Saint-Denis of the demo, three towns over 10 000 inhabitants have no RPE:
-    Drancy and Bagnolet have a QPV in the 2024 list, Les Lilas none; the test file lists QPV in Auxerre,
-    Sens, Aubervilliers/Saint-Denis and Paris 18e only, so afterwards none of the three has one."""
+    Worked example: in the Seine-Saint-Denis of the demo, five towns over 10 000 inhabitants have no RPE in
+    the town, all with a QPV in the 2024 list; the test follows three: Aulnay-sous-Bois (4 QPV), Stains (3)
+    and Dugny (2). The test file lists QPV in Auxerre, Sens, Aubervilliers/Saint-Denis and Paris 18e only, so afterwards none
+    of the three has one."""
     inst1, inst2 = (f"127.0.0.1:{p.port}" for p in banc.instances)
     pins = banc.cookies_par_instance(1)
     pid2 = banc.instances[1].proc.pid
@@ -181,8 +182,8 @@ def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(ban
             table = list(csv.DictReader(lines, delimiter=";"))
             return [next(r["QPV"] for r in table if r["Commune"] == t) for t in towns]
 
-        towns = ("Drancy", "Bagnolet", "Les Lilas")
-        assert qpv_of(towns) == ["oui", "oui", "non"]
+        towns = ("Aulnay-sous-Bois", "Stains", "Dugny")
+        assert qpv_of(towns) == ["oui", "oui", "oui"]
 
         a.goto(f"{banc.url}/import?dep=89", wait_until="domcontentloaded")
         wait_idle(a, timeout=90)

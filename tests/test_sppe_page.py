@@ -62,3 +62,15 @@ def test_settings_tab_records_a_schema_status(magasin):
     assert not at.exception, [e.value for e in at.exception]
     saisies = persist.lire(magasin, persist.SCHEMAS).set_index("code")
     assert saisies.at["89387", "statut"] == "adopte"
+
+
+def test_demand_inputs_typed_the_french_way(magasin):
+    at = _sppe("89")
+    at.selectbox(key="sppe_cible").set_value("utilisateur").run()
+    at.text_input(key="sppe_cible_val").input("trente").run()
+    assert "Valeur cible : nombre de 0 à 150 attendu (ex. 33,5)." in [e.value for e in at.error]
+    assert not [b for b in at.button if b.key == "sppe_scenario"]  # no scenario from an invalid target
+    at.text_input(key="sppe_cible_val").input("33,5").run()
+    at.text_input(key="sppe_ajust").input("-0,5").run()
+    assert not [e.value for e in at.error if "attendu" in e.value]
+    assert [b for b in at.button if b.key == "sppe_scenario"]
