@@ -114,14 +114,17 @@ def _exporter(opts: dict[str, str]) -> int:
 def _historique(opts: dict[str, str]) -> int:
     from data.baremes_db import BaremeStore, valider_portee
     from planning.formats import fr_parameter_value
+    from planning.parametres import Baremes
 
     portee = valider_portee(opts["--portee"]) if "--portee" in opts else None
     store = BaremeStore()
     rows = store.historique(portee, opts.get("--parametre"))
     if not rows:
         print("Aucun barème saisi.")
+    livre = Baremes()
+    unites = {n: livre.definition(n).unite for n in livre.names()}
     for c in rows:
-        unite = store.baremes().definition(c.parametre).unite if c.parametre in store.baremes().names() else ""
+        unite = unites.get(c.parametre, "")
         avant = "—" if c.ancienne_valeur is None else fr_parameter_value(c.ancienne_valeur, unite)
         apres = "—" if c.nouvelle_valeur is None else fr_parameter_value(c.nouvelle_valeur, unite)
         print(f"{c.saisi_le:%d/%m/%Y %H:%M} {c.auteur or '?'} [{c.portee}] {c.action} {c.parametre} au "
