@@ -62,6 +62,8 @@ ACTIONS = {
     "scenario_suppression": "scénario supprimé",
     "utilisateur_modification": "droits d'un utilisateur modifiés",
     "utilisateur_suppression": "utilisateur retiré de la table",
+    "bareme_saisie": "barème saisi ou modifié",
+    "bareme_retrait": "valeur de barème saisie retirée",
 }
 
 

@@ -404,6 +404,10 @@ class ScenarioStore:
     def close(self) -> None:
         self._engine.dispose()
 
+    def transaction(self, write: bool = False):
+        """One transaction on this database, for the stores that share it (``data/baremes_db.py``)."""
+        return self._tx(write)
+
     # -- plumbing
 
     @contextmanager

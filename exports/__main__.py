@@ -85,7 +85,12 @@ def main(argv: list[str] | None = None) -> int:
                   "Corrigez le fichier (voir examples/scenarios).", file=sys.stderr)
             return 1
         t0 = time.perf_counter()
-        _write(Path(args.out), build_ctg_onepager(scenario), t0, f"Fiche CTG {path.name}")
+        from data.baremes_db import baremes_du_scenario
+
+        bar, notice = baremes_du_scenario(scenario)
+        if notice:
+            print(notice, file=sys.stderr)
+        _write(Path(args.out), build_ctg_onepager(scenario, baremes=bar), t0, f"Fiche CTG {path.name}")
         return 0
     except ExportImpossible as exc:
         print(f"{getattr(args, 'scenario', '')}{' : ' if getattr(args, 'scenario', '') else ''}{exc}", file=sys.stderr)

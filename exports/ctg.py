@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planning.formats import fr_euros, fr_number
-from planning.parametres import ParametreAbsent, ParametreInconnu
+from planning.parametres import NATURE_SAISIE, ParametreAbsent, ParametreInconnu
 
 from .charts import bar_chart
 from .common import is_fictif, slug, sources_table
@@ -38,8 +38,9 @@ def _fmt_param(v: Any) -> str:
 
 
 def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date | None = None,
-                       annee_couverture: int | None = None, inputs=None):
-    """(Document, SimulationResult) of the one-pager."""
+                       annee_couverture: int | None = None, inputs=None, baremes=None):
+    """(Document, SimulationResult) of the one-pager; ``baremes``: the barèmes in force for the scenario's
+    territory (with the barèmes saisis), the shipped ones when None."""
     from data.entrees import communes_referentiel, load_inputs
     from data.store import Store
     from planning.coverage import indicateurs
@@ -49,7 +50,7 @@ def build_ctg_document(scenario: Mapping[str, Any], store=None, today: dt.date |
     store = store or Store()
     today = today or dt.date.today()
     try:
-        res = simulate(scenario, communes=communes_referentiel(store))
+        res = simulate(scenario, baremes=baremes, communes=communes_referentiel(store))
     except ScenarioInvalide as exc:
         raise ExportImpossible("Scénario invalide :\n" + "\n".join(f"  - {e}" for e in exc.erreurs)) from None
     frames = res.to_frames()
@@ -189,6 +190,7 @@ def _section_hypotheses(res) -> Section:
                              + (f" (depuis {p['depuis'][:4]})" if p["depuis"] else "") for p in ps),
         "source": _source_courte(ps[-1]["source"]),
         "confiance": "à vérifier" if any(p["a_verifier"] for p in ps) else
+        "barème saisi" if ps[-1].get("nature") == NATURE_SAISIE else
         {"C": "confirmé", "P": "partiel"}.get(ps[-1]["confiance"], ps[-1]["confiance"]),
     } for nom, ps in par_nom.items()], columns=["parametre", "valeur", "source", "confiance"])
     n_verif = int(sum(p["a_verifier"] for p in params))
@@ -197,7 +199,8 @@ def _section_hypotheses(res) -> Section:
         Colonne("source", "Source"), Colonne("confiance", "Confiance")], nom_feuille="Hypothèses", police_pdf=5.6)
     return Section("Hypothèses et sources", tableau=t_hyp,
                    points=[f"{len(params)} paramètres utilisés, dont {n_verif} « à vérifier » "
-                           "(valeur par défaut sans texte officiel trouvé, ou saisie du scénario)."])
+                           "(valeur par défaut sans texte officiel trouvé, ou saisie du scénario).",
+                           f"Barème utilisé : version {res.bareme_version[:8]}."])
 
 
 def _annexes(par_structure: pd.DataFrame, com: pd.DataFrame) -> list[Tableau]:
@@ -226,12 +229,12 @@ def _annexes(par_structure: pd.DataFrame, com: pd.DataFrame) -> list[Tableau]:
 
 
 def build_ctg_onepager(scenario: Mapping[str, Any], store=None, *, today: dt.date | None = None,
-                       inputs=None) -> dict[str, bytes]:
+                       inputs=None, baremes=None) -> dict[str, bytes]:
     """File name → bytes: the one-pager PDF (one or two A4 pages) and the xlsx of the detail."""
     from .pdf_builder import build_pdf
     from .xlsx import write_workbook
 
-    doc, _res = build_ctg_document(scenario, store=store, today=today, inputs=inputs)
+    doc, _res = build_ctg_document(scenario, store=store, today=today, inputs=inputs, baremes=baremes)
     sources = doc.sources
     doc.sources = None  # the PDF keeps to two pages: sources are in the hypotheses and the xlsx
     pdf = build_pdf(doc, compact=True, page_par_section=False, image_max_h=4.2 * 28.35)

@@ -87,7 +87,13 @@ if st.button("Produire la fiche CTG", type="primary", key="doc_ctg"):
             scenario = src
         try:
             with st.spinner("Fiche en cours…"):
-                st.session_state["doc_ctg_files"] = build_ctg_onepager(scenario, inputs=coverage_inputs())
+                from data.baremes_db import departement_des_communes
+                from pages._baremes_saisis import baremes_en_vigueur
+
+                communes_ctg = (scenario.get("territoire") or {}).get("communes") or []
+                bar, _err = baremes_en_vigueur(departement_des_communes(communes_ctg))
+                st.session_state["doc_ctg_files"] = build_ctg_onepager(scenario, inputs=coverage_inputs(),
+                                                                       baremes=bar)
         except ExportImpossible as exc:
             st.error(md(exc))
 if st.session_state.get("doc_ctg_files"):

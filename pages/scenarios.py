@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from planning.formats import fr_euros, fr_frame
+from pages._baremes_saisis import baremes_en_vigueur
 from pages._data import communes_validation
 from pages._ui import guard, html_texte, md, require_store, territory_picker
 from planning.scenario_compare import compare_results
@@ -87,7 +88,8 @@ with guard("comparer les scénarios"):
     for sid in chosen:
         s = db.get(sid, utilisateur=user)
         try:
-            results[s.meta.name] = simulate(s.data, communes=communes_validation())
+            results[s.meta.name] = simulate(s.data, baremes=baremes_en_vigueur(terr.departement)[0],
+                                            communes=communes_validation())
         except ScenarioInvalide as exc:
             st.error(f"« {md(s.meta.name)} » ne peut pas être calculé : " + " ; ".join(md(e) for e in exc.erreurs))
     if len(results) < 2:

@@ -8,12 +8,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages._baremes_saisis import baremes_en_vigueur, libelle_version
 from pages._data import communes_of, communes_validation, frr_communes, potentiel_financier, qpv_communes, table
 from data.identite import ROLE_CONSEILLER
 from pages._session import utilisateur_courant
 from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
-from planning.parametres import Baremes
+from planning.bareme_saisie import statut
+from planning.parametres import NATURE_SAISIE
 from planning.formats import fr_euros, fr_frame, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
@@ -33,6 +35,10 @@ st.title("Simulateur de financement CTG")
 require_store()
 terr = territory_picker()
 demo_banner()
+# the barèmes in force for this territory: shipped values + national and local barèmes saisis
+BAREMES, _bar_err = baremes_en_vigueur(terr.departement)
+if _bar_err:
+    st.warning(md(_bar_err))
 
 
 @st.cache_resource
@@ -199,11 +205,12 @@ data = apply_structures_frame(data, edited)
 # -- parameters --------------------------------------------------------------------------
 with st.expander("Paramètres (barèmes datés) — modifiez une valeur pour ce scénario"):
     st.caption("Valeurs en vigueur à la dernière année de la période. **à vérifier** : valeur par défaut non "
-               "officielle (confiance « ? »), à confirmer ; une valeur modifiée ici vaut pour toutes les années "
+               "officielle (confiance « ? »), à confirmer ; **barème saisi** : valeur du barème de l'année saisie "
+               "par un administrateur (source indiquée) ; une valeur modifiée ici vaut pour toutes les années "
                "du scénario et est signalée « saisie de l'utilisateur ».")
-    bar = Baremes()
+    bar = BAREMES
     pframe = parametres_frame(bar, int(data["periode"]["fin"]), data.get("parametres", {}))
-    pframe.insert(0, "statut", pframe["a_verifier"].map({True: "à vérifier", False: "officiel"}))
+    pframe.insert(0, "statut", [statut(r) for r in pframe.to_dict("records")])
     pframe["depuis"] = pd.to_datetime(pframe["depuis"], errors="coerce").dt.strftime("%d/%m/%Y").fillna("saisie")
     pframe = pframe[["statut", "description", "valeur", "valeur_officielle", "unite", "depuis", "source",
                      "parametre", "confiance"]]
@@ -262,8 +269,15 @@ def show_results(result, data: dict) -> pd.DataFrame:
         st.warning(md(a))
     for n in result.notes:
         st.caption(md(n))
+    saisis: dict[str, set[str]] = {}  # source → parameters
+    for p in result.parametres_utilises():
+        if p.get("nature") == NATURE_SAISIE:
+            saisis.setdefault(p["source"], set()).add(p["parametre"])
+    for source, noms in sorted(saisis.items()):
+        st.caption(f"Montants calculés avec le **barème saisi** — source : {md(source)} — pour "
+                   + ", ".join(md(n) for n in sorted(noms)) + ".")
     if a_verifier:
-        descr = {r["parametre"]: r["description"] for r in Baremes().table(data["periode"]["fin"])}
+        descr = {r["parametre"]: r["description"] for r in BAREMES.table(data["periode"]["fin"])}
         st.caption("Montants calculés avec des valeurs **à vérifier** (non officielles, modifiables dans "
                    "« Paramètres ») : " + " ; ".join(md(descr.get(p, p)) for p in a_verifier) + ".")
 
@@ -327,7 +341,7 @@ def show_calculation_detail(result) -> tuple[int, str | None]:
                     "Paramètre": p["parametre"], "Barème": lien_bareme(p["parametre"]),
                     "Valeur": fr_parameter_value(p["valeur"], p.get("unite") or ""),
                     "En vigueur depuis": date_fr(p.get("depuis")),
-                    "Statut": "à vérifier" if p["a_verifier"] else "officiel",
+                    "Statut": statut(p),
                     "Confiance": p["confiance"] + (f" (date : {p['confiance_date']})"
                                                    if p.get("confiance_date", p["confiance"]) != p["confiance"] else ""),
                     "Source": p["source"],
@@ -361,10 +375,24 @@ def show_billing_reform(data: dict, ps: pd.DataFrame, y_pick: int, s_pick: str |
                 y_pick, prix_revient_horaire=float(value_for_year(sdef["prix_revient_horaire"], y_pick)),
                 heures_facturees=float(srow["heures_facturees"]), taux_facturation=tf,
                 participations_familiales=float(srow["participations_familiales"]),
-                part_regime_general=float(sdef.get("part_regime_general") or Baremes().value(
+                part_regime_general=float(sdef.get("part_regime_general") or BAREMES.value(
                     "psu.part_regime_general_defaut", y_pick)),
-                baremes=Baremes(data.get("parametres") or {}))
+                baremes=BAREMES.with_overrides(data.get("parametres") or {}))
             st.write(md(cmp_["message"]))
+
+
+def show_bareme_version(result, data: dict) -> None:
+    """The barème version of this result, and a notice when the scenario was saved with another one."""
+    st.caption(f"Barème utilisé : {libelle_version(result.baremes)} — [page Barèmes](/baremes).")
+    avant = data.get("bareme") if isinstance(data.get("bareme"), dict) else {}
+    if st.session_state.get("sim_id") and avant.get("version") and avant["version"] != result.bareme_version:
+        st.info(f"Le barème a changé depuis l'enregistrement de ce scénario (version {md(str(avant['version'])[:8])} "
+                f"à l'enregistrement, version {result.bareme_version[:8]} aujourd'hui) : les montants affichés sont "
+                "recalculés avec le barème en vigueur. Enregistrez le scénario pour adopter cette version.",
+                icon=":material/update:")
+    elif st.session_state.get("sim_id") and not avant.get("version"):
+        st.caption("Ce scénario a été enregistré sans version du barème (avant son suivi) : enregistrez-le pour "
+                   "la noter.")
 
 
 def save_section(data: dict, result) -> None:
@@ -375,7 +403,8 @@ def save_section(data: dict, result) -> None:
                          key=f"sim_name_input_{rev}", max_chars=120)
     b1, b2, b3, b4 = n2.columns(4)
     sid, ver = st.session_state.get("sim_id"), st.session_state.get("sim_version")
-    payload = {**data, "nom": name}
+    # the barème version used is stored with the scenario: reopening it later says if the barème changed
+    payload = {**data, "nom": name, "bareme": {"version": result.bareme_version, "departement": terr.departement}}
     user = utilisateur_courant()
     auteur = None if user.local else user.nom  # service mode: the signed-in person
     ecriture = user.peut(ROLE_CONSEILLER) and user.couvre(terr.departement)
@@ -439,10 +468,11 @@ if errors:
 
 with guard("calculer le scénario"):
     try:
-        result = simulate(data, communes=communes_ref, deja_valide=True)
+        result = simulate(data, baremes=BAREMES, communes=communes_ref, deja_valide=True)
     except ScenarioInvalide as exc:
         st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in exc.erreurs))
         st.stop()
+    show_bareme_version(result, data)
     ps = show_results(result, data)
     y_pick, s_pick = show_calculation_detail(result)
     show_billing_reform(data, ps, y_pick, s_pick)
@@ -464,7 +494,7 @@ with st.expander("Calculatrice de participation familiale (barème national)"):
                            help="Chacun fait appliquer le taux d'effort immédiatement inférieur.")
     with guard("calculer la participation"):
         pf_ = participation_famille(when, ressources_mensuelles=ress, nb_enfants=int(nb), heures_mensuelles=hrs,
-                                    baremes=Baremes(), aeeh=int(aeeh), accueil=accueil)
+                                    baremes=BAREMES, aeeh=int(aeeh), accueil=accueil)
         st.write(f"Tarif horaire : **{fr_euros(pf_.tarif_horaire.valeur, 2)}** — montant mensuel : "
                  f"**{fr_euros(pf_.montant_mensuel.valeur, 2)}**")
         st.code("\n".join([pf_.ressources.formule, pf_.taux.formule, pf_.tarif_horaire.formule,
@@ -472,7 +502,7 @@ with st.expander("Calculatrice de participation familiale (barème national)"):
         st.dataframe(pd.DataFrame([{
             "Paramètre": p.name, "Barème": lien_bareme(p.name), "Valeur": fr_parameter_value(p.valeur, p.unite),
             "En vigueur depuis": date_fr(p.depuis.isoformat() if p.depuis else None),
-            "Statut": "à vérifier" if p.a_verifier else "officiel", "Confiance": p.confiance, "Source": p.source,
+            "Statut": statut(p), "Confiance": p.confiance, "Source": p.source,
         } for p in pf_.parametres()]), hide_index=True, width="stretch", key="fam_params",
             column_config={"Barème": st.column_config.LinkColumn("Barème", display_text=r"/baremes\?parametre=(.*)")})
         st.caption("Même calcul en ligne de commande : `python -m planning participation --date AAAA-MM-JJ "

@@ -12,6 +12,8 @@
     sppe (--departement D | --region R | --france) [--date AAAA-MM-JJ] [--json]
                                              service public de la petite enfance: authorities, tiers,
                                              RPE and schéma pluriannuel obligations
+    baremes import FICHIER.(yaml|xlsx) | export [--annee A] [--format yaml|xlsx] | historique
+                                             the year's barème entered once (docs/BAREMES.md)
 
 Each sub-command lives in its own module; this file only dispatches, so that
 the page and the command share one function.
@@ -33,11 +35,17 @@ def main(argv: list[str] | None = None) -> int:
         elif cmd == "rpe-target":
             from .cli_rpe import main as run
         elif cmd == "participation":
-            from .participations import main as run
+            from .cli_baremes import baremes_nationaux
+            from .participations import main as participation
+
+            def run(args: list[str]) -> int:
+                return participation(args, baremes=baremes_nationaux())
         elif cmd == "couverture":
             from .cli_couverture import main as run
         elif cmd == "sppe":
             from .cli_sppe import main as run
+        elif cmd == "baremes":
+            from .cli_baremes import main as run
         else:
             print(f"Commande inconnue : {cmd}. Voir `python -m planning --help`.", file=sys.stderr)
             return 2

@@ -73,6 +73,7 @@ def _motif(msg: str) -> str:
 def tableau(result) -> str:
     """Readable French table of a SimulationResult."""
     from .formats import fr_euros, fr_number, fr_ratio
+    from .parametres import NATURE_SAISIE
 
     lines = [f"Scénario : {result.nom} — {result.territoire['nom']} ({result.debut}–{result.fin})"]
     if result.outre_mer:
@@ -101,7 +102,10 @@ def tableau(result) -> str:
     av = sorted({p["parametre"] for p in params if p["a_verifier"]})
     if av:
         lines += ["", f"Paramètres à vérifier (valeurs par défaut modifiables) : {', '.join(av)}"]
-    lines.append("Détail du calcul de chaque montant : option --json.")
+    saisis = sorted({p["parametre"] for p in params if p.get("nature") == NATURE_SAISIE})
+    if saisis:
+        lines += [f"Paramètres du barème saisi : {', '.join(saisis)}"]
+    lines.append(f"Barème utilisé : version {result.bareme_version[:8]}. Détail du calcul de chaque montant : option --json.")
     return "\n".join(lines)
 
 
@@ -133,8 +137,13 @@ def main(argv: list[str]) -> int:
         _err(f"{args[0]} : scénario invalide ({len(errs)} erreur{'s' if len(errs) > 1 else ''}) :")
         _err("\n".join(f"  - {e}" for e in errs))
         return 2
+    from data.baremes_db import baremes_du_scenario
+
+    bar, notice = baremes_du_scenario(data)  # shipped values + barèmes saisis of the scenario's territory
+    if notice:
+        _err(notice)
     try:
-        result = simulate(data, communes=communes, deja_valide=True)
+        result = simulate(data, baremes=bar, communes=communes, deja_valide=True)
     except ScenarioInvalide as exc:
         _err("\n".join(exc.erreurs))
         return 2

@@ -33,22 +33,25 @@ A scenario may override any parameter; the override is returned as a
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import yaml
 
 BAREMES_DIR = Path(__file__).resolve().parent / "baremes"
 CONFIDENCES = ("C", "P", "?")
 SOURCE_UTILISATEUR = "Saisie de l'utilisateur (scénario)"
-# Where a value comes from.  Today every dated value is shipped in planning/baremes/*.yaml; a value
-# entered once a year by a Caf administrator (issue 11, part 4) will carry NATURE_SAISIE.
+# Where a value comes from: shipped in planning/baremes/*.yaml, or entered once a year by an
+# administrator (national barème, or the local barème of a département: data/baremes_db.py).
 NATURE_DEFAUT = "barème livré"
 NATURE_SAISIE = "barème saisi"
 NATURE_SCENARIO = "saisie du scénario"
 LIBELLES_CONFIANCE = {"C": "confirmé", "P": "partiel", "?": "à vérifier"}
+PORTEE_NATIONALE = "national"  # scope of a barème saisi: "national" or a département code ("89", "2A", "971")
 
 
 class ParametreInconnu(KeyError):
@@ -81,6 +84,44 @@ class ValeurDatee(tuple):
     @property
     def a_verifier(self) -> bool:
         return self.confiance == "?" or self.confiance_date == "?"
+
+
+@dataclass(frozen=True)
+class ValeurSaisie:
+    """One value of a barème entered by an administrator (stored in the scenario database)."""
+    parametre: str
+    depuis: dt.date
+    valeur: Any
+    source: str
+    portee: str = PORTEE_NATIONALE
+    auteur: str | None = None
+    saisi_le: dt.datetime | None = None
+
+    @property
+    def libelle_portee(self) -> str:
+        return "barème national" if self.portee == PORTEE_NATIONALE else f"barème local du {self.portee}"
+
+    def valeur_datee(self) -> "ValeurDatee":
+        qui = f" par {self.auteur}" if self.auteur else ""
+        quand = f" le {self.saisi_le:%d/%m/%Y}" if self.saisi_le else ""
+        return ValeurDatee(self.depuis, self.valeur, self.source, "C", nature=NATURE_SAISIE,
+                           note=f"{self.libelle_portee[0].upper()}{self.libelle_portee[1:]}, saisi{qui}{quand}.")
+
+
+def saisies_applicables(saisies: Iterable[ValeurSaisie], departement: str | None) -> dict[str, list[ValeurSaisie]]:
+    """The entered values that apply to a territory, by parameter: the national ones, and those of
+    ``departement``, which outrank a national value at the same date."""
+    best: dict[tuple[str, dt.date], ValeurSaisie] = {}
+    for v in saisies:
+        if v.portee != PORTEE_NATIONALE and v.portee != departement:
+            continue
+        key = (v.parametre, v.depuis)
+        if key not in best or v.portee != PORTEE_NATIONALE:
+            best[key] = v
+    out: dict[str, list[ValeurSaisie]] = {}
+    for (name, _), v in sorted(best.items(), key=lambda kv: kv[0][1]):
+        out.setdefault(name, []).append(v)
+    return out
 
 
 @dataclass(frozen=True)
@@ -169,6 +210,14 @@ class Parametre:
     def libelle_choix(self, valeur: Any) -> str:
         return self.choix.get(valeur, str(valeur)) if isinstance(valeur, str) else str(valeur)
 
+    def avec_saisies(self, saisies: list[ValeurSaisie]) -> "Parametre":
+        """A copy whose timeline holds the entered values: an entered value replaces the shipped one
+        of the same date and holds until the next dated value (shipped or entered) — only for its dates."""
+        dates = {v.depuis for v in saisies}
+        merged = [v for v in self.valeurs if v[0] not in dates] + [v.valeur_datee() for v in saisies]
+        merged.sort(key=lambda t: t[0])
+        return replace(self, valeurs=merged, _cache={})
+
 
 def as_date(when: int | dt.date | str) -> dt.date:
     if isinstance(when, dt.datetime):
@@ -234,22 +283,45 @@ def _load_dir(directory: str) -> dict[str, Parametre]:
 
 
 class Baremes:
-    """All parameters, with optional user overrides (``{name: value}``).
+    """All parameters, with optional user overrides (``{name: value}``) and entered barèmes.
 
     The lookup goes: scenario override (all dates) → dated values of the parameter.  The dated values
-    are today those shipped in ``planning/baremes``; a yearly barème entered by a Caf administrator
-    would be merged into these timelines (see :func:`_load_dir` and ``NATURE_SAISIE``) without any
-    change for the callers.
+    are those shipped in ``planning/baremes``, merged with the barèmes entered by administrators
+    (``saisies``, read from the database by the caller — planning does no I/O): the national ones and
+    those of ``departement`` (:func:`saisies_applicables`).  An entered value wins only from its date
+    until the next dated value.
     """
 
-    def __init__(self, overrides: Mapping[str, Any] | None = None, directory: Path | None = None):
+    def __init__(self, overrides: Mapping[str, Any] | None = None, directory: Path | None = None,
+                 saisies: Iterable[ValeurSaisie] = (), departement: str | None = None):
         self.directory = Path(directory) if directory else BAREMES_DIR
         self._params = _load_dir(str(self.directory))
+        self.saisies = tuple(saisies)
+        self.departement = departement
+        if self.saisies:
+            par_nom = saisies_applicables(self.saisies, departement)
+            self._params = dict(self._params)
+            for name, vals in par_nom.items():
+                if name in self._params:  # a value of a parameter removed since is ignored
+                    self._params[name] = self._params[name].avec_saisies(vals)
         self.overrides = dict(overrides or {})
         self._surcharges: dict[str, ParamValue] = {}
+        self._version: str | None = None
         unknown = [k for k in self.overrides if k not in self._params]
         if unknown:
             raise ParametreInconnu(", ".join(unknown))
+
+    @property
+    def version(self) -> str:
+        """Stable hash of the effective dated values (shipped and entered; not the scenario's overrides):
+        two results computed with the same ``version`` used the same barème."""
+        if self._version is None:
+            h = hashlib.sha256()
+            for name in sorted(self._params):
+                h.update(json.dumps([name, [[v[0].isoformat(), v[1]] for v in self._params[name].valeurs]],
+                                    sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+            self._version = h.hexdigest()[:16]
+        return self._version
 
     def names(self) -> list[str]:
         return sorted(self._params)
@@ -283,7 +355,7 @@ class Baremes:
     def with_overrides(self, overrides: Mapping[str, Any]) -> "Baremes":
         merged = dict(self.overrides)
         merged.update(overrides)
-        return Baremes(merged, self.directory)
+        return Baremes(merged, self.directory, self.saisies, self.departement)
 
     def table(self, when: int | dt.date | str) -> list[dict[str, Any]]:
         """Every parameter in force at a date, for the 'hypothèses' screens."""
@@ -296,7 +368,7 @@ class Baremes:
         return rows
 
     def historique(self, name: str) -> list[ParamValue]:
-        """Every dated value of a parameter (shipped barème), oldest first."""
+        """Every dated value of a parameter (shipped barème and entered values), oldest first."""
         return self.definition(name).historique()
 
     def differences(self, avant: int | dt.date | str, apres: int | dt.date | str) -> list[dict[str, Any]]:

@@ -244,8 +244,11 @@ def texte_resultat(r: ParticipationFamille) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, baremes: Baremes | None = None) -> int:
+    """``baremes``: the barèmes in force (the command line passes the shipped values merged with the
+    national barème saisi); the shipped values when None."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    bar = baremes or Baremes()
     if argv and argv[0] in ("-h", "--help"):
         print(USAGE)
         return 0
@@ -270,9 +273,8 @@ def main(argv: list[str] | None = None) -> int:
             raise _ErreurUsage("--heures : heures d'accueil par mois entre 0 et 744 attendues")
         try:
             r = participation_famille(quand, ressources_mensuelles=ressources, nb_enfants=enfants,
-                                      heures_mensuelles=heures, baremes=Baremes(), aeeh=aeeh, accueil=accueil)
+                                      heures_mensuelles=heures, baremes=bar, aeeh=aeeh, accueil=accueil)
         except ParametreAbsent:
-            bar = Baremes()
             debut = max(bar.definition(n).premiere_date for n in (
                 "participations.plancher_ressources", "participations.plafond_ressources",
                 "participations.taux_effort_collectif", "participations.taux_effort_familial"))

@@ -197,6 +197,7 @@ def parametres_frame(baremes: Baremes, annee: int, overrides: Mapping[str, Any])
             "unite": r["unite"],
             "confiance": r["confiance"],
             "a_verifier": bool(r["a_verifier"]),
+            "nature": r["nature"],
             "source": r["source"],
             "depuis": r["depuis"],
         })

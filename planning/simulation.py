@@ -140,6 +140,11 @@ class SimulationResult:
     notes: list[str] = field(default_factory=list)
 
     @property
+    def bareme_version(self) -> str:
+        """Version of the barème used (shipped and entered dated values, :attr:`Baremes.version`)."""
+        return self.baremes.version
+
+    @property
     def nb_lignes(self) -> int:
         return sum(len(a.lignes) for a in self.annees)
 
@@ -156,6 +161,7 @@ class SimulationResult:
             "territoire": self.territoire,
             "periode": {"debut": self.debut, "fin": self.fin},
             "outre_mer": self.outre_mer,
+            "bareme_version": self.bareme_version,
             "libelles": LIBELLES,
         }
 

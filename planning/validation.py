@@ -85,7 +85,7 @@ def check_override(name: str, v: Any, bar: Baremes) -> str | None:
             return None
         if isinstance(r, Mapping):
             if not isinstance(x, Mapping) or set(x) != set(r):
-                return "objet attendu avec les clés " + ", ".join(sorted(r))
+                return "objet attendu avec les clés " + ", ".join(sorted(map(str, r)))
             for k in r:
                 why = same(x[k], r[k], [])
                 if why:

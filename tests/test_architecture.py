@@ -9,7 +9,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = {"__main__.py", "cli_commun.py", "cli_couverture.py", "cli_rpe.py", "cli_simulate.py", "cli_sppe.py"}
+CLI = {"__main__.py", "cli_commun.py", "cli_couverture.py", "cli_rpe.py", "cli_simulate.py", "cli_sppe.py",
+       "cli_baremes.py"}
 
 
 def imports(path: Path) -> set[str]:

@@ -277,9 +277,11 @@ def test_migrations_are_idempotent_and_match_the_tables(db_url, store):
         from alembic.config import Config
         from alembic.script import ScriptDirectory
 
-        from data import audit, utilisateurs
+        from data import audit, baremes_db, utilisateurs
 
-        for table in [*scenarios_db.metadata.tables.values(), audit.journal, utilisateurs.comptes]:
+        tables = [*scenarios_db.metadata.tables.values(), *baremes_db.metadata.tables.values(), audit.journal,
+                  utilisateurs.comptes]
+        for table in tables:
             assert {c["name"] for c in insp.get_columns(table.name)} == set(table.columns.keys())
         cfg = Config()
         cfg.set_main_option("script_location", str(scenarios_db.MIGRATIONS_DIR))

@@ -42,3 +42,43 @@ def test_scenario_is_validated_once_per_rerun(reference_store, tmp_path, monkeyp
     at.run()                                                           # one rerun
     assert not at.exception
     assert len(calls) == 1, f"{len(calls)} validations pour une exécution de la page"
+
+
+def test_reopening_a_scenario_says_when_the_bareme_changed(reference_store, tmp_path, monkeypatch, fresh_caches):
+    """Saved with the shipped barème; a national value is entered since: reopening it says so, in French,
+    and the caption names the barème version and the entered source."""
+    from data.baremes_db import BaremeStore
+    from data.identite import utilisateur_local
+    from data.scenarios_db import ScenarioStore
+    from planning.bareme_saisie import LigneSaisie
+    from planning.parametres import Baremes
+
+    url = f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params["dep"] = "89"
+    at.query_params["grp"] = "200067130"
+    at.run()
+    at.switch_page("pages/simulateur.py").run()
+    at.button(key="sim_save").click().run()                            # saved with the shipped barème
+    assert not at.exception, [e.value for e in at.exception]
+    db = ScenarioStore(url)
+    (meta,) = db.list()
+    assert db.get(meta.id).data["bareme"] == {"version": Baremes().version, "departement": "89"}
+    assert not any("Le barème a changé" in i.value for i in at.info)
+    BaremeStore(db).enregistrer(utilisateur_local(), "national", 2026,
+                                [LigneSaisie("psu.taux_psu", None, "0,66")], "Cnaf, LC de test")
+    st_ = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    st_.query_params["dep"] = "89"
+    st_.query_params["grp"] = "200067130"
+    st_.run()
+    st_.switch_page("pages/simulateur.py").run()
+    st_.selectbox(key="sim_pick").select(meta.id).run()
+    st_.button(key="sim_open").click().run()
+    assert not st_.exception, [e.value for e in st_.exception]
+    notice = [i.value for i in st_.info if "Le barème a changé" in i.value]
+    assert notice and Baremes().version[:8] in notice[0]
+    from pages._texte import md
+
+    wanted = f"Montants calculés avec le **barème saisi** — source : {md('Cnaf, LC de test')} — pour {md('psu.taux_psu')}."
+    assert wanted in [c.value for c in st_.caption]

@@ -7,7 +7,7 @@ département; otherwise it stays empty and only national administrators see the 
 (docs/SCENARIOS_DB.md « Département d'un scénario »).
 
 Revision ID: 0003_roles_audit
-Revises: 0001_scenarios
+Revises: 0002_baremes_saisis
 Create Date: 2026-12-01
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_roles_audit"
-down_revision = "0001_scenarios"
+down_revision = "0002_baremes_saisis"
 branch_labels = None
 depends_on = None
 
