@@ -32,7 +32,7 @@ def load_inputs(store: Store | None = None, baremes: Baremes | None = None) -> C
     Raises :class:`CoucheAbsente` when the communes layer is missing; every other
     layer is optional (its indicators are then NaN, « donnée non disponible »).
     """
-    store = store or Store()
+    store = (store or Store()).instantane()   # every layer from one version of the store, even mid-import
     if not store.has("communes"):
         raise CoucheAbsente(
             f"Le référentiel des communes est absent du magasin de données ({store.root}). "

@@ -4,20 +4,25 @@ Layout (``ATLAS_DATA_DIR``, default ``<project>/data/store``)::
 
     manifest.json              one entry per layer: rows, vintage, source, nature...
     cache/                     downloaded registry packages (wheel, tarball)
-    layers/<name>.parquet      one file per layer (GeoParquet when it has geometry)
+    layers/<name>.<version>.parquet   one file per layer version (GeoParquet when it has geometry)
 
-Layers are replaced atomically: written to a temporary file in the same folder,
-then ``os.replace``-d, and the manifest is rewritten the same way.  A failed
-import therefore never leaves a half-written layer behind.
+Versions and the switch.  Every write of a layer creates a new file,
+``layers/<name>.<UTC time>-<random>.parquet``, never overwriting a file in use; the manifest
+entry names the current file (``fichier``) and the one before it (``fichier_precedent``).  The
+manifest is the single switch point: it is rewritten to a temporary file and ``os.replace``-d, so
+an import of several layers (e.g. the data.caf.fr coverage by commune and by département) becomes
+visible to every process, every replica on a shared path, all at once, without restart.  A reader
+that loaded the previous manifest still finds the files it names: the previous version of each layer
+is kept; older ones are deleted at a later write once ten minutes old (``ATLAS_STORE_GARDE_SECONDES``).  ``Store.instantane()`` pins one manifest, for a
+reader that needs several layers of one version.  A store written before versions (``<name>.parquet``)
+is read as is; its files become « previous » at the first write.
 
 Concurrent writers (several imports at once, from threads or processes) never lose
 each other's manifest entries: the read-modify-write of the manifest, and the moves
 of the layer files it describes, happen under an exclusive ``fcntl.flock`` on
 ``.verrou`` in the store folder (``Store.lock()``).  The slow part (writing the
 Parquet files) stays outside the lock.  Readers take no lock: they always see a
-whole manifest (atomic rename).  A later versioned store (every import writing a
-new version folder and switching a pointer, for several replicas on a shared path)
-can keep this lock as its commit point.
+whole manifest (atomic rename).  A failed import never leaves a half-written layer behind.
 
 This module imports no heavy library at import time so that ``python -m data
 status`` and an up-to-date ``build-reference`` stay fast.
@@ -27,6 +32,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import secrets
 import tempfile
 import threading
 from contextlib import contextmanager
@@ -45,6 +51,9 @@ NATURE_FICTIF = "fictif"        # demo data from the seeded generator
 NATURE_ESTIME = "estimé"        # computed estimate (e.g. children under 3 from population)
 
 LOCK_NAME = ".verrou"
+# a superseded version older than the previous one is deleted only once it is this old (seconds): a reader
+# that loaded an older manifest a moment ago still finds its files
+GARDE_SECONDES = float(os.environ.get("ATLAS_STORE_GARDE_SECONDES", "600"))
 _held = threading.local()        # store folders whose lock this thread holds (the lock is re-entrant)
 
 
@@ -115,7 +124,17 @@ class Store:
         return self.root / "manifest.json"
 
     def layer_path(self, name: str) -> Path:
-        return self.layers_dir / f"{name}.parquet"
+        """The file of the layer's current version (``<name>.parquet`` for a store written before versions)."""
+        entry = self.manifest()["layers"].get(name) or {}
+        return self.layers_dir / (entry.get("fichier") or f"{name}.parquet")
+
+    def instantane(self) -> "Store":
+        """A read-only view pinned to the manifest as it is now: layers read through it all belong to
+        one version of the store, even if an import switches versions in between."""
+        pinned = Store(self.root)
+        m = self.manifest()
+        pinned.manifest = lambda: m   # type: ignore[method-assign]
+        return pinned
 
     # -- manifest ----------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -206,6 +225,8 @@ class Store:
         """
         self.layers_dir.mkdir(parents=True, exist_ok=True)
         tmp_paths: dict[str, str] = {}
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        versions = {name: f"{name}.{stamp}-{secrets.token_hex(3)}.parquet" for name in layers}
         try:
             for name, (frame, _info) in layers.items():
                 fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".parquet", dir=self.layers_dir)
@@ -224,11 +245,14 @@ class Store:
                 manifest = self.manifest()
                 now = datetime.now(timezone.utc).isoformat(timespec="seconds")
                 for name, (frame, info) in layers.items():
-                    os.replace(tmp_paths[name], self.layer_path(name))
+                    os.replace(tmp_paths[name], self.layers_dir / versions[name])
+                    before = manifest["layers"].get(name) or {}
                     info.rows = int(len(frame))
                     info.updated_at = now
-                    manifest["layers"][name] = info.to_dict()
-                self._write_manifest(manifest)
+                    manifest["layers"][name] = {**info.to_dict(), "fichier": versions[name],
+                                                "fichier_precedent": before.get("fichier") or f"{name}.parquet"}
+                self._write_manifest(manifest)   # the switch: every layer of this write at once
+                self._purge(manifest, layers)
         finally:
             for tmp in tmp_paths.values():   # only left over if the lock or a move failed
                 if os.path.exists(tmp):
@@ -237,18 +261,35 @@ class Store:
                     except OSError:
                         pass
 
+    def _purge(self, manifest: dict[str, Any], names) -> None:
+        """Delete the versions of ``names`` older than the current and the previous one, once they are
+        ``GARDE_SECONDES`` old (under the lock)."""
+        import time
+
+        limite = time.time() - GARDE_SECONDES
+        for name in names:
+            entry = manifest["layers"].get(name) or {}
+            keep = {entry.get("fichier"), entry.get("fichier_precedent")}
+            for p in [self.layers_dir / f"{name}.parquet", *self.layers_dir.glob(f"{name}.*.parquet")]:
+                try:
+                    if p.name not in keep and p.stat().st_mtime <= limite:
+                        p.unlink()
+                except FileNotFoundError:
+                    pass
+
     def write_layer(self, name: str, frame: Any, info: LayerInfo) -> None:
         self.write_layers({name: (frame, info)})
 
     def delete_layer(self, name: str) -> None:
         with self.lock():
             manifest = self.manifest()
-            manifest["layers"].pop(name, None)
+            entry = manifest["layers"].pop(name, None) or {}
             self._write_manifest(manifest)
-            try:
-                self.layer_path(name).unlink()
-            except FileNotFoundError:
-                pass
+            for f in {entry.get("fichier"), entry.get("fichier_precedent"), f"{name}.parquet"} - {None}:
+                try:
+                    (self.layers_dir / f).unlink()
+                except FileNotFoundError:
+                    pass
 
     def status(self) -> dict[str, Any]:
         """What the store holds, as printed by ``python -m data status --json``."""
