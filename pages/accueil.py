@@ -40,16 +40,20 @@ with guard("afficher l'état des données"):
     row = indicateurs(inp, terr.niveau, annee, territoire=terr)
     row = row[row["code"] == terr.code].iloc[0] if terr.code and (row["code"] == terr.code).any() else row.iloc[0]
     k1, k2, k3, k4 = st.columns(4)
-    k1.metric("Enfants de moins de 3 ans", fr_number(row["enfants_moins_3"], 0))
-    k2.metric(f"Places d'EAJE au 31/12/{annee}", fr_number(row["places_eaje"], 0))
-    k3.metric("Places d'EAJE pour 100 enfants de moins de 3 ans", fr_number(row["taux_eaje"], 1))
-    k4.metric("RPE situés sur le territoire", fr_number(row["nb_rpe"], 0))
+    # a metric tile is narrow: « n.d. » there, the full words in its help and in the caption below
+    aide = "n.d. : donnée non disponible (aucune liste de structures ne couvre ce territoire)."
+    for col, label, key, dec in ((k1, "Enfants de moins de 3 ans", "enfants_moins_3", 0),
+                                 (k2, f"Places d'EAJE au 31/12/{annee}", "places_eaje", 0),
+                                 (k3, "Places d'EAJE pour 100 enfants de moins de 3 ans", "taux_eaje", 1),
+                                 (k4, "RPE situés sur le territoire", "nb_rpe", 0)):
+        v = row[key]
+        col.metric(label, fr_number(v, dec, na="n.d."), help=aide if v != v else None)  # v != v: NaN
     nr = row.get("places_psu_non_renseigne", 0)
     if nr == nr and nr > 0:  # not NaN
         st.caption(f"Dont {fr_number(row['places_psu'], 0)} places en PSU, {fr_number(row['places_hors_psu'], 0)} hors PSU et "
                    f"**{fr_number(nr, 0)} au PSU « non renseigné »** (liste des structures sans cette information : "
                    "le financement n'est jamais deviné).")
-    st.caption(f"Sources : {md(description('taux_eaje', inp, annee)['source'])}. « donnée non disponible » : la liste "
+    st.caption(f"Sources : {md(description('taux_eaje', inp, annee)['source'])}. « n.d. » (donnée non disponible) : la liste "
                "des structures ne couvre pas tout le territoire (par exemple un EPCI à cheval sur un département "
                "sans liste importée).")
 

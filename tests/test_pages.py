@@ -208,3 +208,12 @@ def test_structure_points_offered_only_where_the_list_has_structures(demo_store)
     assert at.checkbox(key="cov_l_pts").value is True and not at.checkbox(key="cov_l_pts").disabled
     at = _run("pages/couverture.py", {"dep": "01"})
     assert at.checkbox(key="cov_l_pts").value is False and at.checkbox(key="cov_l_pts").disabled
+
+
+def test_home_key_figures_of_a_departement_without_structures(demo_store):
+    # Ain (01): no structure list in the demo; children under 3 come from the INSEE births (always there)
+    at = _run("pages/accueil.py", {"dep": "01"})
+    values = {m.label: m.value for m in at.metric}
+    assert values["Places d'EAJE pour 100 enfants de moins de 3 ans"] == "n.d."
+    assert values["RPE situés sur le territoire"] == "n.d."
+    assert values["Enfants de moins de 3 ans"] not in ("n.d.", "0")
