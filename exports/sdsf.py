@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -20,18 +19,16 @@ import pandas as pd
 from planning.formats import fr_date, fr_number, fr_ratio
 
 from .charts import bar_chart, hbar_chart
-from .common import is_fictif, slug, sources_table
+from .common import slug, sources_table
 from .document import (NA, Colonne, Document, Section, Tableau, masque_effectif, MASQUE_EFFECTIF,
                        MASQUE_DERIVE)
+from .sdsf_contexte import ContexteSdsf, ExportImpossible, contexte_sdsf
+from .sdsf_sppe import sections_sppe
 
 FORMATS = ("pptx", "pdf", "xlsx")
 COUCHES = ("communes", "enfants_moins_3", "structures", "qpv", "frr", "grille_densite",
            "caf_couverture_com", "caf_couverture_epci", "caf_couverture_dep")
 TAUX_LIB = "places d'EAJE pour 100 enfants de moins de 3 ans"
-
-
-class ExportImpossible(ValueError):
-    """French message for the CLI and the page."""
 
 
 def _eff(v) -> str:
@@ -56,13 +53,6 @@ def departements_avec_structures(store=None) -> list[str]:
     return sorted(str(d) for d in deps)
 
 
-def _commune_geoms(store, dep: str):
-    import geopandas as gpd
-
-    return gpd.read_parquet(store.layer_path("communes"),
-                            columns=["code_insee", "nom", "dep", "epci_siren", "ept_code", "geometry"],
-                            filters=[("dep", "==", dep)])
-
 
 def _message_communes(com: pd.DataFrame, depi: pd.Series) -> str:
     """« 12 communes de plus de 3 500 habitants sur 20 sous le taux du département (24,5) »."""
@@ -81,62 +71,6 @@ def _message_groupes(grp: pd.DataFrame, lib: str) -> str:
     return (f"La couverture EAJE va de {fr_number(v.min(), 1, na=NA)} à {fr_number(v.max(), 1, na=NA)} places pour 100 enfants "
             f"selon les {lib}")
 
-
-def sections_sppe(store, inputs, dep: str, nom_dep: str, today: dt.date, fictif: bool, geoms,
-                  src_line: str) -> list[Section]:
-    """Service public de la petite enfance: the authorities that must have a schéma and an RPE and the
-    zones en tension (the same figures as the SPPE page and ``python -m planning sppe``)."""
-    from planning.cli_sppe import calculer
-    from planning.sppe import NOTE_INFORMATION, STATUTS_SCHEMA, libelle_palier
-    from planning.sppe_territoire import zones_departement
-
-    res = calculer(store, ("departement", dep), today)
-    r = res.resume()
-    t = res.table[res.table["palier"] == "10000"]
-    rows = [{"nom": x.nom, "population": x.population, "rpe": x.rpe_statut,
-             "schema": STATUTS_SCHEMA.get(x.schema["statut"], "non renseigné"), "etat": x.schema_statut}
-            for x in t.itertuples()]
-    tab = Tableau(f"Autorités de {libelle_palier('10000', res.seuils)} — {nom_dep}", [
-        Colonne("nom", "Autorité"), Colonne("population", "Population", "entier"), Colonne("rpe", "Obligation RPE"),
-        Colonne("schema", "Schéma pluriannuel"), Colonne("etat", "Obligation schéma")], rows,
-        nom_feuille="SPPE autorités")
-    nr = r["obligations_non_remplies"]
-    sppe = Section(
-        f"Service public de la petite enfance — {nom_dep}", tableau=tab,
-        message=f"{nr['rpe']} RPE et {nr['schema']} schéma(s) manquants parmi {r['par_palier']['10000']} autorités de "
-                f"{libelle_palier('10000', res.seuils)}",
-        points=[f"{r['autorites']} autorités organisatrices ({r['par_type']['epci']} EPCI compétents) ; "
-                f"{r['par_palier']['10000']} de {libelle_palier('10000', res.seuils)}, {r['par_palier']['3500']} de "
-                f"{libelle_palier('3500', res.seuils)}.",
-                f"RPE situé dans le territoire : {nr['rpe']} obligation(s) non remplie(s) ; "
-                f"{r['donnees_manquantes']['rpe']} sans liste de structures.",
-                f"Schéma pluriannuel : {nr['schema']} non adopté(s) ; {r['donnees_manquantes']['schema']} statut(s) "
-                "non renseigné(s).", NOTE_INFORMATION],
-        notes=["Loi 2023-1196, art. 17 ; CASF L.214-1-3 : seuils en paramètres datés (page Barèmes).", src_line])
-    return [sppe, _section_zones(store, inputs, dep, nom_dep, today, fictif, geoms, src_line, zones_departement)]
-
-
-def _section_zones(store, inputs, dep, nom_dep, today, fictif, geoms, src_line, zones_departement) -> Section:
-    from geo.classes import categories
-    from geo.static_maps import static_choropleth_png
-
-    pts = store.read("communes", columns=["code_insee", "lon", "lat"])
-    z = zones_departement(inputs, pts, today.year, dep)
-    c = z.communes
-    cat = c["zone_en_tension"].map(lambda v: np.nan if pd.isna(v) else float(bool(v)))
-    g = geoms.merge(pd.DataFrame({"code": c["code"], "cat": cat}), left_on="code_insee", right_on="code", how="left")
-    cls = categories(g["cat"], ("Pas en tension", "Zone en tension"), ("#CFE3F3", "#D55E00"))
-    png = static_choropleth_png(g, "cat", cls, f"Zones en tension — {nom_dep}", src_line, legend_title="Commune",
-                                subtitle="offre insuffisante ou accès difficile (décret 2025-253)", fictif=fictif,
-                                figsize=(12.5, 6.4), dpi=110)
-    zz = c[c["zone_en_tension"].fillna(False).astype(bool)]
-    tab = Tableau.depuis_frame(f"Zones en tension — {nom_dep}", zz, [
-        Colonne("code", "Code INSEE", "code"), Colonne("nom", "Commune"), Colonne("motifs", "Motifs", largeur=80)],
-        nom_feuille="Zones en tension")
-    return Section(f"Zones en tension ({today.year})", image=png, tableau=tab,
-                   image_alt=f"Carte des communes de {nom_dep} : zones en tension en orange",
-                   message=f"{len(zz)} communes en tension sur {len(c)} : offre insuffisante ou accès difficile",
-                   notes=z.notes + [src_line])
 
 
 def _colonnes_communes() -> list[Colonne]:
@@ -168,82 +102,8 @@ def _colonnes_groupes(lib_grp: str) -> list[Colonne]:
             Colonne("places_psu_non_renseigne", "Places EAJE au PSU non renseigné", "entier")]
 
 
-@dataclass
-class _Contexte:
-    """What every section of the pack is built from (one département, one year)."""
-    store: object
-    inputs: object
-    today: dt.date
-    annee: int
-    dep: str
-    terr: object
-    fictif: bool
-    spec: str
-    src_struct: str
-    src_line: str
-    nom_dep: str
-    com: pd.DataFrame
-    depi: pd.Series
-    has_ept: bool
-    niveau_grp: str
-    lib_grp: str
-    grp: pd.DataFrame
-    traj_fin: int
-    traj: pd.DataFrame
-    rpe: object
-    rpes: pd.DataFrame
-    geoms: object
 
-
-def _contexte(departement: str, store, annee: int | None, inputs, today: dt.date | None) -> _Contexte:
-    """Check the inputs and compute the indicators shared by the sections."""
-    from data.store import Store
-    from data.entrees import load_inputs
-    from planning.coverage import indicateurs
-    from planning.flux import trajectoire_cog_psu
-    from planning.rpe import rpe_table
-    from planning.rpe import rpe_target
-    from planning.territoires import TerritoireInconnu, resolve
-
-    store = store or Store()
-    today = today or dt.date.today()
-    annee = int(annee or today.year)
-    dep = str(departement).strip().upper()
-    if dep.isdigit() and len(dep) == 1:
-        dep = "0" + dep
-    inputs = inputs or load_inputs(store)
-    try:
-        terr = resolve(inputs.base, "departement", dep)
-    except TerritoireInconnu as exc:
-        raise ExportImpossible(str(exc)) from None
-    if not inputs.has_structures():
-        raise ExportImpossible("La couche « structures » est absente : importez la liste des structures "
-                               "(`python -m data import structures FICHIER`) ou lancez `python -m data demo`.")
-    fictif = is_fictif(store)
-    spec = f"departement:{dep}"
-    src_struct = inputs.prov("structures").libelle
-    src_line = f"Sources : {src_struct} ; {inputs.prov('enfants_moins_3').libelle} ; {inputs.prov('communes').libelle}"
-    nom_dep = f"{terr.nom} ({dep})"
-
-    com = indicateurs(inputs, "commune", annee, spec)
-    depi = indicateurs(inputs, "departement", annee, spec).iloc[0]
-    has_ept = com["ept_code"].notna().any()
-    niveau_grp = "ept" if has_ept else "epci"
-    lib_grp = "EPT" if has_ept else "EPCI"
-    grp = indicateurs(inputs, niveau_grp, annee, spec).sort_values("nom").reset_index(drop=True)
-    traj_fin = min(annee, 2027)
-    traj = trajectoire_cog_psu(inputs, 2023, traj_fin, spec)
-    rpe = rpe_target(inputs, annee, departement=dep)
-    rpes = rpe_table(inputs, annee, spec)
-
-    geoms = _commune_geoms(store, dep)
-    return _Contexte(store=store, inputs=inputs, today=today, annee=annee, dep=dep, terr=terr, fictif=fictif,
-                     spec=spec, src_struct=src_struct, src_line=src_line, nom_dep=nom_dep, com=com, depi=depi,
-                     has_ept=has_ept, niveau_grp=niveau_grp, lib_grp=lib_grp, grp=grp, traj_fin=traj_fin,
-                     traj=traj, rpe=rpe, rpes=rpes, geoms=geoms)
-
-
-def _section_chiffres(c: _Contexte) -> list[Section]:
+def _section_chiffres(c: ContexteSdsf) -> list[Section]:
     """Key figures of the département."""
     (inputs, annee, terr, src_line, nom_dep, depi, rpe, rpes) = (
         c.inputs, c.annee, c.terr, c.src_line, c.nom_dep, c.depi, c.rpe, c.rpes)
@@ -272,7 +132,7 @@ def _section_chiffres(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _section_couverture_communes(c: _Contexte) -> list[Section]:
+def _section_couverture_communes(c: ContexteSdsf) -> list[Section]:
     """Commune coverage map and the table of communes over 3 500 inhabitants."""
     (store, inputs, annee, fictif, src_struct, src_line, nom_dep, com, depi, geoms) = (
         c.store, c.inputs, c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.com, c.depi, c.geoms)
@@ -318,7 +178,7 @@ def _section_couverture_communes(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _section_couverture_groupes(c: _Contexte) -> list[Section]:
+def _section_couverture_groupes(c: ContexteSdsf) -> list[Section]:
     """EPCI (or EPT) coverage map and table."""
     (annee, fictif, src_struct, src_line, nom_dep, has_ept, lib_grp, grp, geoms) = (
         c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.has_ept, c.lib_grp, c.grp, c.geoms)
@@ -352,7 +212,7 @@ def _section_couverture_groupes(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _section_trajectoire(c: _Contexte) -> list[Section]:
+def _section_trajectoire(c: ContexteSdsf) -> list[Section]:
     """PSU places created, closed and net per year against the COG path."""
     (fictif, src_struct, src_line, nom_dep, traj_fin, traj) = (
         c.fictif, c.src_struct, c.src_line, c.nom_dep, c.traj_fin, c.traj)
@@ -393,7 +253,7 @@ def _section_trajectoire(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _sections_rpe(c: _Contexte) -> list[Section]:
+def _sections_rpe(c: ContexteSdsf) -> list[Section]:
     """RPE target of the towns over the threshold, and the towns without an RPE."""
     (annee, src_line, nom_dep, rpe) = (
         c.annee, c.src_line, c.nom_dep, c.rpe)
@@ -448,7 +308,7 @@ def _sections_rpe(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _section_am(c: _Contexte) -> list[Section]:
+def _section_am(c: ContexteSdsf) -> list[Section]:
     """Assistants maternels per RPE ETP (COG-01-10)."""
     (annee, fictif, src_struct, src_line, nom_dep, depi, rpes) = (
         c.annee, c.fictif, c.src_struct, c.src_line, c.nom_dep, c.depi, c.rpes)
@@ -484,7 +344,7 @@ def _section_am(c: _Contexte) -> list[Section]:
     return sections
 
 
-def _sections_groupes(c: _Contexte) -> list[Section]:
+def _sections_groupes(c: ContexteSdsf) -> list[Section]:
     """One page of key figures per EPCI / EPT."""
     (inputs, annee, spec, src_line, has_ept, niveau_grp, lib_grp, grp, traj_fin, rpe) = (
         c.inputs, c.annee, c.spec, c.src_line, c.has_ept, c.niveau_grp, c.lib_grp, c.grp, c.traj_fin, c.rpe)
@@ -531,7 +391,7 @@ def _sections_groupes(c: _Contexte) -> list[Section]:
 def build_sdsf_document(departement: str, store=None, annee: int | None = None, inputs=None,
                         today: dt.date | None = None) -> Document:
     """The pack as a format-independent :class:`~exports.document.Document`."""
-    c = _contexte(departement, store, annee, inputs, today)
+    c = contexte_sdsf(departement, store, annee, inputs, today)
     sections = (_section_chiffres(c) + _section_couverture_communes(c) + _section_couverture_groupes(c)
                 + _section_trajectoire(c) + _sections_rpe(c) + _section_am(c))
     sections += sections_sppe(c.store, c.inputs, c.dep, c.nom_dep, c.today, c.fictif, c.geoms, c.src_line)
