@@ -30,7 +30,7 @@ def _print_status(as_json: bool) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m data", description="Données d'Atlas Petite Enfance")
     sub = parser.add_subparsers(dest="cmd", required=True)
 
@@ -69,37 +69,46 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="territoire de démonstration (89 et 93) avec structures fictives")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--shared", default=None, help="dossier des fichiers QPV/FRR (défaut : ../shared/data s'il existe)")
+    return parser
 
-    args = parser.parse_args(argv)
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the sub-command; 2 when it is unknown."""
+    if args.cmd == "build-reference":
+        from .reference import build_reference
+
+        build_reference(force=args.force)
+        return 0
+    if args.cmd == "status":
+        return _print_status(args.json)
+    if args.cmd == "kinds":
+        from .importers import KINDS
+
+        for kind, spec in KINDS.items():
+            print(f"{kind:<22} {spec.label}")
+        return 0
+    if args.cmd == "import":
+        from .importers import run_import_cli
+
+        return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
+                              correspondance=args.correspondance, millesime=args.millesime, nom=args.nom,
+                              progression=args.progression, isoler=args.isoler,
+                              colonnes_json=args.colonnes_json, utilisateur_json=args.utilisateur_json)
+    if args.cmd == "fetch":
+        from .fetch import run_fetch_cli
+
+        return run_fetch_cli(base_url=args.base_url, timeout=args.timeout)
+    if args.cmd == "demo":
+        from .demo import run_demo_cli
+
+        return run_demo_cli(seed=args.seed, shared=args.shared)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        if args.cmd == "build-reference":
-            from .reference import build_reference
-
-            build_reference(force=args.force)
-            return 0
-        if args.cmd == "status":
-            return _print_status(args.json)
-        if args.cmd == "kinds":
-            from .importers import KINDS
-
-            for kind, spec in KINDS.items():
-                print(f"{kind:<22} {spec.label}")
-            return 0
-        if args.cmd == "import":
-            from .importers import run_import_cli
-
-            return run_import_cli(args.kind, args.file, as_json=args.json, colonnes=args.colonnes,
-                                  correspondance=args.correspondance, millesime=args.millesime, nom=args.nom,
-                                  progression=args.progression, isoler=args.isoler,
-                                  colonnes_json=args.colonnes_json, utilisateur_json=args.utilisateur_json)
-        if args.cmd == "fetch":
-            from .fetch import run_fetch_cli
-
-            return run_fetch_cli(base_url=args.base_url, timeout=args.timeout)
-        if args.cmd == "demo":
-            from .demo import run_demo_cli
-
-            return run_demo_cli(seed=args.seed, shared=args.shared)
+        return _run(args)
     except BrokenPipeError:
         from planning.cli_sortie import tube_ferme
 
@@ -115,7 +124,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Erreur inattendue ({type(exc).__name__}) : {exc}", file=sys.stderr)
         return 1
-    return 2
 
 
 if __name__ == "__main__":

@@ -206,33 +206,7 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
     with reading_context(lim, progress) as ctx, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_size(path, probs)
-        failure: str | None = None
-        origin: str | None = None
-        try:
-            built = spec.build(path, fichier, store, probs, spec.publisher, **opts, **scope)
-        except ImportValidationError:
-            raise
-        except KeyboardInterrupt:
-            raise
-        except MemoryError:
-            failure = (f"mémoire insuffisante pour vérifier ce fichier (limite de l'import : {lim.max_memory_mb} Mo, "
-                       "ATLAS_IMPORT_MAX_MEMOIRE_MO) — filtrez-le sur votre territoire ou découpez-le.")
-        except ImportTimeout:
-            failure = time_limit_message(lim)
-        except RecursionError:
-            failure = "structure du fichier trop imbriquée pour être lue — vérifiez que c'est le bon fichier."
-        except OSError as exc:
-            failure = os_error_message(exc)
-        except Exception as exc:  # a reader bug must still come out as a French message, never English
-            origin = _origin(exc)
-            _log.exception("import %s de %s : erreur de lecture (%s)", kind, fichier, origin)
-            failure = (f"fichier illisible pour le type « {spec.label} » : son contenu ne correspond pas à ce que "
-                       "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (si c'est le "
-                       "cas, signalez-le : c'est une erreur interne de l'application).")
-        if failure is not None:   # raised here, once the frames of the failed reading are freed
-            err = probs.fatal(failure)
-            err.origine = origin  # where an internal error came from (server log, tests), never shown
-            raise err
+        built = _build(spec, kind, path, fichier, store, probs, lim, opts, scope)
         _library_warnings(caught, probs)
         probs.raise_if_errors()
         empty = [name for name, (frame, _info) in built.layers.items() if len(frame) == 0]
@@ -254,6 +228,39 @@ def import_file(kind: str, path: str | Path, store: Store | None = None, *, file
                         warnings=probs.warnings, vintage=built.vintage,
                         source=next(iter(built.layers.values()))[1].source, encoding=built.encoding,
                         notes=built.notes)
+
+
+def _build(spec: KindSpec, kind: str, path: Path, fichier: str, store: Store, probs: Problems, lim: Limits,
+           opts: dict, scope: dict) -> Built:
+    """Read and validate the file (``spec.build``); any failure of the reading becomes a French refusal."""
+    failure: str | None = None
+    origin: str | None = None
+    try:
+        built = spec.build(path, fichier, store, probs, spec.publisher, **opts, **scope)
+    except ImportValidationError:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except MemoryError:
+        failure = (f"mémoire insuffisante pour vérifier ce fichier (limite de l'import : {lim.max_memory_mb} Mo, "
+                   "ATLAS_IMPORT_MAX_MEMOIRE_MO) — filtrez-le sur votre territoire ou découpez-le.")
+    except ImportTimeout:
+        failure = time_limit_message(lim)
+    except RecursionError:
+        failure = "structure du fichier trop imbriquée pour être lue — vérifiez que c'est le bon fichier."
+    except OSError as exc:
+        failure = os_error_message(exc)
+    except Exception as exc:  # a reader bug must still come out as a French message, never English
+        origin = _origin(exc)
+        _log.exception("import %s de %s : erreur de lecture (%s)", kind, fichier, origin)
+        failure = (f"fichier illisible pour le type « {spec.label} » : son contenu ne correspond pas à ce que "
+                   "cet import attend — vérifiez que c'est le bon fichier et le bon type d'import (si c'est le "
+                   "cas, signalez-le : c'est une erreur interne de l'application).")
+    if failure is not None:   # raised here, once the frames of the failed reading are freed
+        err = probs.fatal(failure)
+        err.origine = origin  # where an internal error came from (server log, tests), never shown
+        raise err
+    return built
 
 
 def _journal_import(user: Utilisateur, kind: str, fichier: str, path: Path, rows: int, scope: dict,
@@ -309,6 +316,29 @@ def apply_os_limits(limits: Limits) -> None:
         pass
 
 
+def _cli_mapping(kind: str, colonnes: str | None, correspondance: str | None,
+                 colonnes_json: str | None) -> dict[str, str]:
+    """The column mapping given on the command line (saved mapping, then JSON file, then
+    ``--colonnes``, later ones winning); raises ``MappingError``."""
+    from .mapping import FIELD_LABELS, MappingError, load_mapping, parse_colonnes
+
+    if kind not in FIELD_LABELS:
+        raise MappingError(f"--colonnes et --correspondance ne s'appliquent qu'aux types "
+                           f"{', '.join(FIELD_LABELS)}.")
+    mapping = load_mapping(Store(), kind, correspondance) if correspondance else {}
+    if colonnes_json:
+        try:
+            given = json.loads(Path(colonnes_json).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise MappingError("correspondance de colonnes illisible.") from None
+        if not isinstance(given, dict):
+            raise MappingError("correspondance de colonnes illisible.")
+        mapping.update({str(k): str(v) for k, v in given.items()})
+    if colonnes:
+        mapping.update(parse_colonnes(colonnes, list(FIELD_LABELS[kind])))
+    return mapping
+
+
 def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | None = None,
                    correspondance: str | None = None, millesime: str | None = None, *, nom: str | None = None,
                    progression: str | None = None, isoler: bool = False,
@@ -326,23 +356,10 @@ def run_import_cli(kind: str, file: str, as_json: bool = False, colonnes: str | 
     """
     mapping = None
     if colonnes or correspondance or colonnes_json:
-        from .mapping import FIELD_LABELS, MappingError, load_mapping, parse_colonnes
+        from .mapping import MappingError
 
         try:
-            if kind not in FIELD_LABELS:
-                raise MappingError(f"--colonnes et --correspondance ne s'appliquent qu'aux types "
-                                   f"{', '.join(FIELD_LABELS)}.")
-            mapping = load_mapping(Store(), kind, correspondance) if correspondance else {}
-            if colonnes_json:
-                try:
-                    given = json.loads(Path(colonnes_json).read_text(encoding="utf-8"))
-                except (OSError, ValueError):
-                    raise MappingError("correspondance de colonnes illisible.") from None
-                if not isinstance(given, dict):
-                    raise MappingError("correspondance de colonnes illisible.")
-                mapping.update({str(k): str(v) for k, v in given.items()})
-            if colonnes:
-                mapping.update(parse_colonnes(colonnes, list(FIELD_LABELS[kind])))
+            mapping = _cli_mapping(kind, colonnes, correspondance, colonnes_json)
         except MappingError as exc:
             if as_json:
                 print(json.dumps({"ok": False, "problems": [Problem(display_name(nom or Path(file).name), None, None,

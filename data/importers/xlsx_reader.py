@@ -317,33 +317,7 @@ class XlsxBook:
                 except ValueError:
                     line = expected + 1
                 expected = line
-                cells: dict[int, str] = {}
-                nxt = 0
-                for c in row:
-                    if c.tag not in TAG_C:
-                        continue
-                    ref = c.get("r")
-                    col = nxt
-                    if ref:
-                        m = _CELL_REF.match(ref)
-                        if m:
-                            col = 0
-                            for ch in m.group(1):
-                                col = col * 26 + ord(ch) - 64
-                            col -= 1
-                    nxt = col + 1
-                    value = cell_value(c, shared, styles, epoch)
-                    if value is None or value == "":
-                        continue
-                    if col >= max_cols:
-                        raise probs.fatal(
-                            f"valeur en colonne {column_name(col)} (la {fr_int(col + 1)}e) : plus de "
-                            f"{fr_int(max_cols)} colonnes (limite ATLAS_IMPORT_MAX_COLONNES) — supprimez les "
-                            "colonnes inutiles ou exportez le tableau utile seul.", line)
-                    if len(value) > max_chars:
-                        raise probs.fatal(f"cellule de plus de {fr_int(max_chars)} caractères (limite d'Excel).", line,
-                                          column_name(col))
-                    cells[col] = value
+                cells = _row_cells(row, line, shared, styles, epoch, max_cols, max_chars, probs)
                 row.clear()
                 while row.getprevious() is not None:
                     del row.getparent()[0]
@@ -366,6 +340,39 @@ class XlsxBook:
 
     def close(self) -> None:
         self.zip.close()
+
+
+def _row_cells(row, line: int, shared, styles, epoch: datetime, max_cols: int, max_chars: int,
+               probs: Problems) -> dict[int, str]:
+    """Column index → value of the cells of one ``<row>`` that hold a value (limits checked)."""
+    cells: dict[int, str] = {}
+    nxt = 0
+    for c in row:
+        if c.tag not in TAG_C:
+            continue
+        ref = c.get("r")
+        col = nxt
+        if ref:
+            m = _CELL_REF.match(ref)
+            if m:
+                col = 0
+                for ch in m.group(1):
+                    col = col * 26 + ord(ch) - 64
+                col -= 1
+        nxt = col + 1
+        value = cell_value(c, shared, styles, epoch)
+        if value is None or value == "":
+            continue
+        if col >= max_cols:
+            raise probs.fatal(
+                f"valeur en colonne {column_name(col)} (la {fr_int(col + 1)}e) : plus de "
+                f"{fr_int(max_cols)} colonnes (limite ATLAS_IMPORT_MAX_COLONNES) — supprimez les "
+                "colonnes inutiles ou exportez le tableau utile seul.", line)
+        if len(value) > max_chars:
+            raise probs.fatal(f"cellule de plus de {fr_int(max_chars)} caractères (limite d'Excel).", line,
+                              column_name(col))
+        cells[col] = value
+    return cells
 
 
 def choose_sheet(book: XlsxBook, has_header: Callable[[list[list[str]]], bool], sheet_hint: str | None) -> tuple[str, str]:
