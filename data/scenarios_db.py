@@ -33,7 +33,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from data import audit
@@ -42,8 +41,8 @@ from data.identite import ROLE_CONSEILLER, ROLE_LECTEUR, Utilisateur, normaliser
 from data.scenarios_model import (  # noqa: F401 - tables, values, errors and address re-exported from here
     DATA_MAX_OCTETS, MIGRATIONS_DIR, NAME_MAX, SQLITE_FILE, TERRITOIRE_MAX, VERSION_TABLE, ConflitDeVersion,
     EnregistrementRefuse, NomDejaUtilise, Retention, Scenario, ScenarioErreur, ScenarioIntrouvable, ScenarioMeta,
-    ScenarioRefuse, ScenarioVersion, default_url, departement_de_commune, departement_du_scenario, metadata,
-    normaliser_url, scenario_versions, scenarios,
+    ScenarioRefuse, ScenarioVersion, default_url, departement_de_commune, departement_du_scenario, engine_for,
+    metadata, normaliser_url, scenario_versions, scenarios,
 )
 
 _MIGRATION_LOCK = 727_001  # pg_advisory_xact_lock key serialising concurrent migrations
@@ -156,19 +155,6 @@ def _apply_update(conn: Connection, scenario_id: str, from_version: int, values:
         raise ConflitDeVersion(values.get("name", scenario_id), -1, from_version)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
-    cur.close()
-
-
-def _sqlite_begin(conn: Connection) -> None:
-    mode = "IMMEDIATE" if conn.get_execution_options().get("atlas_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
-
-
 ACTIONS_JOURNAL = {"modification": "modification", "renommage": "renommage", "restauration": "restauration"}
 
 
@@ -191,14 +177,7 @@ class ScenarioStore:
                 "postgresql://utilisateur@hôte:5432/base (variable DATABASE_URL)."
             ) from None
         self.is_sqlite = self._url.get_backend_name() == "sqlite"
-        if self.is_sqlite:
-            self._engine: Engine = sa.create_engine(
-                self._url, connect_args={"timeout": 30, "check_same_thread": False}
-            )
-            event.listen(self._engine, "connect", _sqlite_pragmas)
-            event.listen(self._engine, "begin", _sqlite_begin)
-        else:
-            self._engine = sa.create_engine(self._url, pool_pre_ping=True)
+        self._engine: Engine = engine_for(self._url)
         self._migrate()
 
     @property

@@ -1,7 +1,7 @@
-"""Scenario storage: tables, values returned, errors, history retention, database address.
+"""Scenario storage: tables, values returned, errors, history retention, database address and engine.
 
 The tables are those of the latest migration (``data/migrations`` creates them); the store itself
-(:class:`data.scenarios_db.ScenarioStore`) uses them for its queries.  Everything here is also importable
+(:class:`data.scenarios_db.ScenarioStore`) uses them for its queries.  Every public name here is also importable
 from :mod:`data.scenarios_db`.
 """
 from __future__ import annotations
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
 
 from data.droits import ActionRefusee
 from data.identite import normaliser_departement
@@ -198,6 +200,30 @@ def default_url() -> str:
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     return sa.URL.create("sqlite", database=str(folder / SQLITE_FILE)).render_as_string()
+
+
+def engine_for(url: sa.URL) -> Engine:
+    """The engine of the scenario database: on SQLite, WAL mode, a 30 s busy timeout and write
+    transactions that start with ``BEGIN IMMEDIATE`` (writers queue instead of failing)."""
+    if url.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (see _sqlite_begin)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = "IMMEDIATE" if conn.get_execution_options().get("atlas_write") else "DEFERRED"
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def departement_de_commune(code: str) -> str | None:
