@@ -16,7 +16,7 @@ from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.bareme_saisie import statut
 from planning.parametres import NATURE_SAISIE
-from planning.formats import fr_euros, fr_frame, fr_number, fr_parameter_value, fr_ratio
+from planning.formats import fr_euros, fr_frame, fr_horodatage, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
@@ -127,7 +127,7 @@ if db_error:
 
 c1, c2, c3 = st.columns([5, 4, 4])
 with c1:
-    options = {m.id: f"{m.name} (v{m.version}, {m.updated_at:%d/%m/%Y %H:%M})" for m in saved}
+    options = {m.id: f"{m.name} (v{m.version}, {fr_horodatage(m.updated_at)})" for m in saved}
     pick = st.selectbox("Scénarios enregistrés pour ce territoire", [""] + list(options),
                         format_func=lambda i: options.get(i, "—"), key="sim_pick")
     if st.button("Ouvrir", key="sim_open", disabled=not pick):
