@@ -5,7 +5,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from planning.formats import fr_euros, fr_frame
+from planning.formats import fr_euros, fr_frame, fr_horodatage
 from pages._baremes_saisis import baremes_en_vigueur
 from pages._data import communes_validation
 from pages._ui import guard, html_texte, md, require_store, territory_picker
@@ -46,7 +46,7 @@ if only_here:
 
 listing = pd.DataFrame([{"id": m.id, "Nom": m.name, "Territoire": m.territoire,
                          "Département": m.departement or "—", "Version": m.version,
-                         "Modifié le": m.updated_at.strftime("%d/%m/%Y %H:%M"), "Auteur": m.auteur or ""}
+                         "Modifié le": fr_horodatage(m.updated_at), "Auteur": m.auteur or ""}
                         for m in metas])
 st.dataframe(fr_frame(listing.drop(columns="id")), hide_index=True, width="stretch")
 

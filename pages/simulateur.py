@@ -17,7 +17,7 @@ from pages._ui import (demo_banner, guard, md, md_lignes, require_store,
                        territory_picker)
 from planning.bareme_saisie import statut
 from planning.parametres import NATURE_SAISIE
-from planning.formats import fr_euros, fr_frame, fr_number, fr_parameter_value, fr_ratio
+from planning.formats import fr_euros, fr_frame, fr_horodatage, fr_number, fr_parameter_value, fr_ratio
 from planning.scenario_edit import (BOOL_FIELDS, SCALAR_FIELDS, apply_structures_frame, message_lisible,
                                     overrides_from_frame, parametres_frame, places_column, scenario_from_store,
                                     structures_frame)
@@ -114,7 +114,7 @@ if db_error:
 
 c1, c2, c3 = st.columns([5, 4, 4])
 with c1:
-    options = {m.id: f"{m.name} (v{m.version}, {m.updated_at:%d/%m/%Y %H:%M})" for m in saved}
+    options = {m.id: f"{m.name} (v{m.version}, {fr_horodatage(m.updated_at)})" for m in saved}
     pick = st.selectbox("Scénarios enregistrés pour ce territoire", [""] + list(options),
                         format_func=lambda i: options.get(i, "—"), key="sim_pick")
     if st.button("Ouvrir", key="sim_open", disabled=not pick):
@@ -325,6 +325,39 @@ def show_billing_reform(data: dict, ps: pd.DataFrame, y_pick: int, s_pick: str |
             st.write(md(cmp_["message"]))
 
 
+def history_section(sid: str, ver: int, user, auteur: str | None, ecriture: bool) -> None:
+    """Saved versions of the open scenario (Paris time, author, action); restoring one saves it again as
+    a new version (the history keeps everything, the audit trail records the restoration)."""
+    with st.expander("Historique des versions"):
+        try:
+            versions = db.history(sid, utilisateur=user)
+        except ScenarioErreur as exc:
+            st.error(md(exc))
+            return
+        st.dataframe(fr_frame(pd.DataFrame([{"Version": v.version, "Enregistrée le": fr_horodatage(v.saved_at),
+                                             "Auteur": v.auteur or "", "Action": v.action, "Nom": v.name}
+                                            for v in reversed(versions)])), hide_index=True, width="stretch")
+        anciennes = [v.version for v in versions if v.version != ver]
+        if not ecriture or not anciennes:
+            return
+        h1, h2 = st.columns([2, 3], vertical_alignment="bottom")
+        choix = h1.selectbox("Version à restaurer", sorted(anciennes, reverse=True), key=f"sim_restore_pick_{sid}",
+                             format_func=lambda n: f"version {n}")
+        if h2.button("Restaurer cette version", key="sim_restore",
+                     help="Enregistre une nouvelle version identique à celle choisie ; rien n'est effacé."):
+            try:
+                s = db.restore(sid, choix, expected_version=ver, auteur=auteur, utilisateur=user)
+            except ConflitDeVersion as exc:
+                st.warning(md(exc))
+                return
+            except ScenarioErreur as exc:
+                st.error(md(exc))
+                return
+            set_scenario(s.data, s.id, s.version, s.meta.name)
+            st.toast(f"Version {choix} restaurée (nouvelle version {s.version}).")
+            st.rerun()
+
+
 def save_section(data: dict, result) -> None:
     """Save, save as, duplicate, delete; download the scenario and the detailed result."""
     st.markdown("#### Enregistrer")
@@ -371,6 +404,8 @@ def save_section(data: dict, result) -> None:
                 st.rerun()
         except ScenarioErreur as exc:
             st.error(md(exc))
+    if db is not None and sid:
+        history_section(sid, ver, user, auteur, ecriture)
     e1, e2 = st.columns(2)
     e1.download_button("Télécharger le scénario (JSON)", json.dumps(payload, ensure_ascii=False, indent=2),
                        file_name="scenario_ctg.json", mime="application/json", key="sim_dl_scenario")

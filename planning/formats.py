@@ -112,6 +112,16 @@ def fr_date(d: dt.date | dt.datetime | None = None) -> str:
     return f"{jour} {MOIS[d.month - 1]} {d.year}"
 
 
+def fr_horodatage(d: dt.datetime | None, na: str = NA_LABEL) -> str:
+    """A stored instant at Paris time, « 01/12/2026 20:15 » (a naive value is UTC, as SQLite returns it)."""
+    if d is None:
+        return na
+    from zoneinfo import ZoneInfo
+
+    aware = d if d.tzinfo else d.replace(tzinfo=dt.timezone.utc)
+    return aware.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M")
+
+
 def fr_parameter_value(v, unite: str = "", choix: dict | None = None) -> str:
     """A barème value the French way: ratios as percentages (0.66 → « 66 % », 0.000619 →
     « 0,0619 % »), years as « 2023 », numbers with French separators, lists joined by « ; »,

@@ -125,3 +125,14 @@ def test_frame_guesses_the_numeric_columns():
     assert out["Taux"].tolist() == ["56,2", "3,0"]                  # one decimal (56.25 rounds half to even)
     assert out["QPV"].tolist() == ["oui", "non"]
     assert out["Lignes"].tolist() == ["1\u202f234", "5"]
+
+
+def test_stored_instants_are_shown_at_paris_time():
+    import datetime as dt
+
+    from planning.formats import fr_horodatage
+
+    # 19:30 UTC on 1 December is 20:30 in Paris (UTC+1 in winter); 12:00 UTC on 1 July is 14:00 (UTC+2)
+    assert fr_horodatage(dt.datetime(2026, 12, 1, 19, 30)) == "01/12/2026 20:30"        # naive = UTC (SQLite)
+    assert fr_horodatage(dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.timezone.utc)) == "01/07/2026 14:00"
+    assert fr_horodatage(None) == "donnée non disponible"

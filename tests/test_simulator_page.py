@@ -82,3 +82,36 @@ def test_reopening_a_scenario_says_when_the_bareme_changed(reference_store, tmp_
 
     wanted = f"Montants calculés avec le **barème saisi** — source : {md('Cnaf, LC de test')} — pour {md('psu.taux_psu')}."
     assert wanted in [c.value for c in st_.caption]
+
+
+def test_an_old_version_is_restored_from_the_history(reference_store, tmp_path, monkeypatch, fresh_caches):
+    """Save (v1), rename and save (v2), restore v1 from the history: v3 carries v1's data (whose « nom » is
+    the first name); the scenario keeps its current name in the list (the store restores data, not names)."""
+    from data.scenarios_db import ScenarioStore
+
+    url = f"sqlite:///{tmp_path / 'scenarios.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params["dep"] = "89"
+    at.query_params["grp"] = "200067130"
+    at.run()
+    at.switch_page("pages/simulateur.py").run()
+    at.button(key="sim_save").click().run()                                     # version 1
+    first_name = at.session_state["sim_name"]
+    [name_box] = [t for t in at.text_input if t.key and t.key.startswith("sim_name_input_")]
+    name_box.input("CTG Puisaye — variante").run()
+    at.button(key="sim_save").click().run()                                     # version 2, renamed
+    assert at.session_state["sim_version"] == 2
+    sid = at.session_state["sim_id"]
+    at.selectbox(key=f"sim_restore_pick_{sid}").set_value(1)
+    at.button(key="sim_restore").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    db = ScenarioStore(url)
+    try:
+        s = db.get(sid)
+        history = db.history(sid)
+        assert s.version == 3 and [v.action for v in history][-1] == "restauration"
+        assert s.data == history[0].data and s.data["nom"] == first_name
+        assert history[1].data["nom"] == "CTG Puisaye — variante"
+    finally:
+        db.close()
