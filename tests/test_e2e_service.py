@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from deploy.atlas_deploy import Banc
 from data.scenarios_db import ScenarioStore
@@ -177,8 +178,19 @@ def test_an_import_through_one_instance_is_seen_by_the_other_without_restart(ban
             """The QPV column of the page's own CSV export (the grid draws only the columns in view)."""
             b.goto(f"{banc.url}/rpe?dep=93", wait_until="domcontentloaded")
             wait_idle(b, timeout=90)
-            with b.expect_download(timeout=60000) as dl:
-                b.locator(".st-key-rpe_dl_csv button").click()
+            bouton = b.locator(".st-key-rpe_dl_csv button")
+            bouton.wait_for(state="visible", timeout=90000)
+            # the first run after an import reloads the layers: a click can land on a button that the run
+            # then replaces (no download); click again once the page is idle
+            for essai in range(3):
+                try:
+                    with b.expect_download(timeout=30000) as dl:
+                        bouton.click()
+                    break
+                except PlaywrightTimeout:
+                    if essai == 2:
+                        raise
+                    wait_idle(b, timeout=90)
             lines = [ln for ln in Path(dl.value.path()).read_text(encoding="utf-8-sig").splitlines()
                      if not ln.startswith("#")]
             table = list(csv.DictReader(lines, delimiter=";"))
