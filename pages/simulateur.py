@@ -50,21 +50,6 @@ def scenario_db() -> ScenarioStore:
 DOWNLOAD_MAX_LIGNES = 1000  # structure-years: beyond, the detailed JSON (≈ 45 kB per line) is for the command line
 
 
-def valeur_fr(v) -> str:
-    """A parameter value the French way: numbers, lists and tables."""
-    if isinstance(v, bool):
-        return "oui" if v else "non"
-    if isinstance(v, (int, float)):
-        if float(v).is_integer():
-            return fr_number(v, 0)
-        return fr_number(v, 4).rstrip("0").rstrip(",")
-    if isinstance(v, (list, tuple)):
-        return " ; ".join(valeur_fr(x) for x in v)
-    if isinstance(v, dict):
-        return " ; ".join(f"{k} : {valeur_fr(x)}" for k, x in v.items())
-    return str(v)
-
-
 def set_scenario(data: dict, sid: str | None = None, version: int | None = None, name: str | None = None) -> None:
     st.session_state["sim_data"] = data
     st.session_state["sim_id"] = sid
