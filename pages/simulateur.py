@@ -412,6 +412,12 @@ def save_section(data: dict, result) -> None:
 # -- results ---------------------------------------------------------------------------------
 communes_ref = communes_validation()
 errors = validate_scenario(data, communes=communes_ref)  # once per rerun; simulate() does not check again
+if not data.get("structures"):   # e.g. a département without a structure list: nothing to pre-fill
+    st.info("Aucune structure PSU à simuler pour ce territoire : la liste des structures n'en contient pas (ou ce "
+            "département n'a pas de liste importée). Ajoutez une ligne par structure, existante ou en projet, dans le "
+            "tableau ci-dessus, chargez un exemple, ou importez la liste des structures (page « Import de données »).",
+            icon=":material/info:")
+    st.stop()
 if errors:
     st.error("Le scénario ne peut pas être calculé :\n\n" + md_lignes(message_lisible(e, data) for e in errors))
     st.stop()

@@ -37,7 +37,7 @@ N_SESSIONS = 10
 
 def epci_avec_creches_psu() -> list[tuple[str, str]]:
     """EPCI of the Yonne (SIREN, name) whose structure list has PSU crèches: the simulator can compute a
-    scenario for them (an EPCI without any opens on « Le scénario ne peut pas être calculé »)."""
+    scenario for them (an EPCI without any opens on « Aucune structure PSU à simuler »)."""
     from data.store import Store
 
     store = Store()

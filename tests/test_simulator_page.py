@@ -115,3 +115,14 @@ def test_an_old_version_is_restored_from_the_history(reference_store, tmp_path, 
         assert history[1].data["nom"] == "CTG Puisaye — variante"
     finally:
         db.close()
+
+
+def test_a_territory_without_structures_says_what_to_do(reference_store, tmp_path, monkeypatch, fresh_caches):
+    """The Ain (01) has no structure list in the demo: no red error, a French hint to add or import some."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'scenarios.sqlite'}")
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.query_params["dep"] = "01"
+    at.run()
+    at.switch_page("pages/simulateur.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("Aucune structure PSU à simuler pour ce territoire") for i in at.info)
