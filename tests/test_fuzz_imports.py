@@ -36,7 +36,7 @@ KIND_FIXTURE = {   # kind -> a fixture in the shape of the real file (its header
     "enfants_moins_3": "imports/base-cc-evol-struct-pop-2021.CSV", "populations": "imports/donnees_communes.csv",
     "caf_couverture": "caf/txcouv_pe_com_libelles.csv", "caf_places": "caf/nbpla_pe_dep.csv",
     "dgcl_criteres": "imports/criteres_repartition_2025.csv",
-    "grille_densite": "imports/grille_densite_2025_extrait.csv",
+    "grille_densite": "imports/grille_densite_2025_fictif.csv",
     "structures": "imports/etablissements-daccueil-de-la-petite-enfance-pe.csv",
     "naissances": "naissances/base_naissances_2022.csv",
 }

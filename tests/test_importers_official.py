@@ -112,7 +112,7 @@ def test_populations_with_arrondissements_summed(tmp_store):
 
 
 def test_grille_densite_labels_to_levels(tmp_store):
-    import_file("grille_densite", FIX / "grille_densite_2025_extrait.csv", tmp_store)
+    import_file("grille_densite", FIX / "grille_densite_2025_fictif.csv", tmp_store)
     g = tmp_store.read("grille_densite").set_index("code_insee")
     assert g.loc["89024", "niveau_densite"] == 2       # Centres urbains intermédiaires
     assert g.loc["89005", "niveau_densite"] == 7       # Rural à habitat très dispersé

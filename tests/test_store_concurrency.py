@@ -68,7 +68,7 @@ IMPORTS = [  # kind, fixture, layer written
     ("frr", "imports/frr_communes.csv", "frr"),
     ("zrr", "imports/zrr.csv", "zrr"),
     ("populations", "imports/donnees_communes.csv", "populations"),
-    ("grille_densite", "imports/grille_densite_2025_extrait.csv", "grille_densite"),
+    ("grille_densite", "imports/grille_densite_2025_fictif.csv", "grille_densite"),
     ("caf_couverture", "caf/txcouv_pe_com.csv", "caf_couverture_com"),
     ("caf_places", "caf/nbpla_pe_dep.csv", "caf_places_dep"),
 ]
