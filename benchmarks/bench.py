@@ -349,13 +349,7 @@ def import_side(n: int = 815) -> None:
                      f'"{{""coordinates"": [{lo}, {la}], ""type"": ""Point""}}";{la}, {lo}')
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "store"
-        (root / "layers").mkdir(parents=True)
-        for layer in src.layers_dir.glob("*.parquet"):
-            try:
-                os.link(layer, root / "layers" / layer.name)
-            except OSError:
-                shutil.copy2(layer, root / "layers" / layer.name)
-        shutil.copy2(src.manifest_path, root / "manifest.json")
+        src.copie(root)
         f = Path(tmp) / "etablissements-daccueil-de-la-petite-enfance-pe.csv"
         f.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
         report, t = timed(import_file, "structures", f, Store(root), millesime="2024")

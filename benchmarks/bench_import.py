@@ -62,16 +62,7 @@ def _free_port() -> int:
 
 
 def _private_store(src, root: Path):
-    from data.store import Store
-
-    (root / "layers").mkdir(parents=True)
-    for p in src.layers_dir.glob("*.parquet"):
-        try:
-            os.link(p, root / "layers" / p.name)
-        except OSError:
-            shutil.copy2(p, root / "layers" / p.name)
-    shutil.copy2(src.manifest_path, root / "manifest.json")
-    return Store(root)
+    return src.copie(root)
 
 
 def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT) -> dict:

@@ -291,6 +291,26 @@ class Store:
                 except FileNotFoundError:
                     pass
 
+    def copie(self, dest: Path | str) -> "Store":
+        """A private store in ``dest`` holding this one's current layers (hard links when the file system
+        allows: a layer file is never modified once written, only superseded) and its manifest, as of one
+        moment.  For tests, benchmarks and throwaway servers."""
+        import shutil
+
+        dest = Path(dest)
+        (dest / "layers").mkdir(parents=True, exist_ok=True)
+        m = self.manifest()
+        for name in m["layers"]:
+            src = self.layers_dir / (m["layers"][name].get("fichier") or f"{name}.parquet")
+            if not src.exists():
+                continue
+            try:
+                os.link(src, dest / "layers" / src.name)
+            except OSError:
+                shutil.copy2(src, dest / "layers" / src.name)
+        Store(dest)._write_manifest(m)
+        return Store(dest)
+
     def status(self) -> dict[str, Any]:
         """What the store holds, as printed by ``python -m data status --json``."""
         m = self.manifest()

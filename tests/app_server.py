@@ -9,7 +9,6 @@ test changes.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -85,9 +84,4 @@ def running_app(env: dict[str, str] | None = None, command=serve_command) -> Ite
 def private_store(root: Path) -> Store:
     """A private copy of the default store's layers and manifest in ``root`` (hard links: layers are
     replaced, never modified in place)."""
-    src = Store()
-    (root / "layers").mkdir(parents=True)
-    for p in src.layers_dir.glob("*.parquet"):
-        os.link(p, root / "layers" / p.name)
-    shutil.copy2(src.manifest_path, root / "manifest.json")
-    return Store(root)
+    return Store().copie(root)

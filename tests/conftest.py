@@ -59,24 +59,9 @@ def reference_store() -> Store:
     return store
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    try:
-        os.link(src, dst)  # layers are replaced with os.replace, never modified in place
-    except OSError:
-        shutil.copy2(src, dst)
-
-
 @pytest.fixture()
 def tmp_store(reference_store: Store, tmp_path: Path) -> Store:
-    root = tmp_path / "store"
-    (root / "layers").mkdir(parents=True)
-    m = reference_store.manifest()
-    for name in m["layers"]:
-        src = reference_store.layer_path(name)
-        if src.exists():
-            _link_or_copy(src, root / "layers" / src.name)
-    shutil.copy2(reference_store.manifest_path, root / "manifest.json")
-    return Store(root)
+    return reference_store.copie(tmp_path / "store")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ schema, a private copy of the data store, and signing in through the provider's 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 import uuid
 from contextlib import contextmanager
@@ -63,14 +62,7 @@ def schema_postgres() -> Iterator[str]:
 
 def copie_magasin(dest: Path) -> Path:
     """A private data store (layers hard-linked: they are replaced, never modified in place)."""
-    src = Store()
-    (dest / "layers").mkdir(parents=True)
-    for p in src.layers_dir.glob("*.parquet"):
-        try:
-            os.link(p, dest / "layers" / p.name)
-        except OSError:
-            shutil.copy2(p, dest / "layers" / p.name)
-    shutil.copy2(src.manifest_path, dest / "manifest.json")
+    Store().copie(dest)
     return dest
 
 

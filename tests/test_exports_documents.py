@@ -9,7 +9,6 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -36,14 +35,7 @@ def _s(i, code, typ, places, psu, ouv, ferm=None, nom=None, etp=np.nan, am=np.na
 
 @pytest.fixture(scope="module")
 def store(reference_store, tmp_path_factory) -> Store:
-    root = tmp_path_factory.mktemp("exports") / "store"
-    (root / "layers").mkdir(parents=True)
-    for name in reference_store.manifest()["layers"]:
-        src = reference_store.layer_path(name)
-        if src.exists() and name != "communes":
-            shutil.copy2(src, root / "layers" / src.name)
-    shutil.copy2(reference_store.manifest_path, root / "manifest.json")
-    st = Store(root)
+    st = reference_store.copie(tmp_path_factory.mktemp("exports") / "store")
     com = reference_store.read("communes")
     com.loc[com["code_insee"] == "89024", "nom"] = HOSTILE          # Auxerre, 35 097 inhabitants
     st.write_layer("communes", com, reference_store.info("communes"))

@@ -18,7 +18,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -71,17 +70,7 @@ TABLES = {k: _fixture_table(k) for k in KIND_FIXTURE}
 
 @pytest.fixture(scope="module")
 def store(reference_store, tmp_path_factory) -> Store:
-    root = tmp_path_factory.mktemp("fuzz_store")
-    (root / "layers").mkdir()
-    for name in reference_store.manifest()["layers"]:
-        src = reference_store.layer_path(name)
-        if src.exists():
-            try:
-                os.link(src, root / "layers" / src.name)
-            except OSError:
-                shutil.copy2(src, root / "layers" / src.name)
-    shutil.copy2(reference_store.manifest_path, root / "manifest.json")
-    return Store(root)
+    return reference_store.copie(tmp_path_factory.mktemp("fuzz_store"))
 
 
 def light_snapshot(store: Store) -> dict:

@@ -77,3 +77,15 @@ def test_readers_never_see_two_layers_of_different_imports(tmp_path):
     # with the default delay no version was deleted under a reader: all 25 are still on disk
     assert len(list(tmp_path.joinpath("layers").glob("a.*.parquet"))) == 25
     assert store.read("a")["v"].iloc[0] == 24
+
+
+def test_a_copy_holds_the_current_layers_and_writes_stay_in_the_copy(tmp_path):
+    src = Store(tmp_path / "source")
+    _ecrire(src, 1)
+    _ecrire(src, 2)                                    # the source holds versions 1 (previous) and 2
+    copie = src.copie(tmp_path / "copie")
+    assert copie.read("a")["v"].tolist() == [2] and copie.read("b")["v"].tolist() == [2]
+    assert sorted(p.name for p in copie.layers_dir.iterdir()) == sorted([src.layer_path("a").name,
+                                                                          src.layer_path("b").name])
+    _ecrire(copie, 3)
+    assert copie.read("a")["v"].tolist() == [3] and src.read("a")["v"].tolist() == [2]
