@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 from xml.sax.saxutils import escape
 
+from data.importers.readers import column_name
+
 _CT = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
@@ -49,14 +51,11 @@ _SHEET_HEAD = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">')
 
 
-def col_letter(j: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
+def _workbook_parts(z: zipfile.ZipFile) -> None:
+    """Every part of a one-sheet workbook but the sheet itself."""
+    for name, text in (("[Content_Types].xml", _CT), ("_rels/.rels", _RELS), ("xl/workbook.xml", _WB),
+                       ("xl/_rels/workbook.xml.rels", _WB_RELS), ("xl/styles.xml", _STYLES)):
+        z.writestr(name, text)
 
 
 def _cell(ref: str, v: object) -> str:
@@ -77,17 +76,13 @@ def write_xlsx(path: Path, rows: Iterable[Sequence[object]], *, dimension: str |
                extra_sheet_xml: str = "", compresslevel: int = 6) -> Path:
     """Write a one-sheet xlsx from rows (streamed: rows may be a generator of millions)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WB)
-        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
+        _workbook_parts(z)
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
             head = _SHEET_HEAD + (f'<dimension ref="{dimension}"/>' if dimension else "") + extra_sheet_xml
             fh.write((head + "<sheetData>").encode())
             buf: list[str] = []
             for i, row in enumerate(rows, start=1):
-                cells = "".join(_cell(f"{col_letter(j)}{i}", v) for j, v in enumerate(row))
+                cells = "".join(_cell(f"{column_name(j)}{i}", v) for j, v in enumerate(row))
                 buf.append(f'<row r="{i}">{cells}</row>')
                 if len(buf) >= 2000:
                     fh.write("".join(buf).encode())
@@ -101,13 +96,9 @@ def dimension_bomb_xlsx(path: Path) -> Path:
     empty-string cell in the sheet's last row, so that a reader trusting the dimension pads a million
     rows of 16 384 cells."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WB)
-        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
-        head = "".join(_cell(f"{col_letter(j)}1", v) for j, v in enumerate(STRUCT_HEADER))
-        row = "".join(_cell(f"{col_letter(j)}2", v) for j, v in
+        _workbook_parts(z)
+        head = "".join(_cell(f"{column_name(j)}1", v) for j, v in enumerate(STRUCT_HEADER))
+        row = "".join(_cell(f"{column_name(j)}2", v) for j, v in
                       enumerate(["89024", "EAJE", "Crèche", 20, "oui", "publique", "2020-01-01"]))
         z.writestr("xl/worksheets/sheet1.xml", _SHEET_HEAD + '<dimension ref="A1:XFD1048576"/><sheetData>'
                    f'<row r="1">{head}</row><row r="2">{row}</row>'
@@ -119,11 +110,7 @@ def dimension_bomb_xlsx(path: Path) -> Path:
 def far_cell_xlsx(path: Path) -> Path:
     """Two real rows plus one value in the very last cell of the sheet (XFD1048576)."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WB)
-        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
+        _workbook_parts(z)
         z.writestr("xl/worksheets/sheet1.xml", _SHEET_HEAD + "<sheetData>"
                    '<row r="1"><c r="A1" t="inlineStr"><is><t>codgeo</t></is></c>'
                    '<c r="B1" t="inlineStr"><is><t>codefrr</t></is></c></row>'
@@ -135,11 +122,7 @@ def far_cell_xlsx(path: Path) -> Path:
 def zip_bomb_xlsx(path: Path, megabytes: int = 400) -> Path:
     """A sheet of ``megabytes`` MB of blanks (whitespace between rows) compressed to a few hundred KB."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr("[Content_Types].xml", _CT)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WB)
-        z.writestr("xl/_rels/workbook.xml.rels", _WB_RELS)
-        z.writestr("xl/styles.xml", _STYLES)
+        _workbook_parts(z)
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
             fh.write((_SHEET_HEAD + "<sheetData>").encode())
             chunk = b" " * (1 << 20)
