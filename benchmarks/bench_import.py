@@ -14,13 +14,11 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,16 +53,6 @@ def make_caf_file(path: Path, store) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _private_store(src, root: Path):
-    return src.copie(root)
-
-
 def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT) -> dict:
     """Run the measurement; ``record(label, value, unit, budget)`` prints a line. Returns the figures.
 
@@ -79,26 +67,16 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
     out: dict = {}
     proc = None
     try:
-        store = _private_store(Store(), tmp / "store")
+        store = Store().copie(tmp / "store")
         big = make_caf_file(tmp / "txcouv_pe_com_2012_2023.csv", store)
         size_mb = big.stat().st_size / 1e6
-        port = _free_port()
-        env = dict(os.environ, ATLAS_DATA_DIR=str(store.root))
-        proc = subprocess.Popen([sys.executable, str(app_root / "scripts" / "serve.py"), "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=app_root,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        from serveur import CHROMIUM_ARGS, demarrer_app
+
+        proc, url = demarrer_app(app_root, dict(os.environ, ATLAS_DATA_DIR=str(store.root)))
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--no-first-run"]
+            args = CHROMIUM_ARGS
             # two browsers, as two users on two computers (one browser would composite both pages in one process)
             b = p.chromium.launch(executable_path=chromium, headless=True, args=args)
             b_import = p.chromium.launch(executable_path=chromium, headless=True, args=args)
@@ -160,7 +138,8 @@ def run(record=_record_default, shots: Path | None = None, app_root: Path = ROOT
                 for text, outcome in (("Import réussi", "réussi"), ("ligne(s) écrite(s)", "réussi"),
                                       ("Import refusé", "refusé"),
                                       ("Import interrompu", "interrompu")):
-                    if importer.get_by_text(text).count():
+                    # only the message boxes: elsewhere on the page (collapsed help) these words may appear too
+                    if importer.locator('[data-testid="stAlert"]').filter(has_text=text).count():
                         return outcome
                 return None
 
