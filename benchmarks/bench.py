@@ -23,11 +23,9 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,36 +211,20 @@ def real_imports() -> None:
         record("python -m data demo (tous les imports + structures fictives)", t, budget=BUDGETS["demo"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def browser_side() -> None:
     print("4. Du choix du territoire à la carte dessinée (Chromium headless, serveur local)")
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(chromium).exists():
         print("   Chromium absent : mesure navigateur sautée (scripts/installer.sh --tests l'installe)")
         return
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "serve.py"), "--server.port", str(port),
-                             "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ))
-    url = f"http://127.0.0.1:{port}"
+    from serveur import CHROMIUM_ARGS, demarrer_app
+
+    proc, url = demarrer_app(ROOT, timeout=40)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=chromium, headless=True,
-                                  args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                        "--disable-component-update", "--disable-sync", "--no-first-run"])
+            b = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
             pg = b.new_page(viewport={"width": 1400, "height": 1000})
 
             def map_drawn(needle: str, t0: float) -> float:
