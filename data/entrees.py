@@ -114,6 +114,18 @@ def _departements_couverts(store, structures: pd.DataFrame | None, communes: pd.
     return tuple(sorted(set(deps.dropna().astype(str))))
 
 
+def departements_avec_structures(store: Store | None = None) -> list[str]:
+    """Départements that hold at least one structure of the list (SDSF packs ``--tous``, the coverage
+    page's structure points)."""
+    store = store or Store()
+    if not store.has("structures"):
+        return []
+    s = store.read("structures", columns=["code_insee"])
+    c = store.read("communes", columns=["code_insee", "dep"])
+    deps = c[c["code_insee"].isin(set(s["code_insee"].astype(str)))]["dep"].dropna().unique()
+    return sorted(str(d) for d in deps)
+
+
 def _sources_sppe(store) -> dict[str, str]:
     out = {}
     for name in ("communes", "populations", "structures", "competences", "schemas_pluriannuels"):

@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.cmd == "sdsf":
-            from .sdsf import build_sdsf_pack, departements_avec_structures
+            from data.entrees import departements_avec_structures
+
+            from .sdsf import build_sdsf_pack
 
             formats = [f for f in args.formats.split(",") if f.strip()]
             deps = departements_avec_structures() if args.tous else [args.departement]

@@ -40,19 +40,6 @@ def _rate(v, count) -> str:
     return MASQUE_DERIVE if masque_effectif(count) else fr_number(v, 1, na=NA)
 
 
-def departements_avec_structures(store=None) -> list[str]:
-    """Départements that hold at least one structure (for ``--tous``)."""
-    from data.store import Store
-
-    store = store or Store()
-    if not store.has("structures"):
-        return []
-    s = store.read("structures", columns=["code_insee"])
-    c = store.read("communes", columns=["code_insee", "dep"])
-    deps = c[c["code_insee"].isin(set(s["code_insee"].astype(str)))]["dep"].dropna().unique()
-    return sorted(str(d) for d in deps)
-
-
 
 def _message_communes(com: pd.DataFrame, depi: pd.Series) -> str:
     """« 12 communes de plus de 3 500 habitants sur 20 sous le taux du département (24,5) »."""

@@ -96,6 +96,6 @@ def warm_up() -> bool:
 @st.cache_data(show_spinner=False, max_entries=2)
 def departements_avec_structures(token: str) -> tuple[str, ...]:
     """Départements where the structure list has at least one structure (cached on the manifest token)."""
-    from exports.sdsf import departements_avec_structures as deps
+    from data.entrees import departements_avec_structures as deps
 
     return tuple(deps(store()))
